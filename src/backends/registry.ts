@@ -1,0 +1,52 @@
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Backend } from "./backend.ts";
+import { FsBackend } from "./fs.ts";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A parsed target URL, with any credentials rejected before it can be recorded or printed. */
+export interface Target {
+  scheme: "file" | "s3" | "webdav";
+  /** Normalised URL as recorded in plans. */
+  url: string;
+  open(env: Env): Promise<Backend>;
+}
+
+export class TargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TargetError";
+  }
+}
+
+const openers: Record<string, (url: URL, raw: string) => Target> = {};
+
+/** Registers a URL scheme's backend (S3 and WebDAV register themselves in their modules). */
+export function registerScheme(schemes: string[], open: (url: URL, raw: string) => Target): void {
+  for (const scheme of schemes) openers[scheme] = open;
+}
+
+export function parseTarget(raw: string, cwd: string): Target {
+  const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw);
+  if (!schemeMatch) return fileTarget(isAbsolute(raw) ? raw : resolve(cwd, raw));
+  const scheme = schemeMatch[1]!.toLowerCase();
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new TargetError(`'${raw}' is not a valid URL`);
+  }
+  if (url.username || url.password) {
+    throw new TargetError(`the target URL must not contain credentials; use the environment (AWS_*, SSTATE_KEEPER_WEBDAV_USER/PASSWORD) or ~/.netrc`);
+  }
+  if (scheme === "file") return fileTarget(fileURLToPath(url));
+  const open = openers[scheme];
+  if (!open) throw new TargetError(`unsupported target scheme '${scheme}://'; use a path, file://, s3://, http(s):// or webdav+http(s)://`);
+  return open(url, raw);
+}
+
+function fileTarget(path: string): Target {
+  const backend = new FsBackend(path);
+  return { scheme: "file", url: backend.displayUrl, open: async () => backend };
+}

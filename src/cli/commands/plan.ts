@@ -1,0 +1,77 @@
+import { writeFile } from "node:fs/promises";
+import { relative, resolve, sep } from "node:path";
+import { buildPlan, serializePlan, type PlanFile } from "../../plan/plan-file.ts";
+import { evaluate } from "../../plan/planner.ts";
+import { renderMarkdown } from "../../plan/render/markdown.ts";
+import { renderText } from "../../plan/render/text.ts";
+import { DURATION_HELP, parseDuration } from "../../policy/units.ts";
+import { TOOL } from "../../version.ts";
+import { oneOf, parseCommandArgs } from "../args.ts";
+import { EXIT, UserError, type Io } from "../io.ts";
+import { listTarget, targetOf, withBackend } from "../listing-input.ts";
+import { readPolicy } from "../policy-input.ts";
+
+const USAGE = "sstate-keeper plan --policy P [--target URL] [--now ISO] [--out plan.json] [--format text|markdown|json] [--explain] [--all] [--valid-for 7d]";
+export const FORMATS = ["text", "markdown", "json"] as const;
+export type Format = (typeof FORMATS)[number];
+const DEFAULT_VALIDITY = "7d";
+
+export async function planCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    "plan",
+    argv,
+    {
+      policy: { type: "string", short: "p" },
+      target: { type: "string", short: "t" },
+      now: { type: "string" },
+      out: { type: "string", short: "o" },
+      format: { type: "string", short: "f" },
+      explain: { type: "boolean" },
+      all: { type: "boolean" },
+      "valid-for": { type: "string" },
+    },
+    USAGE,
+  );
+  if (positionals.length > 0) throw new UserError(`plan: unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
+  if (!values.policy) throw new UserError(`plan: --policy is required\nusage: ${USAGE}`);
+  const format = oneOf("format", values.format, FORMATS, "text");
+  const now = values.now === undefined ? io.clock() : new Date(values.now);
+  if (Number.isNaN(now.getTime())) throw new UserError(`--now '${values.now}' is not an ISO 8601 time such as 2026-11-21T06:00:00Z`);
+  const validForMs = parseDuration(values["valid-for"] ?? DEFAULT_VALIDITY);
+  if (validForMs === undefined) throw new UserError(`--valid-for '${values["valid-for"]}' is not ${DURATION_HELP}`);
+
+  const { policy, referencedHashes } = await readPolicy(io, values.policy);
+  const target = targetOf(io, values.target ?? policy.target);
+  const plan = await withBackend(io, target, async (backend) => {
+    const listing = await listTarget(io, backend);
+    const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes });
+    return buildPlan(evaluation, {
+      tool: TOOL,
+      createdAt: io.clock(),
+      now,
+      validForMs,
+      target: target.url,
+      policy: { path: portablePath(io.cwd, values.policy!), sha256: policy.sha256 },
+      listing: { files: listing.files.length, bytes: listing.bytes, sha256: listing.sha256 },
+      explain: values.explain === true,
+    });
+  });
+  if (values.out) await writeFile(resolve(io.cwd, values.out), serializePlan(plan));
+  io.stdout(renderPlan(plan, format, values.all === true));
+  if (plan.refused) {
+    io.stderr(`plan refused by guard: ${plan.guards.filter((g) => g.verdict === "refused").map((g) => `${g.name}: ${g.message}`).join("; ")}\n`);
+    return EXIT.refused;
+  }
+  return EXIT.ok;
+}
+
+export function renderPlan(plan: PlanFile, format: Format, all: boolean): string {
+  if (format === "json") return serializePlan(plan);
+  if (format === "markdown") return renderMarkdown(plan);
+  return renderText(plan, { all, limit: 30 });
+}
+
+/** The policy path as recorded in the plan: relative to where the command ran, with / separators. */
+function portablePath(cwd: string, file: string): string {
+  return relative(cwd, resolve(cwd, file)).split(sep).join("/");
+}

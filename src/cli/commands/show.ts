@@ -1,0 +1,24 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parsePlan } from "../../plan/read-plan.ts";
+import { oneOf, parseCommandArgs } from "../args.ts";
+import { EXIT, UserError, type Io } from "../io.ts";
+import { FORMATS, renderPlan } from "./plan.ts";
+
+const USAGE = "sstate-keeper show PLAN [--format text|markdown|json] [--all]";
+
+export async function showCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs("show", argv, { format: { type: "string", short: "f" }, all: { type: "boolean" } }, USAGE);
+  if (positionals.length !== 1) throw new UserError(`show: name one plan file\nusage: ${USAGE}`);
+  const plan = parsePlan(await readPlanText(io, positionals[0]!), positionals[0]!);
+  io.stdout(renderPlan(plan, oneOf("format", values.format, FORMATS, "text"), values.all === true));
+  return EXIT.ok;
+}
+
+export async function readPlanText(io: Io, file: string): Promise<string> {
+  try {
+    return await readFile(resolve(io.cwd, file), "utf8");
+  } catch (error) {
+    throw new UserError(`${file}: cannot read the plan: ${(error as Error).message}`);
+  }
+}

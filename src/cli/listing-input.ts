@@ -1,0 +1,38 @@
+import { BackendError, type Backend } from "../backends/backend.ts";
+import { parseTarget, TargetError, type Target } from "../backends/registry.ts";
+import { collectListing, type Listing } from "../sstate/listing.ts";
+import { EXIT, progressLine, UserError, type Io } from "./io.ts";
+
+export function targetOf(io: Io, raw: string | undefined, what = "target"): Target {
+  if (!raw) throw new UserError(`no ${what}: give --target URL or set 'target:' in the policy`);
+  try {
+    return parseTarget(raw, io.cwd);
+  } catch (error) {
+    if (error instanceof TargetError) throw new UserError(`${what} '${raw}': ${error.message}`);
+    throw error;
+  }
+}
+
+/** Lists a whole target, with progress on a TTY. */
+export async function listTarget(io: Io, backend: Backend): Promise<Listing> {
+  const progress = progressLine(io);
+  try {
+    return await collectListing(backend.list(), (n) => progress.update(`listing ${backend.displayUrl}: ${n.toLocaleString("en-US")} files`));
+  } finally {
+    progress.done();
+  }
+}
+
+/** Runs `work` with an opened backend; backend problems become one-line messages with exit 1. */
+export async function withBackend<T>(io: Io, target: Target, work: (backend: Backend) => Promise<T>): Promise<T> {
+  let backend: Backend | undefined;
+  try {
+    backend = await target.open(io.env);
+    return await work(backend);
+  } catch (error) {
+    if (error instanceof BackendError) throw new UserError(error.message, EXIT.runtime);
+    throw error;
+  } finally {
+    await backend?.close();
+  }
+}

@@ -1,0 +1,70 @@
+import { BackendError } from "../backends/backend.ts";
+import { PlanFileError } from "../plan/read-plan.ts";
+import { TOOL } from "../version.ts";
+import { demoCommand } from "./commands/demo.ts";
+import { planCommand } from "./commands/plan.ts";
+import { showCommand } from "./commands/show.ts";
+import { stampsCommand } from "./commands/stamps.ts";
+import { validateCommand } from "./commands/validate.ts";
+import { EXIT, UserError, type Io } from "./io.ts";
+
+type Command = (argv: string[], io: Io) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  validate: { run: validateCommand, summary: "check policies; print every problem with line:col" },
+  plan: { run: planCommand, summary: "list a cache, evaluate a policy, write a reviewable plan" },
+  show: { run: showCommand, summary: "render a saved plan as text, markdown or json" },
+  stamps: { run: stampsCommand, summary: "print the unihashes a build's stamps name (a manifest for 'hashes:')" },
+  demo: { run: demoCommand, summary: "generate a demo cache on local disk and plan policies/example.yaml for it" },
+};
+
+const HELP = `${TOOL.name} ${TOOL.version}: declarative retention policies for Yocto / OE / Isar sstate caches
+
+usage: sstate-keeper COMMAND [options]
+
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
+  .join("\n")}
+
+exit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 refused by a guard or stale plan, 4 apply incomplete
+`;
+
+/** The whole CLI as a function, so tests call it directly; `src/cli.ts` is only a shim. */
+export async function run(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    io.stdout(HELP);
+    return name === undefined ? EXIT.invalidInput : EXIT.ok;
+  }
+  if (name === "--version" || name === "version") {
+    io.stdout(`${TOOL.version}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`unknown command '${name}'\n\n${HELP}`);
+    return EXIT.invalidInput;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout(`${name}: ${command.summary}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UserError) {
+      io.stderr(`${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof PlanFileError) {
+      io.stderr(`${error.message}\n`);
+      return EXIT.invalidInput;
+    }
+    if (error instanceof BackendError) {
+      io.stderr(`${error.message}\n`);
+      return EXIT.runtime;
+    }
+    io.stderr(`internal error: ${(error as Error).stack ?? String(error)}\nThis is a bug in ${TOOL.name}; please report it with the command you ran.\n`);
+    return EXIT.runtime;
+  }
+}

@@ -1,0 +1,53 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Diagnostic } from "../policy/diagnostics.ts";
+import type { Policy, ReferenceSource } from "../policy/load.ts";
+import { hashOfStamp, parseManifest } from "../sstate/stamps.ts";
+
+/** Every hash a stamps tree names, at any depth (work-shared stamps are one level deep). */
+export async function readStampHashes(dir: string, into = new Set<string>()): Promise<Set<string>> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const entry of entries) {
+    if (entry.isDirectory()) await readStampHashes(join(dir, entry.name), into);
+    else {
+      const hash = hashOfStamp(entry.name);
+      if (hash) into.add(hash);
+    }
+  }
+  return into;
+}
+
+/**
+ * Reads the stamps directories and manifests a policy names (the planner's "referenced
+ * hashes"). Problems are reported at the position of the path in the policy.
+ */
+export async function resolveReferences(policy: Policy): Promise<{ hashes: Map<string, Set<string>>; diagnostics: Diagnostic[] }> {
+  const hashes = new Map<string, Set<string>>();
+  const diagnostics: Diagnostic[] = [];
+  const problem = (ref: ReferenceSource, code: string, message: string, hint?: string) =>
+    diagnostics.push({ code, message, file: policy.file, ...ref.position, ...(hint ? { hint } : {}) });
+  for (const rule of policy.rules) {
+    if (rule.references.length === 0) continue;
+    const set = new Set<string>();
+    hashes.set(rule.name, set);
+    for (const ref of rule.references) {
+      const info = await stat(ref.path).catch(() => undefined);
+      if (ref.kind === "stamps") {
+        if (!info?.isDirectory()) {
+          problem(ref, "missing-stamps", `stamps directory '${ref.written}' does not exist (looked at ${ref.path})`, "paths are relative to the policy file; point at a build's tmp/stamps");
+          continue;
+        }
+        await readStampHashes(ref.path, set);
+      } else {
+        if (!info?.isFile()) {
+          problem(ref, "missing-manifest", `hashes manifest '${ref.written}' does not exist (looked at ${ref.path})`, "paths are relative to the policy file");
+          continue;
+        }
+        const manifest = parseManifest(await readFile(ref.path, "utf8"));
+        for (const p of manifest.problems) diagnostics.push({ code: "bad-manifest", message: p.message, file: ref.path, line: p.line, col: p.col });
+        for (const h of manifest.hashes) set.add(h);
+      }
+    }
+  }
+  return { hashes, diagnostics };
+}

@@ -1,0 +1,71 @@
+import type { Guards } from "../policy/load.ts";
+import { formatBytes, formatDuration } from "../policy/units.ts";
+import type { FileDecision } from "./planner.ts";
+
+export interface GuardResult {
+  name: "min-age" | "max-delete-percent" | "max-delete-bytes" | "allow-empty";
+  limit: string;
+  value: string;
+  verdict: "ok" | "refused";
+  message: string;
+}
+
+interface Outcome {
+  deleted: readonly FileDecision[];
+  kept: readonly FileDecision[];
+  minAgeProtected: number;
+}
+
+/** Plan-level guards (SPEC §2 step 5); min-age is reported here but applied per file by the planner. */
+export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected }: Outcome): GuardResult[] {
+  const results: GuardResult[] = [
+    {
+      name: "min-age",
+      limit: formatDuration(guards.minAgeMs),
+      value: `${minAgeProtected} files`,
+      verdict: "ok",
+      message: `${minAgeProtected} files younger than ${formatDuration(guards.minAgeMs)} were kept although a delete rule selected them`,
+    },
+  ];
+  const managed = deleted.length + kept.length;
+  if (guards.maxDeletePercent !== undefined) {
+    const percent = managed === 0 ? 0 : (deleted.length / managed) * 100;
+    const refused = percent > guards.maxDeletePercent;
+    results.push({
+      name: "max-delete-percent",
+      limit: `${guards.maxDeletePercent}%`,
+      value: `${percent.toFixed(2)}%`,
+      verdict: refused ? "refused" : "ok",
+      message: refused
+        ? `the plan deletes ${deleted.length} of ${managed} managed files (${percent.toFixed(2)}%), ${(percent - guards.maxDeletePercent).toFixed(2)} points over the limit of ${guards.maxDeletePercent}%`
+        : `deletes ${percent.toFixed(2)}% of the managed files (limit ${guards.maxDeletePercent}%)`,
+    });
+  }
+  if (guards.maxDeleteBytes !== undefined) {
+    const bytes = deleted.reduce((sum, d) => sum + d.file.size, 0);
+    const refused = bytes > guards.maxDeleteBytes;
+    results.push({
+      name: "max-delete-bytes",
+      limit: formatBytes(guards.maxDeleteBytes),
+      value: formatBytes(bytes),
+      verdict: refused ? "refused" : "ok",
+      message: refused
+        ? `the plan deletes ${formatBytes(bytes)}, ${formatBytes(bytes - guards.maxDeleteBytes)} over the limit of ${formatBytes(guards.maxDeleteBytes)}`
+        : `deletes ${formatBytes(bytes)} (limit ${formatBytes(guards.maxDeleteBytes)})`,
+    });
+  }
+  const archivesDeleted = deleted.filter((d) => d.file.name.kind === "archive").length;
+  const archivesKept = kept.filter((d) => d.file.name.kind === "archive").length;
+  const empties = archivesDeleted > 0 && archivesKept === 0;
+  results.push({
+    name: "allow-empty",
+    limit: guards.allowEmpty ? "true" : "false",
+    value: `${archivesKept} archives left`,
+    verdict: empties && !guards.allowEmpty ? "refused" : "ok",
+    message:
+      empties && !guards.allowEmpty
+        ? `the plan deletes all ${archivesDeleted} archives and leaves an empty cache; set 'allow-empty: true' under guards if that is intended`
+        : `${archivesKept} archives remain`,
+  });
+  return results;
+}

@@ -1,0 +1,154 @@
+import { createHash } from "node:crypto";
+import type { ManagedKind } from "../sstate/name.ts";
+import type { GuardResult } from "./guards.ts";
+import type { Evaluation, FileDecision } from "./planner.ts";
+
+/** Bumped on any incompatible change; other versions are refused, never guessed at. */
+export const PLAN_FORMAT_VERSION = 1;
+
+export interface PlannedFile {
+  path: string;
+  size: number;
+  /** ISO 8601 with milliseconds. */
+  mtime: string;
+  etag?: string;
+  rules: string[];
+  decidedBy: string;
+}
+
+export interface Tally {
+  files: number;
+  bytes: number;
+}
+
+export interface PlanSummary {
+  delete: Tally;
+  keep: Tally;
+  unmanaged: Tally;
+  byRule: { rule: string; action: "keep" | "delete"; matched: Tally; decided: Tally }[];
+  /** Deletions per kind, arch and recipe (top recipes by bytes). */
+  deleteByKind: Record<string, Tally>;
+  deleteByArch: ({ arch: string } & Tally)[];
+  deleteTopRecipes: ({ pn: string } & Tally)[];
+}
+
+export interface PlanFile {
+  formatVersion: number;
+  tool: { name: string; version: string };
+  createdAt: string;
+  now: string;
+  expiresAt: string;
+  target: string;
+  policy: { path: string; sha256: string };
+  listing: { files: number; bytes: number; sha256: string };
+  summary: PlanSummary;
+  guards: GuardResult[];
+  refused: boolean;
+  delete: PlannedFile[];
+  keep?: PlannedFile[];
+  /** sha256 over the canonical JSON of everything else: detects hand edits. */
+  integrity: string;
+}
+
+export interface PlanMetadata {
+  tool: { name: string; version: string };
+  createdAt: Date;
+  now: Date;
+  validForMs: number;
+  target: string;
+  policy: { path: string; sha256: string };
+  listing: { files: number; bytes: number; sha256: string };
+  explain: boolean;
+}
+
+const TOP_RECIPES = 20;
+
+export function buildPlan(evaluation: Evaluation, meta: PlanMetadata): PlanFile {
+  const body: Omit<PlanFile, "integrity"> = {
+    formatVersion: PLAN_FORMAT_VERSION,
+    tool: meta.tool,
+    createdAt: meta.createdAt.toISOString(),
+    now: meta.now.toISOString(),
+    expiresAt: new Date(meta.createdAt.getTime() + meta.validForMs).toISOString(),
+    target: meta.target,
+    policy: meta.policy,
+    listing: meta.listing,
+    summary: summarize(evaluation),
+    guards: evaluation.guards,
+    refused: evaluation.refused,
+    delete: evaluation.deleted.map(plannedFile),
+    ...(meta.explain ? { keep: evaluation.kept.map(plannedFile) } : {}),
+  };
+  return { ...body, integrity: integrityOf(body) };
+}
+
+function plannedFile({ file, rules, decidedBy }: FileDecision): PlannedFile {
+  return {
+    path: file.path,
+    size: file.size,
+    mtime: new Date(Math.floor(file.mtimeMs)).toISOString(),
+    ...(file.etag !== undefined ? { etag: file.etag } : {}),
+    rules,
+    decidedBy,
+  };
+}
+
+function tallyOf(decisions: readonly { file: { size: number } }[]): Tally {
+  return { files: decisions.length, bytes: decisions.reduce((sum, d) => sum + d.file.size, 0) };
+}
+
+function summarize(evaluation: Evaluation): PlanSummary {
+  const byKind: Record<string, Tally> = {};
+  const byArch = new Map<string, Tally>();
+  const byRecipe = new Map<string, Tally>();
+  const add = (map: Map<string, Tally>, key: string, size: number) => {
+    const tally = map.get(key) ?? { files: 0, bytes: 0 };
+    tally.files++;
+    tally.bytes += size;
+    map.set(key, tally);
+  };
+  for (const { file } of evaluation.deleted) {
+    const kind: ManagedKind = file.name.kind;
+    byKind[kind] ??= { files: 0, bytes: 0 };
+    byKind[kind].files++;
+    byKind[kind].bytes += file.size;
+    add(byArch, file.name.arch, file.size);
+    add(byRecipe, file.name.pn, file.size);
+  }
+  const biggestFirst = <K extends string>(map: Map<string, Tally>, key: K) =>
+    [...map].map(([name, t]) => ({ [key]: name, ...t }) as { [P in K]: string } & Tally).sort((a, b) => b.bytes - a.bytes || (a[key] < b[key] ? -1 : 1));
+  return {
+    delete: tallyOf(evaluation.deleted),
+    keep: tallyOf(evaluation.kept),
+    unmanaged: { files: evaluation.unmanaged.length, bytes: evaluation.unmanaged.reduce((sum, f) => sum + f.size, 0) },
+    byRule: evaluation.rules.map((r) => ({
+      rule: r.rule,
+      action: r.action,
+      matched: { files: r.matchedFiles, bytes: r.matchedBytes },
+      decided: { files: r.decidedFiles, bytes: r.decidedBytes },
+    })),
+    deleteByKind: byKind,
+    deleteByArch: biggestFirst(byArch, "arch"),
+    deleteTopRecipes: biggestFirst(byRecipe, "pn").slice(0, TOP_RECIPES),
+  };
+}
+
+/** JSON with sorted keys: the same bytes on every runtime for the same data. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+export function integrityOf(body: Omit<PlanFile, "integrity">): string {
+  return `sha256:${createHash("sha256").update(canonicalJson(body)).digest("hex")}`;
+}
+
+/** Human-readable, stable serialisation (two-space indent, one planned file per line). */
+export function serializePlan(plan: PlanFile): string {
+  const { delete: deletions, keep, integrity, ...head } = plan;
+  const placeholder = (name: string) => `\u0000${name}\u0000`;
+  const list = (files: PlannedFile[]) => (files.length === 0 ? "[]" : `[\n${files.map((f) => `    ${JSON.stringify(f)}`).join(",\n")}\n  ]`);
+  const skeleton = JSON.stringify({ ...head, delete: placeholder("delete"), ...(keep ? { keep: placeholder("keep") } : {}), integrity }, null, 2);
+  return `${skeleton.replace(JSON.stringify(placeholder("delete")), list(deletions)).replace(JSON.stringify(placeholder("keep")), list(keep ?? []))}\n`;
+}

@@ -1,0 +1,66 @@
+import { PLAN_FORMAT_VERSION } from "./plan-file.ts";
+
+const tally = { type: "object", required: ["files", "bytes"], additionalProperties: false, properties: { files: { type: "integer", minimum: 0 }, bytes: { type: "number", minimum: 0 } } };
+const plannedFile = {
+  type: "object",
+  required: ["path", "size", "mtime", "rules", "decidedBy"],
+  additionalProperties: false,
+  properties: {
+    path: { type: "string", minLength: 1, description: "Relative to the target root, POSIX separators." },
+    size: { type: "number", minimum: 0 },
+    mtime: { type: "string", format: "date-time" },
+    etag: { type: "string" },
+    rules: { type: "array", items: { type: "string" }, description: "Every rule that selected the file." },
+    decidedBy: { type: "string", description: "The rule that decided, or @default, @min-age, @follows-archive." },
+  },
+};
+
+/** schemas/plan.schema.json, checked in and kept equal to this by a test. */
+export function planSchema(): Record<string, unknown> {
+  return {
+    $schema: "http://json-schema.org/draft-07/schema#",
+    title: "sstate-keeper plan",
+    type: "object",
+    required: ["formatVersion", "tool", "createdAt", "now", "expiresAt", "target", "policy", "listing", "summary", "guards", "refused", "delete", "integrity"],
+    additionalProperties: false,
+    properties: {
+      formatVersion: { const: PLAN_FORMAT_VERSION },
+      tool: { type: "object", required: ["name", "version"], properties: { name: { type: "string" }, version: { type: "string" } } },
+      createdAt: { type: "string", format: "date-time" },
+      now: { type: "string", format: "date-time" },
+      expiresAt: { type: "string", format: "date-time" },
+      target: { type: "string", minLength: 1, description: "Cache URL, never with credentials." },
+      policy: { type: "object", required: ["path", "sha256"], properties: { path: { type: "string" }, sha256: { type: "string", pattern: "^[0-9a-f]{64}$" } } },
+      listing: {
+        type: "object",
+        required: ["files", "bytes", "sha256"],
+        properties: { files: { type: "integer" }, bytes: { type: "number" }, sha256: { type: "string", pattern: "^[0-9a-f]{64}$" } },
+      },
+      summary: {
+        type: "object",
+        required: ["delete", "keep", "unmanaged", "byRule"],
+        properties: {
+          delete: tally,
+          keep: tally,
+          unmanaged: tally,
+          byRule: {
+            type: "array",
+            items: { type: "object", required: ["rule", "action", "matched", "decided"], properties: { rule: { type: "string" }, action: { enum: ["keep", "delete"] }, matched: tally, decided: tally } },
+          },
+        },
+      },
+      guards: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["name", "limit", "value", "verdict", "message"],
+          properties: { name: { type: "string" }, limit: { type: "string" }, value: { type: "string" }, verdict: { enum: ["ok", "refused"] }, message: { type: "string" } },
+        },
+      },
+      refused: { type: "boolean" },
+      delete: { type: "array", items: plannedFile },
+      keep: { type: "array", items: plannedFile },
+      integrity: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+    },
+  };
+}

@@ -1,0 +1,189 @@
+import type { Policy, Rule } from "../policy/load.ts";
+import type { ListedFile, Listing, ManagedFile } from "../sstate/listing.ts";
+import { archivePathOf, taskKey } from "../sstate/name.ts";
+import { evaluateGuards, type GuardResult } from "./guards.ts";
+import { PER_FIELDS } from "./selectors/newest.ts";
+import type { EvaluationContext } from "./selectors/selector.ts";
+
+/** Why a file is kept or deleted when no rule decided it. Rule names can't start with '@'. */
+export const DEFAULT_KEEP = "@default";
+export const MIN_AGE_KEEP = "@min-age";
+export const FOLLOWS_ARCHIVE = "@follows-archive";
+
+export interface PlanInput {
+  listing: Listing;
+  policy: Policy;
+  now: number;
+  /** Hashes named by each rule's stamps/hashes, by rule name. */
+  referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+export interface FileDecision {
+  file: ManagedFile;
+  /** Every rule that selected the file, in policy order. */
+  rules: string[];
+  decidedBy: string;
+}
+
+export interface RuleTally {
+  rule: string;
+  action: "keep" | "delete";
+  matchedFiles: number;
+  matchedBytes: number;
+  decidedFiles: number;
+  decidedBytes: number;
+}
+
+export interface Evaluation {
+  /** Sorted by path. */
+  deleted: FileDecision[];
+  /** Sorted by path; every managed file that is kept. */
+  kept: FileDecision[];
+  unmanaged: ListedFile[];
+  rules: RuleTally[];
+  guards: GuardResult[];
+  refused: boolean;
+}
+
+const State = { undecided: 0, keep: 1, delete: 2 } as const;
+
+/**
+ * The planner: a pure function of (listing, policy, now, referenced hashes). Evaluation order
+ * (SPEC §2): rules without `orphan`, keep wins → min-age → `orphan` rules against the
+ * archives that survive → .sig/.done follow deleted archives → plan-level guards.
+ */
+export function evaluate({ listing, policy, now, referencedHashes }: PlanInput): Evaluation {
+  const files = listing.files;
+  const count = files.length;
+  const state = new Uint8Array(count);
+  const decider = new Int32Array(count).fill(-1);
+  const matched = policy.rules.map(() => new Uint8Array(count));
+  const tasksWithArchive = new Set<string>();
+  for (const file of files) if (file.name?.kind === "archive") tasksWithArchive.add(taskKey(file.name));
+
+  const context: EvaluationContext = {
+    now,
+    tasksWithArchive,
+    referencedHashes,
+    archiveSurvives: (archivePath) => {
+      const index = indexOfPath(files, archivePath);
+      return index >= 0 && files[index]!.name?.kind === "archive" && state[index] !== State.delete;
+    },
+  };
+
+  const firstPhase = policy.rules.map((rule, index) => ({ rule, index })).filter(({ rule }) => !rule.orphan);
+  const orphanPhase = policy.rules.map((rule, index) => ({ rule, index })).filter(({ rule }) => rule.orphan);
+  const minAgeProtected: number[] = [];
+
+  const resolve = (phase: { rule: Rule; index: number }[], candidates: (i: number) => boolean) => {
+    for (const { rule, index } of phase) select(rule, files, context, matched[index]!);
+    for (let i = 0; i < count; i++) {
+      if (!files[i]!.name || !candidates(i)) continue;
+      const keep = phase.find(({ rule, index }) => rule.action === "keep" && matched[index]![i]);
+      const drop = phase.find(({ rule, index }) => rule.action === "delete" && matched[index]![i]);
+      if (keep) {
+        state[i] = State.keep;
+        decider[i] = keep.index;
+      } else if (drop) {
+        if (now - files[i]!.mtimeMs < policy.guards.minAgeMs) {
+          state[i] = State.keep;
+          minAgeProtected.push(i);
+        } else {
+          state[i] = State.delete;
+          decider[i] = drop.index;
+        }
+      }
+    }
+  };
+
+  resolve(firstPhase, () => true);
+  // Files already kept by a first-phase keep rule or by min-age stay kept: keep wins across phases.
+  resolve(orphanPhase, (i) => state[i] === State.undecided);
+
+  const followers: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = files[i]!.name;
+    if (!name || state[i] !== State.undecided || (name.kind !== "signature" && name.kind !== "done")) continue;
+    const archive = indexOfPath(files, archivePathOf(files[i]!.path, name));
+    if (archive >= 0 && state[archive] === State.delete && files[archive]!.name?.kind === "archive") followers.push(i);
+  }
+  for (const i of followers) state[i] = State.delete;
+
+  const minAge = new Set(minAgeProtected);
+  const followerSet = new Set(followers);
+  const ruleNames = policy.rules.map((r) => r.name);
+  const decisionOf = (i: number): FileDecision => ({
+    file: files[i] as ManagedFile,
+    rules: ruleNames.filter((_, r) => matched[r]![i]),
+    decidedBy: decider[i]! >= 0 ? ruleNames[decider[i]!]! : minAge.has(i) ? MIN_AGE_KEEP : followerSet.has(i) ? FOLLOWS_ARCHIVE : DEFAULT_KEEP,
+  });
+
+  const deleted: FileDecision[] = [];
+  const kept: FileDecision[] = [];
+  const unmanaged: ListedFile[] = [];
+  const tallies: RuleTally[] = policy.rules.map((rule) => ({ rule: rule.name, action: rule.action, matchedFiles: 0, matchedBytes: 0, decidedFiles: 0, decidedBytes: 0 }));
+  for (let i = 0; i < count; i++) {
+    const file = files[i]!;
+    if (!file.name) {
+      unmanaged.push(file);
+      continue;
+    }
+    const decision = decisionOf(i);
+    (state[i] === State.delete ? deleted : kept).push(decision);
+    for (let r = 0; r < tallies.length; r++) {
+      if (matched[r]![i]) {
+        tallies[r]!.matchedFiles++;
+        tallies[r]!.matchedBytes += file.size;
+      }
+    }
+    if (decider[i]! >= 0) {
+      tallies[decider[i]!]!.decidedFiles++;
+      tallies[decider[i]!]!.decidedBytes += file.size;
+    }
+  }
+
+  const guards = evaluateGuards(policy.guards, { deleted, kept, minAgeProtected: minAgeProtected.length });
+  return { deleted, kept, unmanaged, rules: tallies, guards, refused: guards.some((g) => g.verdict === "refused") };
+}
+
+/** Marks, in `into`, the files a rule selects: all its filters, then its newest/except-newest limit. */
+function select(rule: Rule, files: readonly ListedFile[], context: EvaluationContext, into: Uint8Array): void {
+  const hits: number[] = [];
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i]!;
+    if (file.name && rule.filters.every((test) => test(file as ManagedFile, context))) hits.push(i);
+  }
+  if (!rule.group) {
+    for (const i of hits) into[i] = 1;
+    return;
+  }
+  const { mode, count, per } = rule.group;
+  const fields = per.map((field) => PER_FIELDS[field]);
+  const groups = new Map<string, number[]>();
+  for (const i of hits) {
+    const key = fields.map((field) => field(files[i] as ManagedFile)).join("\u0000");
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
+  }
+  for (const group of groups.values()) {
+    // Newest first; equal mtimes fall back to path order (the listing is sorted, so index order).
+    group.sort((a, b) => files[b]!.mtimeMs - files[a]!.mtimeMs || a - b);
+    const chosen = mode === "newest" ? group.slice(0, count) : group.slice(count);
+    for (const i of chosen) into[i] = 1;
+  }
+}
+
+/** Binary search in the path-sorted listing. */
+function indexOfPath(files: readonly ListedFile[], path: string): number {
+  let low = 0;
+  let high = files.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const here = files[mid]!.path;
+    if (here === path) return mid;
+    if (here < path) low = mid + 1;
+    else high = mid - 1;
+  }
+  return -1;
+}

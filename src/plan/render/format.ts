@@ -1,0 +1,19 @@
+import { formatBytes, formatDuration } from "../../policy/units.ts";
+import type { PlanFile, PlannedFile } from "../plan-file.ts";
+
+export function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+export function tally(t: { files: number; bytes: number }): string {
+  return `${count(t.files)} files, ${formatBytes(t.bytes)}`;
+}
+
+export function ageOf(file: PlannedFile, plan: PlanFile): string {
+  return formatDuration(Date.parse(plan.now) - Date.parse(file.mtime));
+}
+
+export function reasonOf(file: PlannedFile): string {
+  const others = file.rules.filter((r) => r !== file.decidedBy);
+  return others.length ? `${file.decidedBy} (also: ${others.join(", ")})` : file.decidedBy;
+}

@@ -1,0 +1,61 @@
+import { Minimatch } from "minimatch";
+import type { ManagedFile } from "../../sstate/listing.ts";
+import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
+
+/**
+ * Positive globs are alternatives (any may match; none given means all match); globs with a
+ * leading `!` exclude, whatever their order — like a .gitignore read as a whole.
+ */
+function compileGlobs(patterns: string[], report: (message: string, at?: (string | number)[]) => void): ((text: string) => boolean) | undefined {
+  const include: Minimatch[] = [];
+  const exclude: Minimatch[] = [];
+  let ok = true;
+  patterns.forEach((pattern, index) => {
+    const negated = pattern.startsWith("!");
+    const body = negated ? pattern.slice(1) : pattern;
+    if (body === "") {
+      report(`'${pattern}' is an empty glob`, patterns.length > 1 ? [index] : []);
+      ok = false;
+      return;
+    }
+    (negated ? exclude : include).push(new Minimatch(body, { dot: true, nonegate: true, nocomment: true }));
+  });
+  if (!ok) return undefined;
+  return (text) => (include.length === 0 || include.some((m) => m.match(text))) && !exclude.some((m) => m.match(text));
+}
+
+function globSelector(name: string, field: (file: ManagedFile) => string, description: string, example: string, memoize: boolean): SelectorDefinition {
+  return {
+    name,
+    schema: stringOrList(),
+    expected: "a glob such as 'gcc-*' (a leading ! negates) or a list of globs",
+    description,
+    allowedIn: ["keep", "delete"],
+    role: "filter",
+    examples: [example],
+    compile({ value, report }) {
+      const matches = compileGlobs(asList(value), report);
+      if (!matches) return undefined;
+      if (!memoize) return (file) => matches(field(file));
+      // pn, arch, task and pv repeat across thousands of files: decide each distinct value once.
+      const decided = new Map<string, boolean>();
+      return (file) => {
+        const text = field(file);
+        let result = decided.get(text);
+        if (result === undefined) {
+          result = matches(text);
+          decided.set(text, result);
+        }
+        return result;
+      };
+    },
+  };
+}
+
+export const globSelectors: SelectorDefinition[] = [
+  globSelector("pn", (f) => f.name.pn, "The recipe name (PN) matches a glob.", "{ pn: 'isar-image-*' }", true),
+  globSelector("arch", (f) => f.name.arch, "The SSTATE_PKGARCH field matches a glob (empty for SWSPEC names).", "{ arch: [core2-64, qemux86_64] }", true),
+  globSelector("task", (f) => f.name.task, "The task (without do_) matches a glob.", "{ task: '!populate_lic' }", true),
+  globSelector("pv", (f) => f.name.pv, "The PV field matches a glob (bitbake may truncate it in long names).", "{ pv: '*+git*' }", true),
+  globSelector("path", (f) => f.path, "The path relative to the cache root matches a glob.", "{ path: 'universal/**' }", false),
+];

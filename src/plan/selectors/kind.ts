@@ -1,0 +1,16 @@
+import { MANAGED_KINDS } from "../../sstate/name.ts";
+import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
+
+export const kind: SelectorDefinition = {
+  name: "kind",
+  schema: stringOrList({ enum: [...MANAGED_KINDS] }),
+  expected: `one of ${MANAGED_KINDS.join(", ")}, or a list of them`,
+  description: "The kind of sstate file: archive (.tar.zst/.tgz), siginfo, signature (.sig), done (legacy marker) or temp (leftover of an interrupted write).",
+  allowedIn: ["keep", "delete"],
+  role: "filter",
+  examples: ["{ kind: archive, older-than: 30d }", "{ kind: [siginfo, done] }"],
+  compile({ value }) {
+    const kinds = new Set(asList(value));
+    return (file) => kinds.has(file.name.kind);
+  },
+};

@@ -1,0 +1,324 @@
+import { createHash } from "node:crypto";
+import { dirname, isAbsolute, join } from "node:path";
+import { Ajv, type ErrorObject } from "ajv";
+import { LineCounter, parseDocument, type Document } from "yaml";
+import type { PerField } from "../plan/selectors/newest.ts";
+import { referencePaths } from "../plan/selectors/references.ts";
+import { SELECTORS_BY_NAME } from "../plan/selectors/registry.ts";
+import type { FileTest, RuleAction } from "../plan/selectors/selector.ts";
+import type { Diagnostic } from "./diagnostics.ts";
+import { decodePointer, locate, type JsonPath, type SourcePosition } from "./locate.ts";
+import { policySchema } from "./schema.ts";
+import { DURATION_HELP, parseDuration, parseSize } from "./units.ts";
+
+export interface Guards {
+  minAgeMs: number;
+  maxDeletePercent?: number;
+  maxDeleteBytes?: number;
+  allowEmpty: boolean;
+}
+
+export interface ReferenceSource {
+  kind: "stamps" | "hashes";
+  /** As written in the policy. */
+  written: string;
+  /** Resolved against the policy file's directory. */
+  path: string;
+  position: SourcePosition;
+}
+
+export interface GroupLimit {
+  mode: "newest" | "except-newest";
+  count: number;
+  per: PerField[];
+}
+
+export interface Rule {
+  name: string;
+  action: RuleAction;
+  /** Tests of the first phase (all must match). */
+  filters: FileTest[];
+  /** Present when the rule uses `orphan`: then the whole rule is evaluated in the orphan phase. */
+  orphan: boolean;
+  group?: GroupLimit;
+  references: ReferenceSource[];
+  position: SourcePosition;
+}
+
+export interface Policy {
+  file: string;
+  sha256: string;
+  description?: string;
+  target?: string;
+  guards: Guards;
+  rules: Rule[];
+}
+
+export interface LoadResult {
+  policy?: Policy;
+  diagnostics: Diagnostic[];
+}
+
+export const DEFAULT_MIN_AGE_MS = 3_600_000;
+export const SUPPORTED_POLICY_VERSION = 1;
+
+let compiledValidator: ReturnType<Ajv["compile"]> | undefined;
+function validator(): ReturnType<Ajv["compile"]> {
+  compiledValidator ??= new Ajv({ allErrors: true, strict: false }).compile(policySchema());
+  return compiledValidator;
+}
+
+/** Parses and checks a policy; every problem is collected with its line and column. No I/O. */
+export function loadPolicy(text: string, file: string): LoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const diagnostics: Diagnostic[] = [];
+  const at = (path: JsonPath, code: string, message: string, options: { key?: boolean; hint?: string } = {}) => {
+    const { line, col } = locate(doc, lines, path, options);
+    diagnostics.push({ code, message, file, line, col, ...(options.hint ? { hint: options.hint } : {}) });
+  };
+
+  for (const error of doc.errors) {
+    const { line, col } = lines.linePos(error.pos[0]);
+    diagnostics.push({ code: "yaml-syntax", message: error.message.split("\n")[0]!, file, line, col });
+  }
+  if (diagnostics.length > 0) return { diagnostics };
+
+  const data: unknown = doc.toJS();
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    at([], "not-a-policy", "a policy must be a YAML mapping with 'version: 1' and 'rules'");
+    return { diagnostics };
+  }
+
+  const invalidPaths = reportSchemaErrors(validator(), data, at);
+  const source: Source = { doc, lines, report: at };
+  const policy = compilePolicy(data as RawPolicy, source, invalidPaths);
+  policy.file = file;
+  policy.sha256 = createHash("sha256").update(text).digest("hex");
+  // Relative to the policy file; the caller resolves against its working directory.
+  policy.rules.forEach((rule) => rule.references.forEach((ref) => (ref.path = isAbsolute(ref.written) ? ref.written : join(dirname(file), ref.written))));
+  if (diagnostics.length > 0) return { diagnostics };
+  return { policy, diagnostics };
+}
+
+type Report = (path: JsonPath, code: string, message: string, options?: { key?: boolean; hint?: string }) => void;
+
+/** The parsed policy text, for positions, and where problems go. */
+interface Source {
+  doc: Document;
+  lines: LineCounter;
+  report: Report;
+}
+
+interface RawPolicy {
+  version?: unknown;
+  description?: string;
+  target?: string;
+  guards?: Record<string, unknown>;
+  rules?: unknown[];
+}
+
+/** Turns ajv's errors into one diagnostic per offending place; returns the JSON paths that failed. */
+function reportSchemaErrors(validate: ReturnType<Ajv["compile"]>, data: unknown, report: Report): Set<string> {
+  const invalid = new Set<string>();
+  if (validate(data)) return invalid;
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const error of validate.errors ?? []) {
+    if (error.keyword === "additionalProperties") {
+      const key = String((error.params as { additionalProperty: string }).additionalProperty);
+      const path = [...decodePointer(error.instancePath), key];
+      invalid.add(path.join("/"));
+      report(path, "unknown-key", unknownKeyMessage(decodePointer(error.instancePath), key, data), { key: true, ...suggest(decodePointer(error.instancePath), key) });
+      continue;
+    }
+    const list = byPath.get(error.instancePath) ?? [];
+    list.push(error);
+    byPath.set(error.instancePath, list);
+  }
+  for (const [pointer, errors] of byPath) {
+    const path = decodePointer(pointer);
+    // A selector value that breaks the schema: one message per selector, however many branches failed.
+    if (path[0] === "rules" && path.length >= 4 && (path[2] === "keep" || path[2] === "delete")) {
+      const selectorPath = path.slice(0, 4);
+      const key = selectorPath.join("/");
+      if (invalid.has(key)) continue;
+      invalid.add(key);
+      const selector = SELECTORS_BY_NAME.get(String(path[3]))!;
+      const value = valueAt(data, path);
+      report(path, "invalid-selector", `${selector.name}: ${JSON.stringify(value)} is not valid; expected ${selector.expected}`, bareNumberHint(value, selector.name));
+      continue;
+    }
+    invalid.add(path.join("/"));
+    report(path, "schema", schemaMessage(path, errors, data), bareNumberHint(valueAt(data, path), String(path[path.length - 1])));
+  }
+  return invalid;
+}
+
+function bareNumberHint(value: unknown, key: string): { hint?: string } {
+  if (typeof value !== "number") return {};
+  if (key === "older-than" || key === "newer-than" || key === "min-age") return { hint: `a bare number has no unit: write e.g. ${value}d or ${value}h` };
+  if (key === "larger-than" || key === "smaller-than" || key === "max-delete-bytes") return { hint: `a bare number has no unit: write e.g. ${value}MB or ${value}GiB` };
+  return {};
+}
+
+function schemaMessage(path: JsonPath, errors: ErrorObject[], data: unknown): string {
+  const value = valueAt(data, path);
+  const where = path.length ? path.join(".") : "policy";
+  const first = errors.find((e) => e.keyword !== "if" && e.keyword !== "anyOf") ?? errors[0]!;
+  if (path.length === 1 && path[0] === "version") {
+    return `policy version ${JSON.stringify(value)} is not supported: this sstate-keeper reads 'version: ${SUPPORTED_POLICY_VERSION}'`;
+  }
+  if (first.keyword === "required") {
+    const missing = (first.params as { missingProperty: string }).missingProperty;
+    return path[0] === "rules" ? `rule ${path[1] !== undefined ? Number(path[1]) + 1 : ""} is missing '${missing}'` : `${where}: missing '${missing}'`;
+  }
+  if (path[0] === "guards" && path[1] === "min-age") return `min-age: ${JSON.stringify(value)} is not ${DURATION_HELP}`;
+  if (path[0] === "guards" && path[1] === "max-delete-bytes") return `max-delete-bytes: ${JSON.stringify(value)} is not a size such as 2TiB or 500GB`;
+  if (path[0] === "rules" && path[2] === "name") return `rule name ${JSON.stringify(value)} must be letters, digits, '.', '_' or '-'`;
+  return `${where}: ${first.message ?? "is not valid"}`;
+}
+
+function unknownKeyMessage(parent: JsonPath, key: string, data: unknown): string {
+  if (parent[0] === "rules" && parent.length === 3) {
+    const ruleName = (valueAt(data, parent.slice(0, 2)) as { name?: unknown })?.name;
+    return `unknown selector '${key}' in ${String(parent[2])} rule${typeof ruleName === "string" ? ` '${ruleName}'` : ""}`;
+  }
+  if (parent[0] === "rules" && parent.length === 2) return `unknown key '${key}' in a rule: a rule has name, description and one of keep or delete`;
+  if (parent[0] === "guards") return `unknown guard '${key}'`;
+  return `unknown key '${key}' in the policy`;
+}
+
+function suggest(parent: JsonPath, key: string): { hint?: string } {
+  const candidates =
+    parent[0] === "rules" && parent.length === 3
+      ? [...SELECTORS_BY_NAME.keys()]
+      : parent[0] === "rules"
+        ? ["name", "description", "keep", "delete"]
+        : parent[0] === "guards"
+          ? ["min-age", "max-delete-percent", "max-delete-bytes", "allow-empty"]
+          : ["version", "description", "target", "guards", "rules"];
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const distance = editDistance(key, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best ? { hint: `did you mean '${best}'?` } : {};
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function valueAt(data: unknown, path: JsonPath): unknown {
+  let value = data;
+  for (const segment of path) value = (value as Record<string | number, unknown> | undefined)?.[segment];
+  return value;
+}
+
+function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Policy {
+  const { report } = source;
+  const guards = raw.guards ?? {};
+  const policy: Policy = {
+    file: "",
+    sha256: "",
+    guards: {
+      minAgeMs: typeof guards["min-age"] === "string" ? (parseDuration(guards["min-age"]) ?? DEFAULT_MIN_AGE_MS) : DEFAULT_MIN_AGE_MS,
+      allowEmpty: guards["allow-empty"] === true,
+    },
+    rules: [],
+  };
+  if (typeof raw.description === "string") policy.description = raw.description;
+  if (typeof raw.target === "string") policy.target = raw.target;
+  if (typeof guards["max-delete-percent"] === "number") policy.guards.maxDeletePercent = guards["max-delete-percent"];
+  const maxBytes = typeof guards["max-delete-bytes"] === "string" ? parseSize(guards["max-delete-bytes"]) : undefined;
+  if (maxBytes !== undefined) policy.guards.maxDeleteBytes = maxBytes;
+
+  const firstUse = new Map<string, number>();
+  (Array.isArray(raw.rules) ? raw.rules : []).forEach((rawRule, index) => {
+    if (typeof rawRule !== "object" || rawRule === null || Array.isArray(rawRule)) return;
+    const rule = compileRule(rawRule as Record<string, unknown>, index, source, invalid);
+    if (!rule) return;
+    const earlier = firstUse.get(rule.name);
+    if (earlier !== undefined) {
+      report(["rules", index, "name"], "duplicate-rule", `duplicate rule name '${rule.name}' (also rule ${earlier + 1})`, { hint: "rule names must be unique: they are the reasons shown in plans" });
+    } else firstUse.set(rule.name, index);
+    policy.rules.push(rule);
+  });
+  return policy;
+}
+
+function compileRule(raw: Record<string, unknown>, index: number, source: Source, invalid: Set<string>): Rule | undefined {
+  const { report } = source;
+  const base = ["rules", index] as const;
+  const name = typeof raw.name === "string" ? raw.name : undefined;
+  const label = name ? `rule '${name}'` : `rule ${index + 1}`;
+  const actions = (["keep", "delete"] as const).filter((a) => a in raw);
+  if (actions.length !== 1) {
+    report(actions.length ? [...base, actions[1]!] : [...base], "rule-action", `${label} needs exactly one of 'keep' or 'delete'`, { key: actions.length > 1 });
+    return undefined;
+  }
+  const action = actions[0]!;
+  const selectors = raw[action];
+  if (typeof selectors !== "object" || selectors === null || Array.isArray(selectors)) {
+    if (!invalid.has([...base, action].join("/"))) report([...base, action], "rule-selectors", `${label}: '${action}' must be a mapping of selectors`);
+    return undefined;
+  }
+  const entries = Object.entries(selectors as Record<string, unknown>);
+  if (entries.length === 0) {
+    report([...base, action], "empty-rule", `${label} has no selectors`, {
+      hint: action === "delete" ? "to delete everything not kept, say so: 'delete: { all: true }'" : "to keep everything, say 'keep: { all: true }'",
+    });
+    return undefined;
+  }
+  const rule: Rule = { name: name ?? `#${index + 1}`, action, filters: [], orphan: false, references: [], position: locate(source.doc, source.lines, base) };
+  let groupCount: { mode: GroupLimit["mode"]; count: number } | undefined;
+  let perFields: PerField[] | undefined;
+  for (const [key, value] of entries) {
+    const path = [...base, action, key];
+    const selector = SELECTORS_BY_NAME.get(key);
+    if (!selector || invalid.has(path.join("/"))) continue;
+    if (!selector.allowedIn.includes(action)) {
+      report(path, "selector-placement", `'${key}' can only be used in a ${selector.allowedIn[0]} rule, and ${label} is a ${action} rule`, { key: true, ...placementHint(key) });
+      continue;
+    }
+    if (selector.role === "group") groupCount = { mode: key as GroupLimit["mode"], count: value as number };
+    else if (selector.role === "modifier") perFields = value as PerField[];
+    else if (selector.role === "orphan") rule.orphan = true;
+    if (selector.name === "stamps" || selector.name === "hashes") {
+      const kind = selector.name;
+      referencePaths(value).forEach((written, i) =>
+        rule.references.push({ kind, written, path: written, position: locate(source.doc, source.lines, Array.isArray(value) ? [...path, i] : path) }),
+      );
+    }
+    const test = selector.compile({
+      value,
+      ruleName: rule.name,
+      action,
+      report: (message, sub = []) => report([...path, ...sub], "invalid-selector", `${key}: ${message}`),
+    });
+    if (test) rule.filters.push(test);
+  }
+  if (perFields && !groupCount) {
+    report([...base, action, "per"], "per-without-limit", `${label}: 'per' needs '${action === "keep" ? "newest" : "except-newest"}'`, { key: true });
+  }
+  if (groupCount) rule.group = { ...groupCount, per: perFields ?? [] };
+  return rule;
+}
+
+function placementHint(key: string): { hint?: string } {
+  const hints: Record<string, string> = {
+    newest: "in a delete rule use 'except-newest'",
+    "except-newest": "in a keep rule use 'newest'",
+    stamps: "stamps name what to keep; put them in a keep rule",
+    hashes: "manifests name what to keep; put them in a keep rule",
+    orphan: "orphans are deleted, never kept",
+  };
+  return hints[key] ? { hint: hints[key] } : {};
+}

@@ -1,0 +1,78 @@
+import { createHash } from "node:crypto";
+import type { RemoteFile } from "../backends/backend.ts";
+import { parseSstatePath, type SstateName } from "./name.ts";
+
+/** One listed object with its parsed name (undefined: unmanaged, never touched). */
+export interface ListedFile extends RemoteFile {
+  name: SstateName | undefined;
+}
+
+export interface ManagedFile extends ListedFile {
+  name: SstateName;
+}
+
+/** A whole listing, sorted by path so that everything computed from it is deterministic. */
+export interface Listing {
+  files: ListedFile[];
+  bytes: number;
+  /** sha256 over "path\tsize\tmtimeMs\n" of every file in path order: identifies the listing in a plan. */
+  sha256: string;
+}
+
+export function isManaged(file: ListedFile): file is ManagedFile {
+  return file.name !== undefined;
+}
+
+/** Parses names as they stream in; call `finish()` once the backend listing is exhausted. */
+export class ListingBuilder {
+  private readonly files: ListedFile[] = [];
+
+  add(batch: readonly RemoteFile[]): void {
+    for (const file of batch) {
+      const listed: ListedFile = { path: file.path, size: file.size, mtimeMs: file.mtimeMs, name: parseSstatePath(file.path) };
+      if (file.etag !== undefined) listed.etag = file.etag;
+      if (file.symlink) listed.symlink = true;
+      this.files.push(listed);
+    }
+  }
+
+  get count(): number {
+    return this.files.length;
+  }
+
+  finish(): Listing {
+    return listingOf(this.files);
+  }
+}
+
+/** Sorts (in place) and fingerprints a set of listed files. */
+export function listingOf(files: ListedFile[]): Listing {
+  files.sort(byPath);
+  const digest = createHash("sha256");
+  let bytes = 0;
+  let chunk = "";
+  for (const file of files) {
+    bytes += file.size;
+    chunk += `${file.path}\t${file.size}\t${file.mtimeMs}\n`;
+    if (chunk.length > 1 << 16) {
+      digest.update(chunk);
+      chunk = "";
+    }
+  }
+  digest.update(chunk);
+  return { files, bytes, sha256: digest.digest("hex") };
+}
+
+/** Code-unit order: the same on every runtime and locale. */
+export function byPath(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+export async function collectListing(batches: AsyncIterable<readonly RemoteFile[]>, onCount?: (n: number) => void): Promise<Listing> {
+  const builder = new ListingBuilder();
+  for await (const batch of batches) {
+    builder.add(batch);
+    onCount?.(builder.count);
+  }
+  return builder.finish();
+}

@@ -1,0 +1,109 @@
+/**
+ * The sstate file-name grammar (SPEC §1):
+ *   [<nativelsb>/]<h0:2>/[<h2:4>/]sstate:<pn>:<pkg_target>:<pv>:<pr>:<pkgarch>:<version>:<hash>_<task><ext>
+ * Anything that does not parse is unmanaged and is never touched.
+ */
+
+export type ManagedKind = "archive" | "siginfo" | "signature" | "done" | "temp";
+export const MANAGED_KINDS: readonly ManagedKind[] = ["archive", "siginfo", "signature", "done", "temp"];
+
+/** Fields of a parsed sstate name; strings are interned so a million entries share them. */
+export interface SstateName {
+  kind: ManagedKind;
+  pn: string;
+  pkgTarget: string;
+  pv: string;
+  pr: string;
+  /** SSTATE_PKGARCH; empty for SWSPEC names. */
+  arch: string;
+  sstateVersion: string;
+  /** The task's unihash (64 or 32 hex), or INVALID. */
+  hash: string;
+  /** Task name without `do_`. */
+  task: string;
+  /** `.tar.zst` or `.tgz`. */
+  archiveExt: string;
+  /** Everything after the task: `.tar.zst`, `.tgz.siginfo`, `.tar.zst.sig`, … (temp: including the random tail). */
+  suffix: string;
+  /** The directories above the hash directories (`universal`, `ubuntu-22.04`, `isarnative`), or "". */
+  nativelsb: string;
+}
+
+const NAME_TAIL = /^([0-9a-f]{64}|[0-9a-f]{32}|INVALID)_([A-Za-z0-9_+-]+?)(\.tar\.zst|\.tgz)(\.siginfo|\.sig|\.done)?(.*)$/;
+/** `NamedTemporaryFile(prefix=name)` appends 8 characters; shell `mktemp name.XXXXXXXX` appends a dot and 8. */
+const TEMP_TAIL = /^\.?[A-Za-z0-9_]{8}$/;
+
+const COMPANION_KIND: Record<string, ManagedKind> = {
+  "": "archive",
+  ".siginfo": "siginfo",
+  ".sig": "signature",
+  ".done": "done",
+};
+
+const interned = new Map<string, string>();
+/** Returns one shared copy of a short repeated string (pn, arch, task…) to keep per-file records small. */
+export function intern(value: string): string {
+  const known = interned.get(value);
+  if (known !== undefined) return known;
+  // Flatten any sliced substring so the interned copy doesn't pin the whole path it came from.
+  const own = (" " + value).slice(1);
+  interned.set(own, own);
+  return own;
+}
+
+/** Parses a path relative to the cache root; returns undefined for unmanaged files. */
+export function parseSstatePath(relativePath: string): SstateName | undefined {
+  const slash = relativePath.lastIndexOf("/");
+  const basename = relativePath.slice(slash + 1);
+  if (!basename.startsWith("sstate:")) return undefined;
+  const fields = basename.split(":");
+  if (fields.length < 8) return undefined;
+  const last = fields.length - 1;
+  const tail = NAME_TAIL.exec(fields[last]!);
+  if (!tail) return undefined;
+  const [, hash, task, archiveExt, companion = "", rest] = tail as unknown as [string, string, string, string, string | undefined, string];
+  let kind = COMPANION_KIND[companion]!;
+  if (rest !== "") {
+    if (!TEMP_TAIL.test(rest)) return undefined;
+    kind = "temp";
+  }
+  const dirs = slash < 0 ? [] : relativePath.slice(0, slash).split("/");
+  return {
+    kind,
+    pn: intern(fields[1]!),
+    pkgTarget: intern(fields[2]!),
+    // PV may itself contain ':' only in hand-made names; keep everything between pkg_target and pr.
+    pv: intern(fields.slice(3, last - 3).join(":")),
+    pr: intern(fields[last - 3]!),
+    arch: intern(fields[last - 2]!),
+    sstateVersion: intern(fields[last - 1]!),
+    hash: hash!,
+    task: intern(task!),
+    archiveExt: intern(archiveExt!),
+    suffix: kind === "temp" ? archiveExt + companion + rest : intern(archiveExt + companion),
+    nativelsb: intern(nativelsbOf(dirs, hash!)),
+  };
+}
+
+/** Strips the hash directories (`h0:2/h2:4` or the older `h0:2`) and returns what is above them. */
+function nativelsbOf(dirs: string[], hash: string): string {
+  let end = dirs.length;
+  if (end >= 2 && dirs[end - 1] === hash.slice(2, 4) && dirs[end - 2] === hash.slice(0, 2)) end -= 2;
+  else if (end >= 1 && dirs[end - 1] === hash.slice(0, 2)) end -= 1;
+  return dirs.slice(0, end).join("/");
+}
+
+/** The archive a companion (.siginfo/.sig/.done) belongs to: same directory, same name stem. */
+export function archivePathOf(path: string, name: SstateName): string {
+  return path.slice(0, path.length - name.suffix.length + name.archiveExt.length);
+}
+
+/** Identity of a pn+arch+task, the unit for `orphan` and `siginfo-only`. */
+export function taskKey(name: SstateName): string {
+  return `${name.pn}\u0000${name.arch}\u0000${name.task}`;
+}
+
+/** True for a well-formed unihash as written in names and stamps. */
+export function isUnihash(text: string): boolean {
+  return /^(?:[0-9a-f]{64}|[0-9a-f]{32})$/.test(text);
+}
