@@ -1,0 +1,54 @@
+import { loadPolicy, type Policy } from "../../src/policy/load.ts";
+import { evaluate, type Evaluation } from "../../src/plan/planner.ts";
+import { listingOf, type ListedFile, type Listing } from "../../src/sstate/listing.ts";
+import { parseSstatePath } from "../../src/sstate/name.ts";
+
+export const NOW = Date.parse("2026-11-01T12:00:00Z");
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+/** A file for planner tests: path plus its age before NOW (default 10 days) and size. */
+export interface TestFile {
+  path: string;
+  age?: number;
+  size?: number;
+}
+
+export function listingFrom(files: readonly TestFile[]): Listing {
+  return listingOf(files.map((f): ListedFile => ({ path: f.path, size: f.size ?? 100, mtimeMs: NOW - (f.age ?? 10 * DAY), name: parseSstatePath(f.path) })));
+}
+
+export function policyFrom(yaml: string, file = "test-policy.yaml"): Policy {
+  const { policy, diagnostics } = loadPolicy(yaml, file);
+  if (!policy) throw new Error(`test policy is invalid:\n${diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`).join("\n")}`);
+  return policy;
+}
+
+export function planFor(yaml: string, files: readonly TestFile[], referencedHashes = new Map<string, Set<string>>()): Evaluation {
+  return evaluate({ listing: listingFrom(files), policy: policyFrom(yaml), now: NOW, referencedHashes });
+}
+
+export function deletedPaths(evaluation: Evaluation): string[] {
+  return evaluation.deleted.map((d) => d.file.path);
+}
+
+/** An sstate path built from its parts (64-hex hash derived from `seed`). */
+export function sstatePath(parts: { pn: string; arch?: string; task: string; ext?: string; seed: string | number; pv?: string; pr?: string; nativelsb?: string; version?: string }): string {
+  const hash = hashFrom(parts.seed);
+  const swspec = parts.arch === undefined;
+  const target = swspec ? "" : `${parts.arch}-poky-linux`;
+  const name = `sstate:${parts.pn}:${target}:${parts.pv ?? "1.0"}:${parts.pr ?? "r0"}:${parts.arch ?? ""}:${parts.version ?? "14"}:${hash}_${parts.task}${parts.ext ?? ".tar.zst"}`;
+  return `${parts.nativelsb ? `${parts.nativelsb}/` : ""}${hash.slice(0, 2)}/${hash.slice(2, 4)}/${name}`;
+}
+
+export function hashFrom(seed: string | number): string {
+  let h = 2166136261;
+  const text = String(seed);
+  let out = "";
+  for (let round = 0; out.length < 64; round++) {
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+    h = Math.imul(h ^ round, 16777619) >>> 0;
+    out += h.toString(16).padStart(8, "0");
+  }
+  return out.slice(0, 64);
+}
