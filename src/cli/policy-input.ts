@@ -26,5 +26,5 @@ export async function checkPolicy(io: Io, file: string): Promise<{ policy?: Poli
   // Relative stamps/manifest paths are relative to the policy file, wherever we run from.
   for (const rule of loaded.policy.rules) for (const ref of rule.references) ref.path = resolve(io.cwd, ref.path);
   const references = await resolveReferences(loaded.policy);
-  return { policy: loaded.policy, referencedHashes: references.hashes, diagnostics: references.diagnostics.sort(byPosition) };
+  return { policy: loaded.policy, referencedHashes: references.hashes, diagnostics: [...loaded.diagnostics, ...references.diagnostics].sort(byPosition) };
 }

@@ -34,13 +34,13 @@ export async function resolveReferences(policy: Policy): Promise<{ hashes: Map<s
       const info = await stat(ref.path).catch(() => undefined);
       if (ref.kind === "stamps") {
         if (!info?.isDirectory()) {
-          problem(ref, "missing-stamps", `stamps directory '${ref.written}' does not exist (looked at ${ref.path})`, "paths are relative to the policy file; point at a build's tmp/stamps");
+          problem(ref, "missing-stamps", `stamps directory '${ref.written}' does not exist`, "paths are relative to the policy file; point at a build's tmp/stamps");
           continue;
         }
         await readStampHashes(ref.path, set);
       } else {
         if (!info?.isFile()) {
-          problem(ref, "missing-manifest", `hashes manifest '${ref.written}' does not exist (looked at ${ref.path})`, "paths are relative to the policy file");
+          problem(ref, "missing-manifest", `hashes manifest '${ref.written}' does not exist`, "paths are relative to the policy file");
           continue;
         }
         const manifest = parseManifest(await readFile(ref.path, "utf8"));

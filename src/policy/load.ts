@@ -55,6 +55,7 @@ export interface Policy {
 }
 
 export interface LoadResult {
+  /** Present whenever the YAML parsed, even with problems, so later checks (stamps dirs) still run; usable only without diagnostics. */
   policy?: Policy;
   diagnostics: Diagnostic[];
 }
@@ -97,7 +98,6 @@ export function loadPolicy(text: string, file: string): LoadResult {
   policy.sha256 = createHash("sha256").update(text).digest("hex");
   // Relative to the policy file; the caller resolves against its working directory.
   policy.rules.forEach((rule) => rule.references.forEach((ref) => (ref.path = isAbsolute(ref.written) ? ref.written : join(dirname(file), ref.written))));
-  if (diagnostics.length > 0) return { diagnostics };
   return { policy, diagnostics };
 }
 

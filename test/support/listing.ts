@@ -20,7 +20,7 @@ export function listingFrom(files: readonly TestFile[]): Listing {
 
 export function policyFrom(yaml: string, file = "test-policy.yaml"): Policy {
   const { policy, diagnostics } = loadPolicy(yaml, file);
-  if (!policy) throw new Error(`test policy is invalid:\n${diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`).join("\n")}`);
+  if (!policy || diagnostics.length > 0) throw new Error(`test policy is invalid:\n${diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`).join("\n")}`);
   return policy;
 }
 
