@@ -107,7 +107,8 @@ function parentOf(path: string): string {
 }
 
 function fileOf(path: string, stats: Stats): RemoteFile {
-  const file: RemoteFile = { path, size: stats.size, mtimeMs: stats.mtimeMs };
+  // Whole milliseconds: what plans record, and the same on Node and Deno (whose sub-ms parts differ).
+  const file: RemoteFile = { path, size: stats.size, mtimeMs: Math.floor(stats.mtimeMs) };
   if (stats.isSymbolicLink()) file.symlink = true;
   return file;
 }
