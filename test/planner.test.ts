@@ -108,8 +108,8 @@ describe("OE --stamps-dir parity: keep what the stamps name, delete everything e
     const policy = `version: 1\nrules:\n  - name: used-by-build\n    keep: { stamps: [stamps] }\n  - name: everything-else\n    delete: { all: true }\n`;
     const evaluation = planFor(policy, [...kept, ...removed].map((path) => ({ path })), new Map([["used-by-build", hashes]]));
     expect(deletedPaths(evaluation)).toEqual([...removed].sort());
-    expect(evaluation.kept.map((d) => d.file.path).sort()).toEqual([...kept].sort());
-    expect(evaluation.kept.every((d) => d.decidedBy === "used-by-build")).toBe(true);
+    expect(evaluation.kept!.map((d) => d.file.path).sort()).toEqual([...kept].sort());
+    expect(evaluation.kept!.every((d) => d.decidedBy === "used-by-build")).toBe(true);
   });
 });
 
@@ -135,7 +135,7 @@ describe("OE --remove-orphans parity and the finer orphan selector", () => {
     const evaluation = planFor(policy, [{ path: sysrootA }, { path: `${sysrootA}.siginfo` }, { path: young, age: HOUR / 2 }, { path: `${young}.siginfo` }]);
     expect(deletedPaths(evaluation)).toEqual([sysrootA, `${sysrootA}.siginfo`]);
     expect(evaluation.deleted.find((d) => d.file.path === `${sysrootA}.siginfo`)?.decidedBy).toBe("drop-orphans");
-    expect(evaluation.kept.find((d) => d.file.path === young)?.decidedBy).toBe(MIN_AGE_KEEP);
+    expect(evaluation.kept!.find((d) => d.file.path === young)?.decidedBy).toBe(MIN_AGE_KEEP);
   });
 });
 
@@ -231,9 +231,9 @@ describe("policy semantics", () => {
     const evaluation = planFor(`version: 1\nrules:\n  - name: ${policy}\n`, files);
     expect(deletedPaths(evaluation)).toEqual(deleted);
     // Invariants of every plan: kept + deleted + unmanaged = listing; each decision names its decider.
-    expect(evaluation.deleted.length + evaluation.kept.length + evaluation.unmanaged.length).toBe(files.length);
+    expect(evaluation.deleted.length + evaluation.kept!.length + evaluation.unmanaged.length).toBe(files.length);
     for (const d of evaluation.deleted) expect(d.rules.includes(d.decidedBy) || d.decidedBy === FOLLOWS_ARCHIVE).toBe(true);
-    for (const d of evaluation.kept) expect(d.rules.includes(d.decidedBy) || d.decidedBy === DEFAULT_KEEP || d.decidedBy === MIN_AGE_KEEP).toBe(true);
+    for (const d of evaluation.kept!) expect(d.rules.includes(d.decidedBy) || d.decidedBy === DEFAULT_KEEP || d.decidedBy === MIN_AGE_KEEP).toBe(true);
   });
 
   it("explains with every selecting rule and the decider", () => {

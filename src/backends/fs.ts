@@ -141,7 +141,7 @@ function walk(root: string, emit: (item: RemoteFile[] | Error | null) => void, o
     while (active < LIST_CONCURRENCY && pendingDirs.length > 0) {
       const relative = pendingDirs.pop()!;
       active++;
-      readdir(relative === "" ? root : join(root, relative), { withFileTypes: true }, (error, entries) => {
+      readdir(relative === "" ? root : `${root}/${relative}`, { withFileTypes: true }, (error, entries) => {
         if (error) return fail(new BackendError(`cannot read ${join(root, relative)}: ${error.message}`));
         visit(relative, entries);
       });
@@ -170,7 +170,8 @@ function walk(root: string, emit: (item: RemoteFile[] | Error | null) => void, o
         settle();
         continue;
       }
-      lstat(join(root, relative, entry.name), (error, stats) => {
+      // Plain concatenation: path.join per file was a measurable share of listing a million files.
+      lstat(`${root}/${path}`, (error, stats) => {
         if (error) {
           // Deleted between readdir and lstat (a running build): simply not listed.
           if (error.code !== "ENOENT") return fail(new BackendError(`cannot stat ${join(root, path)}: ${error.message}`));

@@ -1,5 +1,5 @@
 import { BackendError, type Backend } from "../backends/backend.ts";
-import { parseTarget, TargetError, type Target } from "../backends/registry.ts";
+import { parseTarget, TargetError, type Target } from "../backends/index.ts";
 import { collectListing, type Listing } from "../sstate/listing.ts";
 import { EXIT, progressLine, UserError, type Io } from "./io.ts";
 

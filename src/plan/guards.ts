@@ -1,6 +1,6 @@
 import type { Guards } from "../policy/load.ts";
 import { formatBytes, formatDuration } from "../policy/units.ts";
-import type { FileDecision } from "./planner.ts";
+import type { FileDecision, KeptTally } from "./planner.ts";
 
 export interface GuardResult {
   name: "min-age" | "max-delete-percent" | "max-delete-bytes" | "allow-empty";
@@ -12,7 +12,7 @@ export interface GuardResult {
 
 interface Outcome {
   deleted: readonly FileDecision[];
-  kept: readonly FileDecision[];
+  kept: KeptTally;
   minAgeProtected: number;
 }
 
@@ -27,7 +27,7 @@ export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected 
       message: `${minAgeProtected} files younger than ${formatDuration(guards.minAgeMs)} were kept although a delete rule selected them`,
     },
   ];
-  const managed = deleted.length + kept.length;
+  const managed = deleted.length + kept.files;
   if (guards.maxDeletePercent !== undefined) {
     const percent = managed === 0 ? 0 : (deleted.length / managed) * 100;
     const refused = percent > guards.maxDeletePercent;
@@ -55,7 +55,7 @@ export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected 
     });
   }
   const archivesDeleted = deleted.filter((d) => d.file.name.kind === "archive").length;
-  const archivesKept = kept.filter((d) => d.file.name.kind === "archive").length;
+  const archivesKept = kept.archives;
   const empties = archivesDeleted > 0 && archivesKept === 0;
   results.push({
     name: "allow-empty",

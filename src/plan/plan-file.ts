@@ -58,7 +58,6 @@ export interface PlanMetadata {
   target: string;
   policy: { path: string; sha256: string };
   listing: { files: number; bytes: number; sha256: string };
-  explain: boolean;
 }
 
 const TOP_RECIPES = 20;
@@ -77,7 +76,7 @@ export function buildPlan(evaluation: Evaluation, meta: PlanMetadata): PlanFile 
     guards: evaluation.guards,
     refused: evaluation.refused,
     delete: evaluation.deleted.map(plannedFile),
-    ...(meta.explain ? { keep: evaluation.kept.map(plannedFile) } : {}),
+    ...(evaluation.kept ? { keep: evaluation.kept.map(plannedFile) } : {}),
   };
   return { ...body, integrity: integrityOf(body) };
 }
@@ -119,7 +118,7 @@ function summarize(evaluation: Evaluation): PlanSummary {
     [...map].map(([name, t]) => ({ [key]: name, ...t }) as { [P in K]: string } & Tally).sort((a, b) => b.bytes - a.bytes || (a[key] < b[key] ? -1 : 1));
   return {
     delete: tallyOf(evaluation.deleted),
-    keep: tallyOf(evaluation.kept),
+    keep: { files: evaluation.keptTally.files, bytes: evaluation.keptTally.bytes },
     unmanaged: { files: evaluation.unmanaged.length, bytes: evaluation.unmanaged.reduce((sum, f) => sum + f.size, 0) },
     byRule: evaluation.rules.map((r) => ({
       rule: r.rule,

@@ -16,6 +16,8 @@ export interface PlanInput {
   now: number;
   /** Hashes named by each rule's stamps/hashes, by rule name. */
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Also return a decision for every kept file (`--explain`); otherwise kept files are only counted. */
+  explainKept?: boolean;
 }
 
 export interface FileDecision {
@@ -34,11 +36,18 @@ export interface RuleTally {
   decidedBytes: number;
 }
 
+export interface KeptTally {
+  files: number;
+  bytes: number;
+  archives: number;
+}
+
 export interface Evaluation {
   /** Sorted by path. */
   deleted: FileDecision[];
-  /** Sorted by path; every managed file that is kept. */
-  kept: FileDecision[];
+  /** Sorted by path; every managed file that is kept (only with `explainKept`). */
+  kept?: FileDecision[];
+  keptTally: KeptTally;
   unmanaged: ListedFile[];
   rules: RuleTally[];
   guards: GuardResult[];
@@ -52,7 +61,7 @@ const State = { undecided: 0, keep: 1, delete: 2 } as const;
  * (SPEC §2): rules without `orphan`, keep wins → min-age → `orphan` rules against the
  * archives that survive → .sig/.done follow deleted archives → plan-level guards.
  */
-export function evaluate({ listing, policy, now, referencedHashes }: PlanInput): Evaluation {
+export function evaluate({ listing, policy, now, referencedHashes, explainKept = false }: PlanInput): Evaluation {
   const files = listing.files;
   const count = files.length;
   const state = new Uint8Array(count);
@@ -77,20 +86,22 @@ export function evaluate({ listing, policy, now, referencedHashes }: PlanInput):
 
   const resolve = (phase: { rule: Rule; index: number }[], candidates: (i: number) => boolean) => {
     for (const { rule, index } of phase) select(rule, files, context, matched[index]!);
+    const keepRules = phase.filter(({ rule }) => rule.action === "keep").map(({ index }) => index);
+    const deleteRules = phase.filter(({ rule }) => rule.action === "delete").map(({ index }) => index);
     for (let i = 0; i < count; i++) {
       if (!files[i]!.name || !candidates(i)) continue;
-      const keep = phase.find(({ rule, index }) => rule.action === "keep" && matched[index]![i]);
-      const drop = phase.find(({ rule, index }) => rule.action === "delete" && matched[index]![i]);
-      if (keep) {
+      const keep = firstMatching(keepRules, matched, i);
+      const drop = keep < 0 ? firstMatching(deleteRules, matched, i) : -1;
+      if (keep >= 0) {
         state[i] = State.keep;
-        decider[i] = keep.index;
-      } else if (drop) {
+        decider[i] = keep;
+      } else if (drop >= 0) {
         if (now - files[i]!.mtimeMs < policy.guards.minAgeMs) {
           state[i] = State.keep;
           minAgeProtected.push(i);
         } else {
           state[i] = State.delete;
-          decider[i] = drop.index;
+          decider[i] = drop;
         }
       }
     }
@@ -119,7 +130,8 @@ export function evaluate({ listing, policy, now, referencedHashes }: PlanInput):
   });
 
   const deleted: FileDecision[] = [];
-  const kept: FileDecision[] = [];
+  const kept: FileDecision[] | undefined = explainKept ? [] : undefined;
+  const keptTally: KeptTally = { files: 0, bytes: 0, archives: 0 };
   const unmanaged: ListedFile[] = [];
   const tallies: RuleTally[] = policy.rules.map((rule) => ({ rule: rule.name, action: rule.action, matchedFiles: 0, matchedBytes: 0, decidedFiles: 0, decidedBytes: 0 }));
   for (let i = 0; i < count; i++) {
@@ -128,8 +140,13 @@ export function evaluate({ listing, policy, now, referencedHashes }: PlanInput):
       unmanaged.push(file);
       continue;
     }
-    const decision = decisionOf(i);
-    (state[i] === State.delete ? deleted : kept).push(decision);
+    if (state[i] === State.delete) deleted.push(decisionOf(i));
+    else {
+      keptTally.files++;
+      keptTally.bytes += file.size;
+      if (file.name.kind === "archive") keptTally.archives++;
+      kept?.push(decisionOf(i));
+    }
     for (let r = 0; r < tallies.length; r++) {
       if (matched[r]![i]) {
         tallies[r]!.matchedFiles++;
@@ -142,16 +159,25 @@ export function evaluate({ listing, policy, now, referencedHashes }: PlanInput):
     }
   }
 
-  const guards = evaluateGuards(policy.guards, { deleted, kept, minAgeProtected: minAgeProtected.length });
-  return { deleted, kept, unmanaged, rules: tallies, guards, refused: guards.some((g) => g.verdict === "refused") };
+  const guards = evaluateGuards(policy.guards, { deleted, kept: keptTally, minAgeProtected: minAgeProtected.length });
+  return { deleted, ...(kept ? { kept } : {}), keptTally, unmanaged, rules: tallies, guards, refused: guards.some((g) => g.verdict === "refused") };
+}
+
+/** The first rule (in policy order) among `rules` that selected file `i`, or -1. */
+function firstMatching(rules: readonly number[], matched: readonly Uint8Array[], i: number): number {
+  for (const rule of rules) if (matched[rule]![i]) return rule;
+  return -1;
 }
 
 /** Marks, in `into`, the files a rule selects: all its filters, then its newest/except-newest limit. */
 function select(rule: Rule, files: readonly ListedFile[], context: EvaluationContext, into: Uint8Array): void {
   const hits: number[] = [];
-  for (let i = 0; i < files.length; i++) {
+  const filters = rule.filters;
+  next: for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
-    if (file.name && rule.filters.every((test) => test(file as ManagedFile, context))) hits.push(i);
+    if (!file.name) continue;
+    for (const test of filters) if (!test(file as ManagedFile, context)) continue next;
+    hits.push(i);
   }
   if (!rule.group) {
     for (const i of hits) into[i] = 1;

@@ -27,11 +27,11 @@ export function isManaged(file: ListedFile): file is ManagedFile {
 export class ListingBuilder {
   private readonly files: ListedFile[] = [];
 
+  /** Takes ownership of the batch's objects: they gain their parsed name instead of being copied. */
   add(batch: readonly RemoteFile[]): void {
     for (const file of batch) {
-      const listed: ListedFile = { path: file.path, size: file.size, mtimeMs: file.mtimeMs, name: parseSstatePath(file.path) };
-      if (file.etag !== undefined) listed.etag = file.etag;
-      if (file.symlink) listed.symlink = true;
+      const listed = file as ListedFile;
+      listed.name = parseSstatePath(file.path);
       this.files.push(listed);
     }
   }

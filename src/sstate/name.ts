@@ -67,7 +67,6 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
     if (!TEMP_TAIL.test(rest)) return undefined;
     kind = "temp";
   }
-  const dirs = slash < 0 ? [] : relativePath.slice(0, slash).split("/");
   return {
     kind,
     pn: intern(fields[1]!),
@@ -81,16 +80,18 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
     task: intern(task!),
     archiveExt: intern(archiveExt!),
     suffix: kind === "temp" ? archiveExt + companion + rest : intern(archiveExt + companion),
-    nativelsb: intern(nativelsbOf(dirs, hash!)),
+    nativelsb: intern(nativelsbOf(slash < 0 ? "" : relativePath.slice(0, slash), hash!)),
   };
 }
 
 /** Strips the hash directories (`h0:2/h2:4` or the older `h0:2`) and returns what is above them. */
-function nativelsbOf(dirs: string[], hash: string): string {
-  let end = dirs.length;
-  if (end >= 2 && dirs[end - 1] === hash.slice(2, 4) && dirs[end - 2] === hash.slice(0, 2)) end -= 2;
-  else if (end >= 1 && dirs[end - 1] === hash.slice(0, 2)) end -= 1;
-  return dirs.slice(0, end).join("/");
+function nativelsbOf(dir: string, hash: string): string {
+  const twoLevels = `${hash.slice(0, 2)}/${hash.slice(2, 4)}`;
+  for (const hashDirs of [twoLevels, hash.slice(0, 2)]) {
+    if (dir === hashDirs) return "";
+    if (dir.endsWith(`/${hashDirs}`)) return dir.slice(0, dir.length - hashDirs.length - 1);
+  }
+  return dir;
 }
 
 /** The archive a companion (.siginfo/.sig/.done) belongs to: same directory, same name stem. */

@@ -25,7 +25,7 @@ export function policyFrom(yaml: string, file = "test-policy.yaml"): Policy {
 }
 
 export function planFor(yaml: string, files: readonly TestFile[], referencedHashes = new Map<string, Set<string>>()): Evaluation {
-  return evaluate({ listing: listingFrom(files), policy: policyFrom(yaml), now: NOW, referencedHashes });
+  return evaluate({ listing: listingFrom(files), policy: policyFrom(yaml), now: NOW, referencedHashes, explainKept: true });
 }
 
 export function deletedPaths(evaluation: Evaluation): string[] {

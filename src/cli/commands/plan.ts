@@ -44,7 +44,7 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
   const target = targetOf(io, values.target ?? policy.target);
   const plan = await withBackend(io, target, async (backend) => {
     const listing = await listTarget(io, backend);
-    const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes });
+    const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes, explainKept: values.explain === true });
     return buildPlan(evaluation, {
       tool: TOOL,
       createdAt: io.clock(),
@@ -53,7 +53,6 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
       target: target.url,
       policy: { path: portablePath(io.cwd, values.policy!), sha256: policy.sha256 },
       listing: { files: listing.files.length, bytes: listing.bytes, sha256: listing.sha256 },
-      explain: values.explain === true,
     });
   });
   if (values.out) await writeFile(resolve(io.cwd, values.out), serializePlan(plan));

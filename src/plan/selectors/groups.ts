@@ -13,10 +13,11 @@ export const orphan: SelectorDefinition = {
   role: "orphan",
   examples: ["{ orphan: true }", "{ orphan: true, older-than: 7d }"],
   compile() {
+    // The cheap tests first: most files are archives, most companions have their archive.
     return (file, context) =>
       (file.name.kind === "siginfo" || file.name.kind === "signature" || file.name.kind === "done") &&
-      context.tasksWithArchive.has(taskKey(file.name)) &&
-      !context.archiveSurvives(archivePathOf(file.path, file.name));
+      !context.archiveSurvives(archivePathOf(file.path, file.name)) &&
+      context.tasksWithArchive.has(taskKey(file.name));
   },
 };
 
