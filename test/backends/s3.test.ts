@@ -1,0 +1,230 @@
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { BackendError, type RemoteFile } from "../../src/backends/backend.ts";
+import { parseTarget, type Env } from "../../src/backends/index.ts";
+import { s3ClientConfig, type S3Backend } from "../../src/backends/s3.ts";
+import { mapConcurrent } from "../../src/util/concurrency.ts";
+import type {} from "../support/global-servers.ts";
+import { backendConformance } from "./conformance.ts";
+
+const s3 = inject("s3");
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+// Registered before any client exists, to see the SDK's Node-version warning if it escapes.
+const warnings: Error[] = [];
+process.on("warning", (warning) => warnings.push(warning));
+
+function envFor(overrides: Env = {}): Env {
+  return {
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    AWS_REGION: s3.region,
+    ...overrides,
+  };
+}
+
+async function open(url: string, env: Env = envFor()): Promise<S3Backend> {
+  return (await parseTarget(url, "/").open(env)) as S3Backend;
+}
+
+let admin: S3Client | undefined;
+/** A client that bypasses the backend, for setting up buckets and checking what is really there. */
+function adminClient(): S3Client {
+  admin ??= new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
+  return admin;
+}
+
+let buckets = 0;
+async function freshBucket(): Promise<string> {
+  const bucket = `keeper-${process.pid}-${Date.now().toString(36)}-${buckets++}`;
+  await adminClient().send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+async function keysUnder(bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await adminClient().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    keys.push(...(page.Contents ?? []).map((object) => object.Key!));
+    token = page.NextContinuationToken;
+  } while (token !== undefined);
+  return keys;
+}
+
+async function listAll(backend: S3Backend): Promise<RemoteFile[]> {
+  const files: RemoteFile[] = [];
+  for await (const batch of backend.list()) files.push(...batch);
+  return files;
+}
+
+function sstatePath(i: number, nativelsb: string): string {
+  const hash = (Math.imul(i + 1, 2654435761) >>> 0).toString(16).padStart(8, "0").repeat(8);
+  return `${nativelsb}${hash.slice(0, 2)}/${hash.slice(2, 4)}/sstate:zlib-native:x86_64-linux:1.3.1:r0:x86_64:14:${hash}_populate_sysroot.tar.zst`;
+}
+
+afterAll(() => admin?.destroy());
+
+describe("S3 backend errors", () => {
+  it("opens without the SDK's Node-version warning and explains a missing bucket", async () => {
+    const opening = open("s3://no-such-bucket/cache");
+    await expect(opening).rejects.toBeInstanceOf(BackendError);
+    await expect(opening).rejects.toThrow(`bucket 'no-such-bucket' does not exist at ${s3.endpoint}: check the target URL`);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.map((w) => w.message).filter((m) => m.includes("AWS SDK"))).toEqual([]);
+  });
+
+  it("explains refused credentials without printing the secret", async () => {
+    const bucket = await freshBucket();
+    const wrongSecret = "not-the-secret-at-all";
+    const error = await open(`s3://${bucket}`, envFor({ AWS_SECRET_ACCESS_KEY: wrongSecret })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendError);
+    expect((error as Error).message).toBe(`S3 refused the credentials for s3://${bucket} (HTTP 403): check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_PROFILE and the bucket policy`);
+    expect((error as Error).message).not.toContain(wrongSecret);
+    await expect(open(`s3://${bucket}`, envFor({ AWS_ACCESS_KEY_ID: "nobody-has-this-key" }))).rejects.toThrow(/^S3 refused the credentials/);
+  });
+
+  it("explains an unreachable endpoint", async () => {
+    const started = Date.now();
+    const opening = open("s3://bucket", envFor({ AWS_ENDPOINT_URL_S3: "http://127.0.0.1:1" }));
+    await expect(opening).rejects.toBeInstanceOf(BackendError);
+    await expect(opening).rejects.toThrow("cannot reach S3 endpoint http://127.0.0.1:1 (ECONNREFUSED): check AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and the network");
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it("explains a TLS failure", async () => {
+    const opening = open("s3://bucket", envFor({ AWS_ENDPOINT_URL_S3: s3.endpoint.replace("http:", "https:") }));
+    await expect(opening).rejects.toThrow(/^TLS connection to S3 endpoint https:\/\/127\.0\.0\.1:\d+ failed \(EPROTO\): check the endpoint's http\/https scheme/);
+  });
+});
+
+describe("S3 target URLs", () => {
+  it("records the bucket and prefix without options", () => {
+    expect(parseTarget("s3://bucket/some/prefix/?path-style=true", "/").url).toBe("s3://bucket/some/prefix");
+    expect(parseTarget("s3://bucket", "/").url).toBe("s3://bucket");
+  });
+
+  it("rejects unknown options, ports and a missing bucket", () => {
+    expect(() => parseTarget("s3://bucket/p?region=eu-west-1", "/")).toThrow("unknown S3 target option 'region=eu-west-1'; the only one is ?path-style=true|false");
+    expect(() => parseTarget("s3://bucket:9000/p", "/")).toThrow(/AWS_ENDPOINT_URL_S3/);
+    expect(() => parseTarget("s3:///p", "/")).toThrow(/s3:\/\/BUCKET\[\/PREFIX\]/);
+  });
+
+  it("resolves endpoint, region, addressing and credentials from the given environment", () => {
+    const custom = { AWS_ENDPOINT_URL: "http://ceph:7480", AWS_ACCESS_KEY_ID: "id", AWS_SECRET_ACCESS_KEY: "secret" };
+    expect(s3ClientConfig(custom, undefined).config).toMatchObject({ endpoint: "http://ceph:7480", region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "id", secretAccessKey: "secret" } });
+    expect(s3ClientConfig({ ...custom, AWS_ENDPOINT_URL_S3: "https://s3.example" }, undefined).config.endpoint).toBe("https://s3.example");
+    expect(s3ClientConfig({ ...custom, SSTATE_KEEPER_S3_PATH_STYLE: "0" }, undefined).config.forcePathStyle).toBe(false);
+    expect(s3ClientConfig({ ...custom, SSTATE_KEEPER_S3_PATH_STYLE: "0" }, true).config.forcePathStyle).toBe(true);
+    expect(s3ClientConfig(custom, false).config.forcePathStyle).toBe(false);
+
+    const aws = s3ClientConfig({ AWS_DEFAULT_REGION: "eu-west-1", AWS_PROFILE: "ci" }, undefined);
+    expect(aws.config).toMatchObject({ region: "eu-west-1", forcePathStyle: false, profile: "ci" });
+    expect(aws.config.credentials).toBeUndefined();
+    expect(aws.endpointLabel).toBe("the AWS S3 endpoint of eu-west-1");
+    expect(s3ClientConfig({ AWS_REGION: "eu-central-1", AWS_DEFAULT_REGION: "eu-west-1", SSTATE_KEEPER_S3_PATH_STYLE: "1" }, undefined).config).toMatchObject({ region: "eu-central-1", forcePathStyle: true });
+  });
+});
+
+backendConformance("s3 (radosgw)", async () => {
+  const bucket = await freshBucket();
+  // Outside the cache root: the backend must neither list nor touch it.
+  await adminClient().send(new PutObjectCommand({ Bucket: bucket, Key: "other-tool/data", Body: "not ours" }));
+  const backend = await open(`s3://${bucket}/sstate-cache`);
+  return {
+    backend,
+    // S3 has no directories; the ones a cache "has" are the parents of its keys.
+    directories: async () => {
+      const dirs = new Set<string>();
+      for (const key of await keysUnder(bucket, "sstate-cache/")) {
+        const parts = key.slice("sstate-cache/".length).split("/").slice(0, -1);
+        parts.forEach((_, i) => dirs.add(parts.slice(0, i + 1).join("/")));
+      }
+      return [...dirs];
+    },
+  };
+}, { deleteReportsAbsentAsDeleted: true });
+
+describe("S3 backend on radosgw", () => {
+  it("lists a cache over many hash prefixes in ⌈N/1000⌉ + prefixes + discovery requests, ≥ 8 at once, and deletes it in ⌈N/1000⌉", async () => {
+    const bucket = await freshBucket();
+    const paths = Array.from({ length: 3000 }, (_, i) => sstatePath(i, i % 4 === 0 ? "universal/" : i % 4 === 1 ? "ubuntu-22.04/" : ""));
+    paths.push("README", "universal/README");
+    const writer = await open(`s3://${bucket}/cache`);
+    await mapConcurrent(paths, 32, (path, i) => writer.put(path, new Uint8Array(i % 5)));
+    await writer.close();
+
+    const backend = await open(`s3://${bucket}/cache`);
+    let started = performance.now();
+    const listed = await listAll(backend);
+    const listMs = performance.now() - started;
+    expect(listed.map((f) => f.path).sort()).toEqual([...paths].sort());
+    const sizes = new Map(listed.map((f) => [f.path, f.size]));
+    paths.forEach((path, i) => expect(sizes.get(path)).toBe(i % 5));
+    expect(listed.every((f) => f.etag?.startsWith('"'))).toBe(true);
+
+    const hashPrefixes = new Set(paths.filter((p) => p.includes(":")).map((p) => p.slice(0, p.lastIndexOf("/") - 3))).size;
+    const discovery = 3; // the root, universal/ and ubuntu-22.04/
+    const listRequests = backend.requestCounts()["ListObjectsV2"] ?? 0;
+    expect(listRequests).toBeLessThanOrEqual(Math.ceil(paths.length / 1000) + hashPrefixes + discovery);
+    expect(backend.peakRequestsInFlight()).toBeGreaterThanOrEqual(8);
+
+    // A consumer that stops early leaves no listing behind that could fail or block.
+    for await (const batch of backend.list()) {
+      expect(batch.length).toBeGreaterThan(0);
+      break;
+    }
+
+    started = performance.now();
+    const outcomes = await backend.deleteMany(paths);
+    const deleteMs = performance.now() - started;
+    expect(backend.requestCounts()["DeleteObjects"]).toBe(Math.ceil(paths.length / 1000));
+    expect(outcomes.map((o) => [o.path, o.status])).toEqual(paths.map((p) => [p, "deleted"]));
+    expect(await keysUnder(bucket, "cache/")).toEqual([]);
+    await backend.close();
+    console.log(
+      `[s3] ${paths.length} objects under ${hashPrefixes} hash prefixes: listed with ${listRequests} ListObjectsV2 ` +
+        `(peak ${backend.peakRequestsInFlight()} in flight) in ${listMs.toFixed(0)} ms; deleted with ${backend.requestCounts()["DeleteObjects"]} DeleteObjects in ${deleteMs.toFixed(0)} ms`,
+    );
+  });
+
+  it("paginates within one prefix holding more than two pages of keys", async () => {
+    const bucket = await freshBucket();
+    const paths = Array.from({ length: 2100 }, (_, i) => `ab/cd/sstate:zlib::1.3.1:r0::14:${i.toString(16).padStart(64, "0")}_fetch.tar.zst.siginfo`);
+    const backend = await open(`s3://${bucket}`);
+    await mapConcurrent(paths, 32, (path) => backend.put(path, new Uint8Array(3)));
+    const listed = await listAll(backend);
+    expect(listed.map((f) => f.path).sort()).toEqual([...paths].sort());
+    // The first page, the root's discovery listing, then ab/ after the first page's last key: 1100 keys in two pages.
+    expect(backend.requestCounts()["ListObjectsV2"]).toBe(4);
+    await backend.close();
+  });
+
+  it("lists and stats objects written through the faked-clock gateway as 400 days old", async () => {
+    const bucket = await freshBucket();
+    const old = sstatePath(1, "");
+    const fresh = sstatePath(2, "");
+    const faked = await open(`s3://${bucket}/cache`, envFor({ AWS_ENDPOINT_URL_S3: s3.fakedEndpoint }));
+    await faked.put(old, new TextEncoder().encode("old archive"));
+    await faked.close();
+    const backend = await open(`s3://${bucket}/cache`);
+    await backend.put(fresh, new TextEncoder().encode("new"));
+
+    const listed = new Map((await listAll(backend)).map((f) => [f.path, f]));
+    expect(backend.requestCounts()["ListObjectsV2"]).toBe(1);
+    const ageDays = (Date.now() - listed.get(old)!.mtimeMs) / DAY_MS;
+    expect(ageDays).toBeGreaterThan(399);
+    expect(ageDays).toBeLessThan(401);
+    expect(Math.abs(Date.now() - listed.get(fresh)!.mtimeMs)).toBeLessThan(120_000);
+    // Listing and HeadObject agree, so an untouched file passes apply's size/mtime/etag check.
+    expect(await backend.stat(old)).toEqual(listed.get(old));
+    expect(await backend.stat(fresh)).toEqual(listed.get(fresh));
+    await backend.close();
+  });
+});
