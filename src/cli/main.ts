@@ -1,6 +1,7 @@
 import { BackendError } from "../backends/backend.ts";
 import { PlanFileError } from "../plan/read-plan.ts";
 import { TOOL } from "../version.ts";
+import { applyCommand } from "./commands/apply.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { planCommand } from "./commands/plan.ts";
 import { showCommand } from "./commands/show.ts";
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   validate: { run: validateCommand, summary: "check policies; print every problem with line:col" },
   plan: { run: planCommand, summary: "list a cache, evaluate a policy, write a reviewable plan" },
   show: { run: showCommand, summary: "render a saved plan as text, markdown or json" },
+  apply: { run: applyCommand, summary: "execute a reviewed plan exactly: checks every file first, journals, resumes" },
   stamps: { run: stampsCommand, summary: "print the unihashes a build's stamps name (a manifest for 'hashes:')" },
   demo: { run: demoCommand, summary: "generate a demo cache on local disk and plan policies/example.yaml for it" },
 };

@@ -1,0 +1,94 @@
+import type { PlanFile } from "../plan/plan-file.ts";
+import { parseSstatePath } from "../sstate/name.ts";
+
+/**
+ * Why a plan is not applied. `tampered`: it could not have come from `sstate-keeper plan`
+ * (invalid input, exit 2). `stale`: it is genuine but no longer describes what should happen
+ * (refused, exit 3). Either way nothing is deleted.
+ */
+export interface Rejection {
+  kind: "tampered" | "stale";
+  message: string;
+}
+
+/** What the run is about to act on; each is compared with what the plan recorded. */
+export interface ApplyExpectations {
+  now: Date;
+  /** Normalised URL of `--target`, when given (without it the plan's own target is used). */
+  targetUrl?: string;
+  /** sha256 of the `--policy` file, when given. */
+  policySha256?: string;
+}
+
+/** Offending paths quoted in the message; the rest are counted. */
+const SHOWN_PATHS = 5;
+const MAKE_NEW_PLAN = "make a new plan with 'sstate-keeper plan --out …', review it and apply that";
+
+/** Every check that must pass before the first deletion. Pure: no I/O, no clock. */
+export function verifyPlan(plan: PlanFile, expected: ApplyExpectations): Rejection | undefined {
+  const offending = unsafePaths(plan.delete.map((file) => file.path));
+  if (offending.length > 0) {
+    const shown = offending.slice(0, SHOWN_PATHS).map(({ path, problem }) => `\n  ${JSON.stringify(path)}: ${problem}`);
+    const more = offending.length > SHOWN_PATHS ? `\n  … and ${offending.length - SHOWN_PATHS} more` : "";
+    return {
+      kind: "tampered",
+      message: `refused as tampered: ${offending.length} planned path(s) are not managed sstate files inside the target root, which 'sstate-keeper plan' never writes:${shown.join("")}${more}\nNothing was deleted; ${MAKE_NEW_PLAN}.`,
+    };
+  }
+  if (plan.refused) {
+    const refusals = plan.guards.filter((guard) => guard.verdict === "refused").map((guard) => `${guard.name}: ${guard.message}`);
+    return {
+      kind: "stale",
+      message: `the plan was refused by its guards (${refusals.join("; ")}); a refused plan is never applied. Fix the policy or its guard limits, then ${MAKE_NEW_PLAN}.`,
+    };
+  }
+  if (expected.now.getTime() > Date.parse(plan.expiresAt)) {
+    return {
+      kind: "stale",
+      message: `the plan expired at ${plan.expiresAt} (made ${plan.createdAt}): builds have used and written the cache since it was reviewed, so it no longer says what the policy would delete now. Nothing was deleted; ${MAKE_NEW_PLAN} (plan --valid-for sets how long plans stay valid).`,
+    };
+  }
+  if (expected.targetUrl !== undefined && expected.targetUrl !== plan.target) {
+    return {
+      kind: "stale",
+      message: `the plan was made for ${plan.target}, not for ${expected.targetUrl}: its paths, sizes and mtimes describe another cache. Nothing was deleted; apply it without --target (to the cache it was made for), or make a new plan for ${expected.targetUrl} with 'sstate-keeper plan --target …', review it and apply that.`,
+    };
+  }
+  if (expected.policySha256 !== undefined && expected.policySha256 !== plan.policy.sha256) {
+    return {
+      kind: "stale",
+      message: `the policy has changed since the plan was made (the plan was made from ${plan.policy.path} with sha256 ${plan.policy.sha256.slice(0, 12)}…, the given policy has ${expected.policySha256.slice(0, 12)}…): the reviewed plan no longer shows what the policy says. Nothing was deleted; ${MAKE_NEW_PLAN}.`,
+    };
+  }
+  return undefined;
+}
+
+/** The planned paths that are not a normalised relative path to a managed sstate file, each with its problem. */
+export function unsafePaths(paths: readonly string[]): { path: string; problem: string }[] {
+  const offending: { path: string; problem: string }[] = [];
+  const seen = new Set<string>();
+  for (const path of paths) {
+    const problem = pathProblem(path) ?? (seen.has(path) ? "listed twice" : undefined);
+    seen.add(path);
+    if (problem !== undefined) offending.push({ path, problem });
+  }
+  return offending;
+}
+
+/**
+ * Why a path from a plan may not be handed to a backend, or undefined if it may. Paths are
+ * checked as written, never normalised into something else: a plan only ever holds paths
+ * exactly as a listing returned them.
+ */
+export function pathProblem(path: string): string | undefined {
+  if (path === "") return "empty path";
+  if (path.includes("\u0000")) return "contains a NUL character";
+  if (path.includes("\\")) return "contains a backslash (paths use / only)";
+  if (path.startsWith("/") || /^[A-Za-z]:/.test(path)) return "absolute path (paths are relative to the target root)";
+  for (const segment of path.split("/")) {
+    if (segment === "") return "empty path segment ('//' or a trailing '/')";
+    if (segment === "." || segment === "..") return `'${segment}' path segment (must not step outside or around the target root)`;
+  }
+  if (parseSstatePath(path) === undefined) return "not a managed sstate file (unmanaged files are never deleted)";
+  return undefined;
+}

@@ -1,0 +1,97 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { onTestFinished } from "vitest";
+import type { RemoteFile } from "../../src/backends/backend.ts";
+import { FsBackend } from "../../src/backends/fs.ts";
+import type { Io } from "../../src/cli/io.ts";
+import { run } from "../../src/cli/main.ts";
+import { DEMO_NOW, generateCache } from "../../src/demo/generate.ts";
+import { writeCache } from "../../src/demo/write.ts";
+import type { PlanFile } from "../../src/plan/plan-file.ts";
+import { parsePlan } from "../../src/plan/read-plan.ts";
+
+/** Plans are made an hour after the generated cache's "now" and applied at this time unless a test moves the clock. */
+export const PLANNED_AT = new Date(DEMO_NOW + 3_600_000);
+
+/** Deletes every managed file at least a day old, with guards that allow it. */
+export const DELETE_OLD_POLICY = `version: 1
+guards: { min-age: 1h, max-delete-percent: 100, allow-empty: true }
+rules:
+  - name: expire-everything
+    delete: { all: true, older-than: 1d }
+`;
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as a function in `cwd`, with a fixed clock. */
+export async function cli(cwd: string, argv: string[], clock: Date = PLANNED_AT): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const io: Io = {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    progressEnabled: false,
+    color: false,
+    env: {},
+    cwd,
+    clock: () => clock,
+  };
+  const code = await run(argv, io);
+  return { code, stdout, stderr };
+}
+
+export interface PlannedCache {
+  /** Working directory holding policy.yaml, plan.json and the journal. */
+  dir: string;
+  /** The cache root, `dir/cache`. */
+  root: string;
+  plan: PlanFile;
+  /** Every file of the cache right after planning. */
+  before: RemoteFile[];
+}
+
+/**
+ * Writes a generated cache of `files` files and plans `policy` for it with the real `plan`
+ * command, made at `clock` (the plan expires a week later). tmpfs is used where there is
+ * one: writing tens of thousands of files is many times faster there than on a VM's disk,
+ * and the apply logic is the same.
+ */
+export async function plannedCache(files: number, policy = DELETE_OLD_POLICY, clock = PLANNED_AT): Promise<PlannedCache> {
+  const dir = await mkdtemp(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "keeper-apply-"));
+  // tmpfs is memory: never leave a cache behind.
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  const root = join(dir, "cache");
+  await writeCache(root, generateCache({ files, now: DEMO_NOW }));
+  await writeFile(join(dir, "policy.yaml"), policy);
+  const planned = await cli(dir, ["plan", "--policy", "policy.yaml", "--target", "cache", "--now", new Date(DEMO_NOW).toISOString(), "--out", "plan.json"], clock);
+  if (planned.code !== 0 && planned.code !== 3) throw new Error(`plan failed (${planned.code}): ${planned.stderr}`);
+  return { dir, root, plan: parsePlan(await readFile(join(dir, "plan.json"), "utf8"), "plan.json"), before: await listing(root) };
+}
+
+/** Every file under the root with its size and mtime, sorted by path. */
+export async function listing(root: string): Promise<RemoteFile[]> {
+  const files: RemoteFile[] = [];
+  for await (const batch of new FsBackend(root).list()) files.push(...batch);
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Directories under the root (relative) that hold nothing. */
+export async function emptyDirectories(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true, recursive: true });
+  const directories = entries.filter((entry) => entry.isDirectory()).map((entry) => join(entry.parentPath, entry.name));
+  const empty: string[] = [];
+  for (const directory of directories) if ((await readdir(directory)).length === 0) empty.push(relative(root, directory));
+  return empty;
+}
+
+/** `before` without the given paths: what the cache must look like after they were deleted. */
+export function without(before: readonly RemoteFile[], paths: Iterable<string>): RemoteFile[] {
+  const gone = new Set(paths);
+  return before.filter((file) => !gone.has(file.path));
+}
