@@ -5,8 +5,8 @@ import type { FileResult, Outcome } from "./outcome.ts";
 import { changeSincePlanning } from "./precondition.ts";
 import { DEFAULT_RETRY, retrying, type RetryPolicy } from "./retry.ts";
 
-/** Paths per deleteMany call: S3 DeleteObjects takes at most 1000 keys. */
-const BATCH_SIZE = 1000;
+/** Paths per deleteMany call at most: S3 DeleteObjects takes at most 1000 keys. */
+export const MAX_BATCH_SIZE = 1000;
 /** Batches checked or deleted at once, so that one batch's stat checks overlap another's delete request. */
 const BATCHES_IN_FLIGHT = 4;
 /**
@@ -21,6 +21,8 @@ export interface ExecuteOptions {
   files: readonly PlannedFile[];
   /** Stat checks in flight at most, over all batches. */
   concurrency: number;
+  /** Files per deleteMany call (and per journal write), at most MAX_BATCH_SIZE. */
+  batchSize?: number;
   /** Check every file but delete none: unchanged files come back as `would-delete`. */
   dryRun: boolean;
   clock(): Date;
@@ -116,7 +118,7 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
     return batch.map((file, index) => checked[index] ?? removed.get(file.path)!);
   };
 
-  await mapConcurrent(batchesOf(options.files, BATCH_SIZE), BATCHES_IN_FLIGHT, async (batch) => {
+  await mapConcurrent(batchesOf(options.files, Math.min(options.batchSize ?? MAX_BATCH_SIZE, MAX_BATCH_SIZE)), BATCHES_IN_FLIGHT, async (batch) => {
     if (stop !== undefined) return;
     try {
       await options.onBatch(await runBatch(batch));

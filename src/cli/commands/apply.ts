@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ApplyStoppedError, executePlan } from "../../apply/executor.ts";
+import { ApplyStoppedError, executePlan, MAX_BATCH_SIZE } from "../../apply/executor.ts";
 import { JsonLinesWriter } from "../../apply/json-lines.ts";
 import { JournalError, openJournal, readJournal, type JournalState } from "../../apply/journal.ts";
 import { isSettled, type FileResult } from "../../apply/outcome.ts";
@@ -15,7 +15,7 @@ import { EXIT, progressLine, UserError, type Io } from "../io.ts";
 import { targetOf, withBackend } from "../listing-input.ts";
 import { readPlanText } from "./show.ts";
 
-const USAGE = "sstate-keeper apply PLAN [--target URL] [--policy P] [--journal F] [--log F] [--concurrency N] [--dry-run]";
+const USAGE = "sstate-keeper apply PLAN [--target URL] [--policy P] [--journal F] [--log F] [--concurrency N] [--batch-size N] [--dry-run]";
 const DEFAULT_CONCURRENCY = 16;
 const MAX_CONCURRENCY = 1024;
 /** Skipped and failed files listed in the summary; --log has every one. */
@@ -42,13 +42,15 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
       journal: { type: "string" },
       log: { type: "string" },
       concurrency: { type: "string", short: "j" },
+      "batch-size": { type: "string" },
       "dry-run": { type: "boolean", short: "n" },
     },
     USAGE,
   );
   if (positionals.length !== 1) throw new UserError(`apply: name one plan file\nusage: ${USAGE}`);
   const planArg = positionals[0]!;
-  const concurrency = concurrencyOf(values.concurrency);
+  const concurrency = wholeNumberFlag("concurrency", values.concurrency, DEFAULT_CONCURRENCY, MAX_CONCURRENCY);
+  const batchSize = wholeNumberFlag("batch-size", values["batch-size"], MAX_BATCH_SIZE, MAX_BATCH_SIZE);
   const dryRun = values["dry-run"] === true;
 
   const plan = parsePlan(await readPlanText(io, planArg), planArg);
@@ -77,6 +79,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
           backend,
           files: pending,
           concurrency,
+          batchSize,
           dryRun,
           clock: io.clock,
           onBatch: async (results) => {
@@ -185,10 +188,10 @@ function renderSummary(plan: PlanFile, totals: Totals, context: { planArg: strin
   return `${out.join("\n")}\n`;
 }
 
-function concurrencyOf(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_CONCURRENCY;
+function wholeNumberFlag(flag: string, text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > MAX_CONCURRENCY) throw new UserError(`--concurrency ${text}: expected a whole number from 1 to ${MAX_CONCURRENCY}`);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new UserError(`--${flag} ${text}: expected a whole number from 1 to ${max}`);
   return value;
 }
 
