@@ -3,6 +3,7 @@ import { decompress } from "fzstd";
 import { describe, expect, it } from "vitest";
 import { compareSigData, type CompareOptions } from "../src/siginfo/compare.ts";
 import { decodeSiginfo, LegacySiginfoError, SiginfoFormatError, type SigData } from "../src/siginfo/decode.ts";
+import { BASE_PAIR_LINES, BASE_PAIR_TAINT_LINE, INSTALL_LINES, POPULATE_SYSROOT_LINES } from "./support/siginfo-fixtures.ts";
 
 // The .siginfo fixtures are generated from the .json next to them by scripts/make-siginfo.py.
 const FIXTURES = new URL("./fixtures/siginfo/", import.meta.url);
@@ -152,39 +153,6 @@ async function fixtureResolver(): Promise<Required<CompareOptions>["resolveDepen
     return a && b ? [a, b] : undefined;
   };
 }
-
-const BASE_PAIR_LINES = [
-  "Task dependencies changed: added HARDENING_OPTS; removed DEBUG_OPTS",
-  "basehash changed from 4aec5288 to 126552bd",
-  "taskhash changed from 1733d46c to 83ebc9b8",
-  "unihash changed from 3a2454d2 to 83ebc9b8",
-  "List of dependencies for variable EXTRA_OECONF changed from [DEBUG_OPTS] to [HARDENING_OPTS]",
-  "Variable EXTRA_OECONF value changed from '--disable-static ${DEBUG_OPTS}' to '--enable-static ${HARDENING_OPTS}'",
-  "Variable HARDENING_OPTS added with value '--enable-fortify'",
-  "Variable DEBUG_OPTS removed, value was '--enable-debug'",
-  "Checksum for file defconfig changed from 860bbd45 to 3a89147b",
-  "runtaskdeps changed:",
-  "  +autoconf-native:do_populate_sysroot",
-  "Dependency on task autoconf-native:do_populate_sysroot was added with hash 3eb7278e",
-  "Hash for task dependency zlib:do_populate_sysroot changed from 3d5c13f5 to c99c0075",
-];
-const BASE_PAIR_TAINT_LINE =
-  "Taint (by forced/invalidated task) changed from (none) to 845fe6fa-3d9f-4cbd-80d4-9e0ef8dd6858";
-const POPULATE_SYSROOT_LINES = [
-  "    taskhash changed from e0cb73d0 to aeb595f3",
-  "    unihash changed from 3d5c13f5 to c99c0075",
-  "    Hash for task dependency zlib:do_install changed from 49f5c4c2 to 9123eac0",
-];
-const INSTALL_LINES = [
-  "        basehash changed from 1082a786 to 9913d83b",
-  "        taskhash changed from 49f5c4c2 to 27ddd445",
-  "        unihash changed from 49f5c4c2 to 9123eac0",
-  "        Variable do_install value changed:",
-  "          @@ -1,2 +1,3 @@",
-  "           \tinstall -d ${D}${libdir}",
-  "           \tinstall -m 0644 libz.so.1 ${D}${libdir}",
-  "          +\trm -f ${D}${libdir}/libz.a",
-];
 
 describe("compareSigData on the fixtures", () => {
   it("names exactly what changed, with both values", async () => {

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { compileGlobs, decidedOnce } from "../plan/selectors/globs.ts";
 import { UserError } from "./io.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -16,4 +17,35 @@ export function oneOf<T extends string>(flag: string, value: string | undefined,
   if (value === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(value)) throw new UserError(`--${flag} ${value}: expected one of ${allowed.join(", ")}`);
   return value as T;
+}
+
+/** `--now ISO`, or the wall clock: what ages are measured against. */
+export function nowOption(io: { clock(): Date }, text: string | undefined): Date {
+  if (text === undefined) return io.clock();
+  const now = new Date(text);
+  if (Number.isNaN(now.getTime())) throw new UserError(`--now '${text}' is not an ISO 8601 time such as 2026-11-21T06:00:00Z`);
+  return now;
+}
+
+const MAX_CONCURRENCY = 1024;
+
+/** A whole-number flag from 1 to `max`. */
+export function wholeNumberOption(flag: string, text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new UserError(`--${flag} ${text}: expected a whole number from 1 to ${max}`);
+  return value;
+}
+
+/** `--concurrency N`: requests in flight. */
+export function concurrencyOption(text: string | undefined, fallback: number): number {
+  return wholeNumberOption("concurrency", text, fallback, MAX_CONCURRENCY);
+}
+
+/** Repeatable glob flags (`--pn`, `--arch`, `--task`) with the policy selectors' semantics; none given matches all. */
+export function globOption(flag: string, patterns: readonly string[] | undefined): (text: string) => boolean {
+  const problems: string[] = [];
+  const matches = compileGlobs([...(patterns ?? [])], (message) => problems.push(message));
+  if (!matches) throw new UserError(`--${flag}: ${problems.join("; ")}`);
+  return decidedOnce(matches);
 }

@@ -1,11 +1,14 @@
 import { BackendError } from "../backends/backend.ts";
 import { PlanFileError } from "../plan/read-plan.ts";
 import { TOOL } from "../version.ts";
+import { analyzeCommand } from "./commands/analyze.ts";
 import { applyCommand } from "./commands/apply.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { infoCommand } from "./commands/info.ts";
 import { planCommand } from "./commands/plan.ts";
 import { showCommand } from "./commands/show.ts";
 import { stampsCommand } from "./commands/stamps.ts";
+import { uploadCommand } from "./commands/upload.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { EXIT, UserError, type Io } from "./io.ts";
 
@@ -16,6 +19,9 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   plan: { run: planCommand, summary: "list a cache, evaluate a policy, write a reviewable plan" },
   show: { run: showCommand, summary: "render a saved plan as text, markdown or json" },
   apply: { run: applyCommand, summary: "execute a reviewed plan exactly: checks every file first, journals, resumes" },
+  info: { run: infoCommand, summary: "counts, bytes, ages and health of a cache (orphans, duplicates, siginfo-only tasks)" },
+  upload: { run: uploadCommand, summary: "push a cache to another (local, S3, WebDAV), skipping what is there already" },
+  analyze: { run: analyzeCommand, summary: "explain why local items are missing remotely: bitbake-diffsigs against the newest remote candidate" },
   stamps: { run: stampsCommand, summary: "print the unihashes a build's stamps name (a manifest for 'hashes:')" },
   demo: { run: demoCommand, summary: "generate a demo cache on local disk and plan policies/example.yaml for it" },
 };
@@ -28,7 +34,7 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
   .join("\n")}
 
-exit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 refused by a guard or stale plan, 4 apply incomplete
+exit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 refused by a guard or stale plan, 4 apply or upload incomplete
 `;
 
 /** The whole CLI as a function, so tests call it directly; `src/cli.ts` is only a shim. */

@@ -215,7 +215,7 @@ function describeTaint(taint: string | undefined): string {
   return taint.startsWith("nostamp:") ? `nostamp(uuid4):${taint.slice("nostamp:".length)}` : taint;
 }
 
-function shortHash(hash: string | undefined): string {
+export function shortHash(hash: string | undefined): string {
   return hash === undefined ? "(none)" : hash.slice(0, HASH_DISPLAY_LENGTH);
 }
 

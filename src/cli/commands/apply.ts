@@ -10,14 +10,13 @@ import type { PlanFile, PlannedFile } from "../../plan/plan-file.ts";
 import { parsePlan } from "../../plan/read-plan.ts";
 import { count, tally } from "../../plan/render/format.ts";
 import { formatBytes } from "../../policy/units.ts";
-import { parseCommandArgs } from "../args.ts";
+import { concurrencyOption, parseCommandArgs, wholeNumberOption } from "../args.ts";
 import { EXIT, progressLine, UserError, type Io } from "../io.ts";
 import { targetOf, withBackend } from "../listing-input.ts";
 import { readPlanText } from "./show.ts";
 
 const USAGE = "sstate-keeper apply PLAN [--target URL] [--policy P] [--journal F] [--log F] [--concurrency N] [--batch-size N] [--dry-run]";
 const DEFAULT_CONCURRENCY = 16;
-const MAX_CONCURRENCY = 1024;
 /** Skipped and failed files listed in the summary; --log has every one. */
 const LISTED_PROBLEMS = 20;
 
@@ -49,8 +48,8 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
   );
   if (positionals.length !== 1) throw new UserError(`apply: name one plan file\nusage: ${USAGE}`);
   const planArg = positionals[0]!;
-  const concurrency = wholeNumberFlag("concurrency", values.concurrency, DEFAULT_CONCURRENCY, MAX_CONCURRENCY);
-  const batchSize = wholeNumberFlag("batch-size", values["batch-size"], MAX_BATCH_SIZE, MAX_BATCH_SIZE);
+  const concurrency = concurrencyOption(values.concurrency, DEFAULT_CONCURRENCY);
+  const batchSize = wholeNumberOption("batch-size", values["batch-size"], MAX_BATCH_SIZE, MAX_BATCH_SIZE);
   const dryRun = values["dry-run"] === true;
 
   const plan = parsePlan(await readPlanText(io, planArg), planArg);
@@ -186,13 +185,6 @@ function renderSummary(plan: PlanFile, totals: Totals, context: { planArg: strin
   list("skipped (a new plan reconsiders them)", totals.skipped);
   list("failed (run apply again to retry them)", totals.failed);
   return `${out.join("\n")}\n`;
-}
-
-function wholeNumberFlag(flag: string, text: string | undefined, fallback: number, max: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new UserError(`--${flag} ${text}: expected a whole number from 1 to ${max}`);
-  return value;
 }
 
 /** The policy file's sha256, computed as the policy loader does when it records it in a plan. */

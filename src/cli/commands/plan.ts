@@ -6,7 +6,7 @@ import { renderMarkdown } from "../../plan/render/markdown.ts";
 import { renderText } from "../../plan/render/text.ts";
 import { DURATION_HELP, parseDuration } from "../../policy/units.ts";
 import { TOOL } from "../../version.ts";
-import { oneOf, parseCommandArgs } from "../args.ts";
+import { nowOption, oneOf, parseCommandArgs } from "../args.ts";
 import { EXIT, UserError, type Io } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";
 import { readPolicy } from "../policy-input.ts";
@@ -35,8 +35,7 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length > 0) throw new UserError(`plan: unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
   if (!values.policy) throw new UserError(`plan: --policy is required\nusage: ${USAGE}`);
   const format = oneOf("format", values.format, FORMATS, "text");
-  const now = values.now === undefined ? io.clock() : new Date(values.now);
-  if (Number.isNaN(now.getTime())) throw new UserError(`--now '${values.now}' is not an ISO 8601 time such as 2026-11-21T06:00:00Z`);
+  const now = nowOption(io, values.now);
   const validForMs = parseDuration(values["valid-for"] ?? DEFAULT_VALIDITY);
   if (validForMs === undefined) throw new UserError(`--valid-for '${values["valid-for"]}' is not ${DURATION_HELP}`);
 

@@ -5,8 +5,9 @@ import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
 /**
  * Positive globs are alternatives (any may match; none given means all match); globs with a
  * leading `!` exclude, whatever their order — like a .gitignore read as a whole.
+ * Shared with the CLI's `--pn`/`--arch`/`--task` filters so that they mean what policies mean.
  */
-function compileGlobs(patterns: string[], report: (message: string, at?: (string | number)[]) => void): ((text: string) => boolean) | undefined {
+export function compileGlobs(patterns: string[], report: (message: string, at?: (string | number)[]) => void): ((text: string) => boolean) | undefined {
   const include: Minimatch[] = [];
   const exclude: Minimatch[] = [];
   let ok = true;
@@ -24,6 +25,19 @@ function compileGlobs(patterns: string[], report: (message: string, at?: (string
   return (text) => (include.length === 0 || include.some((m) => m.match(text))) && !exclude.some((m) => m.match(text));
 }
 
+/** pn, arch, task and pv repeat across thousands of files: decide each distinct value once. */
+export function decidedOnce(matches: (text: string) => boolean): (text: string) => boolean {
+  const decided = new Map<string, boolean>();
+  return (text) => {
+    let result = decided.get(text);
+    if (result === undefined) {
+      result = matches(text);
+      decided.set(text, result);
+    }
+    return result;
+  };
+}
+
 function globSelector(name: string, field: (file: ManagedFile) => string, description: string, example: string, memoize: boolean): SelectorDefinition {
   return {
     name,
@@ -36,18 +50,8 @@ function globSelector(name: string, field: (file: ManagedFile) => string, descri
     compile({ value, report }) {
       const matches = compileGlobs(asList(value), report);
       if (!matches) return undefined;
-      if (!memoize) return (file) => matches(field(file));
-      // pn, arch, task and pv repeat across thousands of files: decide each distinct value once.
-      const decided = new Map<string, boolean>();
-      return (file) => {
-        const text = field(file);
-        let result = decided.get(text);
-        if (result === undefined) {
-          result = matches(text);
-          decided.set(text, result);
-        }
-        return result;
-      };
+      const test = memoize ? decidedOnce(matches) : matches;
+      return (file) => test(field(file));
     },
   };
 }

@@ -1,0 +1,83 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { count, tally } from "../../plan/render/format.ts";
+import { formatBytes } from "../../policy/units.ts";
+import { listingOf, type ManagedFile } from "../../sstate/listing.ts";
+import { selectUploads, uploadFiles, type UploadResult, type UploadSelection } from "../../upload/upload.ts";
+import { concurrencyOption, globOption, parseCommandArgs } from "../args.ts";
+import { EXIT, progressLine, UserError, type Io } from "../io.ts";
+import { listTarget, targetOf, withBackend } from "../listing-input.ts";
+
+const USAGE = "sstate-keeper upload SRC TARGET [--pn GLOB]… [--arch GLOB]… [--dry-run] [--concurrency N]";
+const DEFAULT_CONCURRENCY = 8;
+
+/** isar-sstate upload: copies what the target lacks, under the same relative paths. */
+export async function uploadCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    "upload",
+    argv,
+    {
+      pn: { type: "string", multiple: true },
+      arch: { type: "string", multiple: true },
+      "dry-run": { type: "boolean", short: "n" },
+      concurrency: { type: "string", short: "j" },
+    },
+    USAGE,
+  );
+  if (positionals.length !== 2) throw new UserError(`upload: name the source cache and the target\nusage: ${USAGE}`);
+  const pnMatches = globOption("pn", values.pn);
+  const archMatches = globOption("arch", values.arch);
+  const wanted = (file: ManagedFile) => pnMatches(file.name.pn) && archMatches(file.name.arch);
+  const concurrency = concurrencyOption(values.concurrency, DEFAULT_CONCURRENCY);
+  const dryRun = values["dry-run"] === true;
+  const source = targetOf(io, positionals[0], "source");
+  const target = targetOf(io, positionals[1], "target");
+  // A new local mirror is a directory that does not exist yet (a dry run creates nothing and sees
+  // it empty); the other backends need their bucket or collection to exist.
+  const newLocalTarget = target.scheme === "file" && !existsSync(fileURLToPath(target.url));
+  if (newLocalTarget && !dryRun) await mkdir(fileURLToPath(target.url), { recursive: true });
+
+  return withBackend(io, source, (from) =>
+    withBackend(io, target, async (to) => {
+      const sourceListing = await listTarget(io, from);
+      const targetListing = newLocalTarget && dryRun ? listingOf([]) : await listTarget(io, to);
+      const selection = selectUploads(sourceListing, targetListing, wanted);
+      const filters = [...(values.pn ?? []).map((glob) => `--pn ${glob}`), ...(values.arch ?? []).map((glob) => `--arch ${glob}`)];
+      if (dryRun) {
+        for (const file of selection.upload) io.stdout(`would upload ${file.path} (${formatBytes(file.size)})\n`);
+        io.stdout(renderSummary(`Dry run: upload ${source.url} → ${target.url}`, selection, filters, undefined));
+        return EXIT.ok;
+      }
+      const progress = progressLine(io);
+      const total = `${count(selection.upload.length)} files, ${formatBytes(selection.uploadBytes)}`;
+      let result: UploadResult;
+      try {
+        result = await uploadFiles(from, to, selection.upload, {
+          concurrency,
+          onProgress: (done) => progress.update(`uploading to ${target.url}: ${count(done.files)} files, ${formatBytes(done.bytes)} of ${total}`),
+        });
+      } finally {
+        progress.done();
+      }
+      for (const failure of result.failed) io.stderr(`upload failed: ${failure.path}: ${failure.error}\n`);
+      io.stdout(renderSummary(`Upload ${source.url} → ${target.url}`, selection, filters, result));
+      return result.failed.length > 0 ? EXIT.incomplete : EXIT.ok;
+    }),
+  );
+}
+
+/** `result` is undefined for a dry run: the selection is then what would be uploaded. */
+function renderSummary(title: string, selection: UploadSelection, filters: string[], result: UploadResult | undefined): string {
+  const rows: [string, string][] = [];
+  if (result) {
+    rows.push(["uploaded", tally(result.uploaded)]);
+    if (result.failed.length > 0) rows.push(["failed", `${count(result.failed.length)} files (each named above)`]);
+  } else {
+    rows.push(["would upload", `${count(selection.upload.length)} files, ${formatBytes(selection.uploadBytes)}`]);
+  }
+  rows.push(["skipped existing", tally(selection.existing)]);
+  if (filters.length > 0) rows.push(["filtered out", `${tally(selection.filtered)} (${filters.join(" ")})`]);
+  rows.push(["never uploaded", `${count(selection.temp.files)} temp leftovers, ${count(selection.unmanaged.files)} unmanaged files`]);
+  return `${title}\n${rows.map(([label, text]) => `  ${label.padEnd(17)} ${text}\n`).join("")}`;
+}

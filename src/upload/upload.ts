@@ -1,0 +1,93 @@
+/**
+ * Pushes a cache to another one under the same relative paths (isar-sstate `upload`), skipping
+ * what the target already has according to ONE listing of it rather than a request per file.
+ */
+import type { Backend } from "../backends/backend.ts";
+import type { Tally } from "../plan/plan-file.ts";
+import { isManaged, type Listing, type ManagedFile } from "../sstate/listing.ts";
+import { ByteBudget, mapConcurrent } from "../util/concurrency.ts";
+
+export interface UploadSelection {
+  /** In path order. */
+  upload: ManagedFile[];
+  uploadBytes: number;
+  /** On the target under the same path already (whatever its content: nothing is overwritten). */
+  existing: Tally;
+  /** Left out by the --pn/--arch filters. */
+  filtered: Tally;
+  /** Interrupted writes: never uploaded. */
+  temp: Tally;
+  /** Not sstate files: never uploaded. */
+  unmanaged: Tally;
+}
+
+/** Which source files go to the target; `wanted` is the --pn/--arch filter. */
+export function selectUploads(source: Listing, target: Listing, wanted: (file: ManagedFile) => boolean): UploadSelection {
+  const onTarget = new Set(target.files.map((file) => file.path));
+  const tally = (): Tally => ({ files: 0, bytes: 0 });
+  const selection: UploadSelection = { upload: [], uploadBytes: 0, existing: tally(), filtered: tally(), temp: tally(), unmanaged: tally() };
+  const add = (into: Tally, size: number) => {
+    into.files++;
+    into.bytes += size;
+  };
+  for (const file of source.files) {
+    if (!isManaged(file)) add(selection.unmanaged, file.size);
+    else if (file.name.kind === "temp") add(selection.temp, file.size);
+    else if (!wanted(file)) add(selection.filtered, file.size);
+    else if (onTarget.has(file.path)) add(selection.existing, file.size);
+    else {
+      selection.upload.push(file);
+      selection.uploadBytes += file.size;
+    }
+  }
+  return selection;
+}
+
+export interface UploadFailure {
+  path: string;
+  error: string;
+}
+
+export interface UploadResult {
+  uploaded: Tally;
+  failed: UploadFailure[];
+}
+
+export interface UploadOptions {
+  concurrency: number;
+  /** Called after each object, uploaded or failed. */
+  onProgress?: (done: Tally) => void;
+}
+
+/** Whole objects are held in memory while they are copied; this bounds the sum over concurrent copies. */
+const MAX_BYTES_IN_FLIGHT = 1024 ** 3;
+
+/**
+ * Copies the selected files. Companions go first and archives after them, so that once an
+ * archive is visible (which is what a build checks) its .siginfo and .sig are there too.
+ * backend.put never leaves a partial object under the final name; a failure is reported and
+ * the rest carries on.
+ */
+export async function uploadFiles(source: Backend, target: Backend, files: readonly ManagedFile[], options: UploadOptions): Promise<UploadResult> {
+  const result: UploadResult = { uploaded: { files: 0, bytes: 0 }, failed: [] };
+  const done: Tally = { files: 0, bytes: 0 };
+  const budget = new ByteBudget(MAX_BYTES_IN_FLIGHT);
+  const copy = (file: ManagedFile) =>
+    budget.use(file.size, async () => {
+      try {
+        const data = await source.get(file.path);
+        await target.put(file.path, data);
+        result.uploaded.files++;
+        result.uploaded.bytes += data.length;
+      } catch (error) {
+        result.failed.push({ path: file.path, error: error instanceof Error ? error.message : String(error) });
+      }
+      done.files++;
+      done.bytes += file.size;
+      options.onProgress?.(done);
+    });
+  await mapConcurrent(files.filter((file) => file.name.kind !== "archive"), options.concurrency, copy);
+  await mapConcurrent(files.filter((file) => file.name.kind === "archive"), options.concurrency, copy);
+  result.failed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return result;
+}
