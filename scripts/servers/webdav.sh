@@ -18,6 +18,8 @@
 # stop: SIGTERM the Apache parent process (SIGKILL after a few seconds) and
 # wait until it and its workers are gone.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 STOP_GRACE_SECONDS=${STOP_GRACE_SECONDS:-5}
 APACHE_MODULES=${APACHE_MODULES:-/usr/lib/apache2/modules}
@@ -29,32 +31,6 @@ now() { date +%s.%N; }
 T_START=$(now)
 elapsed() {
   awk -v a="$T_START" -v b="$(now)" -v n="$1" 'BEGIN { printf "webdav.sh: %-28s %6.3f s\n", n, b - a }'
-}
-
-is_listening() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# listen_inode PORT: socket inode of the TCP listener on 127.0.0.1:PORT (empty if none)
-listen_inode() {
-  local hex
-  hex=$(printf '%04X' "$1")
-  awk -v a="0100007F:$hex" '$2 == a && $4 == "0A" { print $10; exit }' /proc/net/tcp
-}
-
-# port_owned_by PID PORT: true when process PID holds the listener on 127.0.0.1:PORT
-port_owned_by() {
-  local inode
-  inode=$(listen_inode "$2")
-  [ -n "$inode" ] || return 1
-  [ -n "$(find "/proc/$1/fd" -maxdepth 1 -lname "socket:\[$inode\]" 2>/dev/null)" ]
-}
-
-pid_alive() {
-  local state
-  [ -e "/proc/$1" ] || return 1
-  state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true)
-  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
 # children_of PID: direct children (Apache workers) of PID
