@@ -29,7 +29,8 @@ export interface SstateName {
   nativelsb: string;
 }
 
-const NAME_TAIL = /^([0-9a-f]{64}|[0-9a-f]{32}|INVALID)_([A-Za-z0-9_+-]+?)(\.tar\.zst|\.tgz)(\.siginfo|\.sig|\.done)?(.*)$/;
+/** Sticky: matched in place from the last ':' of the path, without slicing it out first. */
+const NAME_TAIL = /([0-9a-f]{64}|[0-9a-f]{32}|INVALID)_([A-Za-z0-9_+-]+?)(\.tar\.zst|\.tgz)(\.siginfo|\.sig|\.done)?(.*)$/y;
 /** `NamedTemporaryFile(prefix=name)` appends 8 characters; shell `mktemp name.XXXXXXXX` appends a dot and 8. */
 const TEMP_TAIL = /^\.?[A-Za-z0-9_]{8}$/;
 
@@ -53,13 +54,20 @@ export function intern(value: string): string {
 
 /** Parses a path relative to the cache root; returns undefined for unmanaged files. */
 export function parseSstatePath(relativePath: string): SstateName | undefined {
+  // Index arithmetic instead of split(): this runs once per file of million-file listings.
   const slash = relativePath.lastIndexOf("/");
-  const basename = relativePath.slice(slash + 1);
-  if (!basename.startsWith("sstate:")) return undefined;
-  const fields = basename.split(":");
-  if (fields.length < 8) return undefined;
-  const last = fields.length - 1;
-  const tail = NAME_TAIL.exec(fields[last]!);
+  const nameStart = slash + 1;
+  if (!relativePath.startsWith("sstate:", nameStart)) return undefined;
+  const pnEnd = relativePath.indexOf(":", nameStart + 7);
+  const targetEnd = pnEnd < 0 ? -1 : relativePath.indexOf(":", pnEnd + 1);
+  const versionEnd = relativePath.lastIndexOf(":");
+  const archEnd = relativePath.lastIndexOf(":", versionEnd - 1);
+  const prEnd = relativePath.lastIndexOf(":", archEnd - 1);
+  // PV may itself contain ':' only in hand-made names; keep everything between pkg_target and pr.
+  const pvEnd = relativePath.lastIndexOf(":", prEnd - 1);
+  if (targetEnd < 0 || pvEnd <= targetEnd) return undefined;
+  NAME_TAIL.lastIndex = versionEnd + 1;
+  const tail = NAME_TAIL.exec(relativePath);
   if (!tail) return undefined;
   const [, hash, task, archiveExt, companion = "", rest] = tail as unknown as [string, string, string, string, string | undefined, string];
   let kind = COMPANION_KIND[companion]!;
@@ -67,21 +75,45 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
     if (!TEMP_TAIL.test(rest)) return undefined;
     kind = "temp";
   }
+  const header = headerFields(relativePath, nameStart, pnEnd, targetEnd, pvEnd, prEnd, archEnd, versionEnd);
   return {
     kind,
-    pn: intern(fields[1]!),
-    pkgTarget: intern(fields[2]!),
-    // PV may itself contain ':' only in hand-made names; keep everything between pkg_target and pr.
-    pv: intern(fields.slice(3, last - 3).join(":")),
-    pr: intern(fields[last - 3]!),
-    arch: intern(fields[last - 2]!),
-    sstateVersion: intern(fields[last - 1]!),
+    pn: header.pn,
+    pkgTarget: header.pkgTarget,
+    pv: header.pv,
+    pr: header.pr,
+    arch: header.arch,
+    sstateVersion: header.sstateVersion,
     hash: hash!,
     task: intern(task!),
     archiveExt: intern(archiveExt!),
     suffix: kind === "temp" ? archiveExt + companion + rest : intern(archiveExt + companion),
     nativelsb: intern(nativelsbOf(slash < 0 ? "" : relativePath.slice(0, slash), hash!)),
   };
+}
+
+type HeaderFields = Pick<SstateName, "pn" | "pkgTarget" | "pv" | "pr" | "arch" | "sstateVersion">;
+const headers = new Map<string, HeaderFields>();
+
+/**
+ * `sstate:<pn>:<pkg_target>:<pv>:<pr>:<pkgarch>:<version>` repeats for every task and hash of
+ * a recipe build: one lookup of the whole header replaces six.
+ */
+function headerFields(path: string, nameStart: number, pnEnd: number, targetEnd: number, pvEnd: number, prEnd: number, archEnd: number, versionEnd: number): HeaderFields {
+  const header = path.slice(nameStart, versionEnd);
+  let fields = headers.get(header);
+  if (fields === undefined) {
+    fields = {
+      pn: intern(path.slice(nameStart + 7, pnEnd)),
+      pkgTarget: intern(path.slice(pnEnd + 1, targetEnd)),
+      pv: intern(path.slice(targetEnd + 1, pvEnd)),
+      pr: intern(path.slice(pvEnd + 1, prEnd)),
+      arch: intern(path.slice(prEnd + 1, archEnd)),
+      sstateVersion: intern(path.slice(archEnd + 1, versionEnd)),
+    };
+    headers.set(intern(header), fields);
+  }
+  return fields;
 }
 
 /** Strips the hash directories (`h0:2/h2:4` or the older `h0:2`) and returns what is above them. */
