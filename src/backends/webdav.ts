@@ -1,12 +1,12 @@
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { join } from "node:path";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ListOptions, type RemoteFile } from "./backend.ts";
 import { registerScheme, TargetError, type Env, type Target } from "./registry.ts";
+import { credentialsFor, type Credentials } from "./webdav-credentials.ts";
+import { MultistatusScanner, parseResponseElement, type DavEntry } from "./webdav-multistatus.ts";
 
 /** Depth: 1 requests in flight when the server refuses Depth: infinity (SPEC §8 asks for ≥ 8). */
 const LIST_CONCURRENCY = 16;
@@ -24,21 +24,7 @@ const CREDENTIALS_REFUSED = "WebDAV server refused the credentials: check SSTATE
 
 type Depth = "0" | "1" | "infinity";
 
-interface Credentials {
-  user: string;
-  password: string;
-}
 
-/** One `<response>` of a 207 multistatus, with `path` relative to the backend root. */
-interface DavEntry {
-  path: string;
-  /** 200 when the properties were found, else the status the server gave for this member. */
-  status: number;
-  collection: boolean;
-  size: number;
-  mtimeMs: number;
-  etag: string | undefined;
-}
 
 registerScheme(["http", "https", "webdav+http", "webdav+https"], (url): Target => {
   const root = rootUrlOf(url);
@@ -485,132 +471,4 @@ function decodePath(pathname: string): string {
       }
     })
     .join("/");
-}
-
-// --- 207 multistatus ---------------------------------------------------------------------------
-// A scanner rather than a DOM: the Depth: infinity answer for a million files is ~400 MB of XML,
-// and only four properties of each <response> matter. Element names are matched by local name
-// with any namespace prefix (Apache says D:/lp1:, others d: or a default namespace).
-
-const PREFIX = "(?:[A-Za-z_][\\w.-]*:)?";
-const RESPONSE_END = new RegExp(`</${PREFIX}response\\s*>`, "g");
-const MULTISTATUS_END = new RegExp(`</${PREFIX}multistatus\\s*>`);
-const HREF = new RegExp(`<${PREFIX}href\\b[^>]*>([^<]*)<`);
-const PROPSTAT = new RegExp(`<${PREFIX}propstat\\b[^>]*>([\\s\\S]*?)</${PREFIX}propstat\\s*>`, "g");
-const STATUS = new RegExp(`<${PREFIX}status\\b[^>]*>[^<]*?\\b(\\d{3})\\b`);
-const COLLECTION = new RegExp(`<${PREFIX}collection\\s*/?>`);
-const CONTENT_LENGTH = new RegExp(`<${PREFIX}getcontentlength\\b[^>]*>\\s*(\\d+)`);
-const LAST_MODIFIED = new RegExp(`<${PREFIX}getlastmodified\\b[^>]*>([^<]*)<`);
-const ETAG = new RegExp(`<${PREFIX}getetag\\b[^>]*>([^<]*)<`);
-
-/** Cuts complete `<response>` elements out of text that arrives in arbitrary chunks. */
-class MultistatusScanner {
-  complete = false;
-  private pending = "";
-
-  push(text: string): string[] {
-    this.pending += text;
-    const elements: string[] = [];
-    let start = 0;
-    RESPONSE_END.lastIndex = 0;
-    for (let match = RESPONSE_END.exec(this.pending); match; match = RESPONSE_END.exec(this.pending)) {
-      elements.push(this.pending.slice(start, RESPONSE_END.lastIndex));
-      start = RESPONSE_END.lastIndex;
-    }
-    this.pending = this.pending.slice(start);
-    if (MULTISTATUS_END.test(this.pending)) this.complete = true;
-    return elements;
-  }
-}
-
-function parseResponseElement(element: string, pathOf: (href: string) => string | undefined): DavEntry | undefined {
-  const href = HREF.exec(element)?.[1];
-  const path = href === undefined ? undefined : pathOf(decodeEntities(href.trim()));
-  if (path === undefined) return undefined;
-  let found: string | undefined;
-  let status: number | undefined;
-  PROPSTAT.lastIndex = 0;
-  for (let match = PROPSTAT.exec(element); match; match = PROPSTAT.exec(element)) {
-    const propstatStatus = Number(STATUS.exec(match[1]!)?.[1] ?? 0);
-    if (propstatStatus === 200) found = match[1]!;
-    status ??= propstatStatus;
-  }
-  if (found === undefined) {
-    return { path, status: status ?? Number(STATUS.exec(element)?.[1] ?? 0), collection: false, size: 0, mtimeMs: 0, etag: undefined };
-  }
-  const etag = ETAG.exec(found)?.[1];
-  return {
-    path,
-    status: 200,
-    collection: COLLECTION.test(found),
-    size: Number(CONTENT_LENGTH.exec(found)?.[1] ?? 0),
-    mtimeMs: Date.parse(LAST_MODIFIED.exec(found)?.[1] ?? "") || 0,
-    etag: etag === undefined ? undefined : decodeEntities(etag.trim()),
-  };
-}
-
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
-function decodeEntities(text: string): string {
-  if (!text.includes("&")) return text;
-  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (whole, name: string) => {
-    if (name[0] !== "#") return ENTITIES[name.toLowerCase()] ?? whole;
-    return String.fromCodePoint(name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10));
-  });
-}
-
-// --- credentials -------------------------------------------------------------------------------
-
-/** The environment wins over ~/.netrc; the URL never carries credentials (registry.ts rejects them). */
-async function credentialsFor(host: string, env: Env): Promise<Credentials | undefined> {
-  const user = env["SSTATE_KEEPER_WEBDAV_USER"] || undefined;
-  const password = env["SSTATE_KEEPER_WEBDAV_PASSWORD"] || undefined;
-  if (user !== undefined && password !== undefined) return { user, password };
-  if (user !== undefined || password !== undefined) {
-    throw new BackendError("set both SSTATE_KEEPER_WEBDAV_USER and SSTATE_KEEPER_WEBDAV_PASSWORD, or neither to use ~/.netrc");
-  }
-  const home = env["HOME"];
-  if (!home) return undefined;
-  let netrc: string;
-  try {
-    netrc = await readFile(join(home, ".netrc"), "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new BackendError(`cannot read ${join(home, ".netrc")}: ${(error as Error).message}`);
-  }
-  return netrcCredentials(netrc, host);
-}
-
-/** The first `machine` entry for host, else `default` (as curl and ftp read netrc). */
-export function netrcCredentials(netrc: string, host: string): Credentials | undefined {
-  const token = /"((?:\\.|[^"\\])*)"|(\S+)/g;
-  const next = (): string | undefined => {
-    const match = token.exec(netrc);
-    return match ? (match[1]?.replace(/\\(.)/g, "$1") ?? match[2]) : undefined;
-  };
-  let entry: { matches: boolean; user?: string; password?: string } | undefined;
-  let fallback: typeof entry;
-  for (let word = next(); word !== undefined; word = next()) {
-    if (word.startsWith("#")) {
-      // A comment runs to the end of its line.
-      const newline = netrc.indexOf("\n", token.lastIndex);
-      token.lastIndex = newline < 0 ? netrc.length : newline;
-    } else if (word === "macdef") {
-      // A macro body runs to the next empty line.
-      const blank = /\n[ \t]*\n/g;
-      blank.lastIndex = token.lastIndex;
-      token.lastIndex = blank.exec(netrc) ? blank.lastIndex : netrc.length;
-    } else if (word === "machine" || word === "default") {
-      if (entry?.matches) break;
-      const name = word === "machine" ? next() : undefined;
-      entry = { matches: name?.toLowerCase() === host.toLowerCase() };
-      if (word === "default") fallback = entry;
-    } else if (entry && (word === "login" || word === "password" || word === "account")) {
-      const value = next() ?? "";
-      if (word === "login") entry.user = value;
-      if (word === "password") entry.password = value;
-    }
-  }
-  const chosen = entry?.matches ? entry : fallback;
-  return chosen?.user === undefined ? undefined : { user: chosen.user, password: chosen.password ?? "" };
 }
