@@ -7,7 +7,6 @@ import { BackendError, NotFoundError, type Backend } from "../backends/backend.t
 import { compareSigData } from "../siginfo/compare.ts";
 import { decodeSiginfo, LegacySiginfoError, SiginfoFormatError, type SigData } from "../siginfo/decode.ts";
 import { isManaged, type Listing, type ManagedFile } from "../sstate/listing.ts";
-import { taskKey } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
 
 /** One local pn+arch+task+hash that the target lacks. */
@@ -35,7 +34,7 @@ interface LocalItem {
   siginfo: ManagedFile | undefined;
 }
 
-const itemKey = (file: ManagedFile) => `${taskKey(file.name)}\u0000${file.name.hash}`;
+const itemKey = (file: ManagedFile) => `${file.name.taskKey}\u0000${file.name.hash}`;
 
 /**
  * The local archives and siginfo files of the selected tasks whose hash the target lacks: an
@@ -70,7 +69,7 @@ export function missingItems(local: Listing, remote: Listing, taskMatches?: (tas
     if (file.name.kind === "archive") remoteArchives.add(itemKey(file));
     if (file.name.kind !== "siginfo") continue;
     remoteSiginfos.add(itemKey(file));
-    const key = taskKey(file.name);
+    const key = file.name.taskKey;
     const candidates = candidatesByTask.get(key);
     if (candidates) candidates.push(file);
     else candidatesByTask.set(key, [file]);
@@ -90,7 +89,7 @@ export function missingItems(local: Listing, remote: Listing, taskMatches?: (tas
       task: name.task,
       hash: name.hash,
       localSiginfo: item.siginfo,
-      candidates: newestPerHash((candidatesByTask.get(taskKey(name)) ?? []).filter((c) => c.name.hash !== name.hash)),
+      candidates: newestPerHash((candidatesByTask.get(name.taskKey) ?? []).filter((c) => c.name.hash !== name.hash)),
     });
   }
   result.missing.sort((a, b) => compareText(a.pn, b.pn) || compareText(a.arch, b.arch) || compareText(a.task, b.task) || compareText(a.hash, b.hash));

@@ -4,7 +4,7 @@
  */
 import type { Tally } from "../plan/plan-file.ts";
 import type { ListedFile, Listing, ManagedFile } from "../sstate/listing.ts";
-import { archivePathOf, MANAGED_KINDS, taskKey, type ManagedKind } from "../sstate/name.ts";
+import { archivePathOf, MANAGED_KINDS, type ManagedKind } from "../sstate/name.ts";
 
 export type InfoKind = ManagedKind | "unmanaged";
 export const INFO_KINDS: readonly InfoKind[] = [...MANAGED_KINDS, "unmanaged"];
@@ -103,7 +103,7 @@ export function cacheInfo(listing: Listing, options: InfoOptions): InfoReport {
     countGroup(byRecipe, name.pn, file, isArchive);
     count(ages[ageBucketOf(now - file.mtimeMs)]!, file);
 
-    const key = taskKey(name);
+    const key = name.taskKey;
     let group = groups.get(key);
     if (!group) {
       group = { files: 0, bytes: 0, archives: 0, archiveBytes: 0, newestArchive: undefined };
@@ -129,7 +129,7 @@ export function cacheInfo(listing: Listing, options: InfoOptions): InfoReport {
 
   const orphans: Tally = { files: 0, bytes: 0 };
   for (const file of companionsWithoutArchiveYet) {
-    if (!archivePaths.has(archivePathOf(file.path, file.name)) && (groups.get(taskKey(file.name))?.archives ?? 0) > 0) count(orphans, file);
+    if (!archivePaths.has(archivePathOf(file.path, file.name)) && (groups.get(file.name.taskKey)?.archives ?? 0) > 0) count(orphans, file);
   }
   const siginfoOnly = { groups: 0, files: 0, bytes: 0 };
   const duplicates = { groups: 0, surplusFiles: 0, surplusBytes: 0 };

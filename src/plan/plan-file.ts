@@ -139,15 +139,41 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+/**
+ * sha256 over the canonical JSON of the plan's head and of each planned file in turn: the
+ * same digest as of the whole, without building one string the size of a million-file plan.
+ */
 export function integrityOf(body: Omit<PlanFile, "integrity">): string {
-  return `sha256:${createHash("sha256").update(canonicalJson(body)).digest("hex")}`;
+  const { delete: deletions, keep, ...head } = body;
+  const digest = createHash("sha256").update(canonicalJson(head));
+  for (const list of [deletions, keep ?? []]) {
+    digest.update("\n");
+    for (const file of list) digest.update(canonicalJson(file));
+  }
+  return `sha256:${digest.digest("hex")}`;
 }
 
-/** Human-readable, stable serialisation (two-space indent, one planned file per line). */
-export function serializePlan(plan: PlanFile): string {
+/** Human-readable, stable serialisation (two-space indent, one planned file per line), in chunks so a huge plan is never one string. */
+export function* serializePlanChunks(plan: PlanFile): Generator<string> {
   const { delete: deletions, keep, integrity, ...head } = plan;
-  const placeholder = (name: string) => `\u0000${name}\u0000`;
-  const list = (files: PlannedFile[]) => (files.length === 0 ? "[]" : `[\n${files.map((f) => `    ${JSON.stringify(f)}`).join(",\n")}\n  ]`);
-  const skeleton = JSON.stringify({ ...head, delete: placeholder("delete"), ...(keep ? { keep: placeholder("keep") } : {}), integrity }, null, 2);
-  return `${skeleton.replace(JSON.stringify(placeholder("delete")), list(deletions)).replace(JSON.stringify(placeholder("keep")), list(keep ?? []))}\n`;
+  const placeholder = (name: string) => JSON.stringify(`\u0000${name}\u0000`);
+  const skeleton = JSON.stringify({ ...head, delete: `\u0000delete\u0000`, ...(keep ? { keep: `\u0000keep\u0000` } : {}), integrity }, null, 2);
+  let rest = skeleton;
+  for (const [name, files] of [["delete", deletions], ["keep", keep]] as const) {
+    if (!files) continue;
+    const at = rest.indexOf(placeholder(name));
+    yield rest.slice(0, at);
+    if (files.length === 0) yield "[]";
+    else {
+      yield "[\n";
+      for (let i = 0; i < files.length; i++) yield `    ${JSON.stringify(files[i])}${i + 1 < files.length ? "," : ""}\n`;
+      yield "  ]";
+    }
+    rest = rest.slice(at + placeholder(name).length);
+  }
+  yield `${rest}\n`;
+}
+
+export function serializePlan(plan: PlanFile): string {
+  return [...serializePlanChunks(plan)].join("");
 }

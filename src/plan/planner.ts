@@ -1,6 +1,6 @@
 import type { Policy, Rule } from "../policy/load.ts";
 import type { ListedFile, Listing, ManagedFile } from "../sstate/listing.ts";
-import { archivePathOf, taskKey } from "../sstate/name.ts";
+import { archivePathOf } from "../sstate/name.ts";
 import { evaluateGuards, type GuardResult } from "./guards.ts";
 import { PER_FIELDS } from "./selectors/newest.ts";
 import type { EvaluationContext } from "./selectors/selector.ts";
@@ -67,16 +67,17 @@ export function evaluate({ listing, policy, now, referencedHashes, explainKept =
   const state = new Uint8Array(count);
   const decider = new Int32Array(count).fill(-1);
   const matched = policy.rules.map(() => new Uint8Array(count));
+  const archiveOf = companionArchives(files);
   const tasksWithArchive = new Set<string>();
-  for (const file of files) if (file.name?.kind === "archive") tasksWithArchive.add(taskKey(file.name));
+  for (const file of files) if (file.name?.kind === "archive") tasksWithArchive.add(file.name.taskKey);
 
   const context: EvaluationContext = {
     now,
     tasksWithArchive,
     referencedHashes,
-    archiveSurvives: (archivePath) => {
-      const index = indexOfPath(files, archivePath);
-      return index >= 0 && files[index]!.name?.kind === "archive" && state[index] !== State.delete;
+    archiveSurvives: (companionIndex) => {
+      const archive = archiveOf[companionIndex]!;
+      return archive >= 0 && state[archive] !== State.delete;
     },
   };
 
@@ -115,17 +116,29 @@ export function evaluate({ listing, policy, now, referencedHashes, explainKept =
   for (let i = 0; i < count; i++) {
     const name = files[i]!.name;
     if (!name || state[i] !== State.undecided || (name.kind !== "signature" && name.kind !== "done")) continue;
-    const archive = indexOfPath(files, archivePathOf(files[i]!.path, name));
-    if (archive >= 0 && state[archive] === State.delete && files[archive]!.name?.kind === "archive") followers.push(i);
+    const archive = archiveOf[i]!;
+    if (archive >= 0 && state[archive] === State.delete) followers.push(i);
   }
   for (const i of followers) state[i] = State.delete;
 
   const minAge = new Set(minAgeProtected);
   const followerSet = new Set(followers);
   const ruleNames = policy.rules.map((r) => r.name);
+  // Few distinct combinations of selecting rules exist: share one array per combination.
+  const ruleLists = new Map<string, string[]>();
+  const rulesOf = (i: number): string[] => {
+    let key = "";
+    for (let r = 0; r < matched.length; r++) if (matched[r]![i]) key += `${r},`;
+    let rules = ruleLists.get(key);
+    if (!rules) {
+      rules = ruleNames.filter((_, r) => matched[r]![i]);
+      ruleLists.set(key, rules);
+    }
+    return rules;
+  };
   const decisionOf = (i: number): FileDecision => ({
     file: files[i] as ManagedFile,
-    rules: ruleNames.filter((_, r) => matched[r]![i]),
+    rules: rulesOf(i),
     decidedBy: decider[i]! >= 0 ? ruleNames[decider[i]!]! : minAge.has(i) ? MIN_AGE_KEEP : followerSet.has(i) ? FOLLOWS_ARCHIVE : DEFAULT_KEEP,
   });
 
@@ -176,7 +189,7 @@ function select(rule: Rule, files: readonly ListedFile[], context: EvaluationCon
   next: for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
     if (!file.name) continue;
-    for (const test of filters) if (!test(file as ManagedFile, context)) continue next;
+    for (const test of filters) if (!test(file as ManagedFile, context, i)) continue next;
     hits.push(i);
   }
   if (!rule.group) {
@@ -200,16 +213,23 @@ function select(rule: Rule, files: readonly ListedFile[], context: EvaluationCon
   }
 }
 
-/** Binary search in the path-sorted listing. */
-function indexOfPath(files: readonly ListedFile[], path: string): number {
-  let low = 0;
-  let high = files.length - 1;
-  while (low <= high) {
-    const mid = (low + high) >>> 1;
-    const here = files[mid]!.path;
-    if (here === path) return mid;
-    if (here < path) low = mid + 1;
-    else high = mid - 1;
+/**
+ * For each .siginfo/.sig/.done, the listing index of its archive (-1 if absent). The listing
+ * is sorted by path and a companion's path extends its archive's, so the archive comes
+ * shortly before it, among paths that share the archive path as a prefix.
+ */
+function companionArchives(files: readonly ListedFile[]): Int32Array {
+  const archiveOf = new Int32Array(files.length).fill(-1);
+  for (let i = 0; i < files.length; i++) {
+    const name = files[i]!.name;
+    if (!name || (name.kind !== "siginfo" && name.kind !== "signature" && name.kind !== "done")) continue;
+    const archivePath = archivePathOf(files[i]!.path, name);
+    for (let j = i - 1; j >= 0 && files[j]!.path.startsWith(archivePath); j--) {
+      if (files[j]!.path.length === archivePath.length) {
+        if (files[j]!.name?.kind === "archive") archiveOf[i] = j;
+        break;
+      }
+    }
   }
-  return -1;
+  return archiveOf;
 }

@@ -27,19 +27,25 @@ export interface SstateName {
   suffix: string;
   /** The directories above the hash directories (`universal`, `ubuntu-22.04`, `isarnative`), or "". */
   nativelsb: string;
+  /** pn+arch+task identity, the unit of `orphan` and `siginfo-only`; one shared string per task. */
+  taskKey: string;
 }
 
-/** Sticky: matched in place from the last ':' of the path, without slicing it out first. */
-const NAME_TAIL = /([0-9a-f]{64}|[0-9a-f]{32}|INVALID)_([A-Za-z0-9_+-]+?)(\.tar\.zst|\.tgz)(\.siginfo|\.sig|\.done)?(.*)$/y;
+// Sticky patterns tested in place (no match arrays, no slices): the tail
+// `<hash>_<task><ext>` is read once per file of million-file listings.
+const HASH_64 = /[0-9a-f]{64}_/y;
+const HASH_32 = /[0-9a-f]{32}_/y;
+const TASK = /[A-Za-z0-9_+-]+\./y;
 /** `NamedTemporaryFile(prefix=name)` appends 8 characters; shell `mktemp name.XXXXXXXX` appends a dot and 8. */
 const TEMP_TAIL = /^\.?[A-Za-z0-9_]{8}$/;
 
-const COMPANION_KIND: Record<string, ManagedKind> = {
-  "": "archive",
-  ".siginfo": "siginfo",
-  ".sig": "signature",
-  ".done": "done",
-};
+const ARCHIVE_EXTS = [".tar.zst", ".tgz"] as const;
+/** `.siginfo` before `.sig`: the longer ending first. */
+const COMPANIONS = [
+  { ext: ".siginfo", kind: "siginfo" },
+  { ext: ".sig", kind: "signature" },
+  { ext: ".done", kind: "done" },
+] as const;
 
 const interned = new Map<string, string>();
 /** Returns one shared copy of a short repeated string (pn, arch, task…) to keep per-file records small. */
@@ -66,16 +72,25 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
   // PV may itself contain ':' only in hand-made names; keep everything between pkg_target and pr.
   const pvEnd = relativePath.lastIndexOf(":", prEnd - 1);
   if (targetEnd < 0 || pvEnd <= targetEnd) return undefined;
-  NAME_TAIL.lastIndex = versionEnd + 1;
-  const tail = NAME_TAIL.exec(relativePath);
-  if (!tail) return undefined;
-  const [, hash, task, archiveExt, companion = "", rest] = tail as unknown as [string, string, string, string, string | undefined, string];
-  let kind = COMPANION_KIND[companion]!;
-  if (rest !== "") {
-    if (!TEMP_TAIL.test(rest)) return undefined;
+  const hashStart = versionEnd + 1;
+  const hashLength = matchesAt(HASH_64, relativePath, hashStart) ? 64 : matchesAt(HASH_32, relativePath, hashStart) ? 32 : relativePath.startsWith("INVALID_", hashStart) ? 7 : 0;
+  if (hashLength === 0) return undefined;
+  const taskStart = hashStart + hashLength + 1;
+  if (!matchesAt(TASK, relativePath, taskStart)) return undefined;
+  const extStart = TASK.lastIndex - 1;
+  const archiveExt = ARCHIVE_EXTS.find((ext) => relativePath.startsWith(ext, extStart));
+  if (archiveExt === undefined) return undefined;
+  const companionStart = extStart + archiveExt.length;
+  const companion = COMPANIONS.find((c) => relativePath.startsWith(c.ext, companionStart));
+  const restStart = companionStart + (companion?.ext.length ?? 0);
+  let kind: ManagedKind = companion?.kind ?? "archive";
+  if (restStart < relativePath.length) {
+    if (!TEMP_TAIL.test(relativePath.slice(restStart))) return undefined;
     kind = "temp";
   }
+  const hash = relativePath.slice(hashStart, hashStart + hashLength);
   const header = headerFields(relativePath, nameStart, pnEnd, targetEnd, pvEnd, prEnd, archEnd, versionEnd);
+  const task = intern(relativePath.slice(taskStart, extStart));
   return {
     kind,
     pn: header.pn,
@@ -84,15 +99,21 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
     pr: header.pr,
     arch: header.arch,
     sstateVersion: header.sstateVersion,
-    hash: hash!,
-    task: intern(task!),
-    archiveExt: intern(archiveExt!),
-    suffix: kind === "temp" ? archiveExt + companion + rest : intern(archiveExt + companion),
-    nativelsb: intern(nativelsbOf(slash < 0 ? "" : relativePath.slice(0, slash), hash!)),
+    hash,
+    task,
+    archiveExt,
+    suffix: kind === "temp" ? relativePath.slice(extStart) : intern(archiveExt + (companion?.ext ?? "")),
+    nativelsb: nativelsbOf(relativePath, slash, hash),
+    taskKey: taskKeyOf(header, task),
   };
 }
 
-type HeaderFields = Pick<SstateName, "pn" | "pkgTarget" | "pv" | "pr" | "arch" | "sstateVersion">;
+function matchesAt(pattern: RegExp, text: string, at: number): boolean {
+  pattern.lastIndex = at;
+  return pattern.test(text);
+}
+
+type HeaderFields = Pick<SstateName, "pn" | "pkgTarget" | "pv" | "pr" | "arch" | "sstateVersion"> & { taskKeys: Map<string, string> };
 const headers = new Map<string, HeaderFields>();
 
 /**
@@ -110,30 +131,39 @@ function headerFields(path: string, nameStart: number, pnEnd: number, targetEnd:
       pr: intern(path.slice(pvEnd + 1, prEnd)),
       arch: intern(path.slice(prEnd + 1, archEnd)),
       sstateVersion: intern(path.slice(archEnd + 1, versionEnd)),
+      taskKeys: new Map(),
     };
     headers.set(intern(header), fields);
   }
   return fields;
 }
 
-/** Strips the hash directories (`h0:2/h2:4` or the older `h0:2`) and returns what is above them. */
-function nativelsbOf(dir: string, hash: string): string {
-  const twoLevels = `${hash.slice(0, 2)}/${hash.slice(2, 4)}`;
-  for (const hashDirs of [twoLevels, hash.slice(0, 2)]) {
-    if (dir === hashDirs) return "";
-    if (dir.endsWith(`/${hashDirs}`)) return dir.slice(0, dir.length - hashDirs.length - 1);
+function taskKeyOf(header: HeaderFields, task: string): string {
+  let key = header.taskKeys.get(task);
+  if (key === undefined) {
+    key = intern(`${header.pn}\u0000${header.arch}\u0000${task}`);
+    header.taskKeys.set(task, key);
   }
-  return dir;
+  return key;
 }
+
+/**
+ * What is above the hash directories (`h0:2/h2:4`, or the older `h0:2`) of the file's
+ * directory. Compared in place: slicing here cost a million short-lived strings per listing.
+ */
+function nativelsbOf(path: string, slash: number, hash: string): string {
+  const twoChars = (at: number, from: number) => path.charCodeAt(at) === hash.charCodeAt(from) && path.charCodeAt(at + 1) === hash.charCodeAt(from + 1);
+  const dirStartsAt = (at: number) => at === 0 || path.charCodeAt(at - 1) === SLASH;
+  let hashDirsStart = slash;
+  if (slash >= 5 && twoChars(slash - 5, 0) && path.charCodeAt(slash - 3) === SLASH && twoChars(slash - 2, 2) && dirStartsAt(slash - 5)) hashDirsStart = slash - 5;
+  else if (slash >= 2 && twoChars(slash - 2, 0) && dirStartsAt(slash - 2)) hashDirsStart = slash - 2;
+  return hashDirsStart <= 0 ? "" : intern(path.slice(0, hashDirsStart - 1));
+}
+const SLASH = 47;
 
 /** The archive a companion (.siginfo/.sig/.done) belongs to: same directory, same name stem. */
 export function archivePathOf(path: string, name: SstateName): string {
   return path.slice(0, path.length - name.suffix.length + name.archiveExt.length);
-}
-
-/** Identity of a pn+arch+task, the unit for `orphan` and `siginfo-only`. */
-export function taskKey(name: SstateName): string {
-  return `${name.pn}\u0000${name.arch}\u0000${name.task}`;
 }
 
 /** True for a well-formed unihash as written in names and stamps. */

@@ -1,6 +1,6 @@
-import { writeFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { relative, resolve, sep } from "node:path";
-import { buildPlan, serializePlan, type PlanFile } from "../../plan/plan-file.ts";
+import { buildPlan, serializePlan, serializePlanChunks, type PlanFile } from "../../plan/plan-file.ts";
 import { evaluate } from "../../plan/planner.ts";
 import { renderMarkdown } from "../../plan/render/markdown.ts";
 import { renderText } from "../../plan/render/text.ts";
@@ -54,13 +54,37 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
       listing: { files: listing.files.length, bytes: listing.bytes, sha256: listing.sha256 },
     });
   });
-  if (values.out) await writeFile(resolve(io.cwd, values.out), serializePlan(plan));
-  io.stdout(renderPlan(plan, format, values.all === true));
+  if (values.out) {
+    const file = await open(resolve(io.cwd, values.out), "w");
+    try {
+      for (const chunk of coalesce(serializePlanChunks(plan))) await file.write(chunk);
+    } finally {
+      await file.close();
+    }
+  }
+  if (format === "json") for (const chunk of coalesce(serializePlanChunks(plan))) io.stdout(chunk);
+  else io.stdout(renderPlan(plan, format, values.all === true));
   if (plan.refused) {
     io.stderr(`plan refused by guard: ${plan.guards.filter((g) => g.verdict === "refused").map((g) => `${g.name}: ${g.message}`).join("; ")}\n`);
     return EXIT.refused;
   }
   return EXIT.ok;
+}
+
+/** Joins small chunks into writes of about 1 MiB. */
+function* coalesce(chunks: Iterable<string>): Generator<string> {
+  let pending: string[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    pending.push(chunk);
+    size += chunk.length;
+    if (size >= 1 << 20) {
+      yield pending.join("");
+      pending = [];
+      size = 0;
+    }
+  }
+  if (pending.length > 0) yield pending.join("");
 }
 
 export function renderPlan(plan: PlanFile, format: Format, all: boolean): string {

@@ -1,4 +1,3 @@
-import { archivePathOf, taskKey } from "../../sstate/name.ts";
 import type { SelectorDefinition } from "./selector.ts";
 
 const onlyTrue = { const: true };
@@ -14,10 +13,10 @@ export const orphan: SelectorDefinition = {
   examples: ["{ orphan: true }", "{ orphan: true, older-than: 7d }"],
   compile() {
     // The cheap tests first: most files are archives, most companions have their archive.
-    return (file, context) =>
+    return (file, context, index) =>
       (file.name.kind === "siginfo" || file.name.kind === "signature" || file.name.kind === "done") &&
-      !context.archiveSurvives(archivePathOf(file.path, file.name)) &&
-      context.tasksWithArchive.has(taskKey(file.name));
+      !context.archiveSurvives(index) &&
+      context.tasksWithArchive.has(file.name.taskKey);
   },
 };
 
@@ -30,7 +29,7 @@ export const siginfoOnly: SelectorDefinition = {
   role: "filter",
   examples: ["{ siginfo-only: true, older-than: 30d }"],
   compile() {
-    return (file, context) => !context.tasksWithArchive.has(taskKey(file.name));
+    return (file, context) => !context.tasksWithArchive.has(file.name.taskKey);
   },
 };
 

@@ -3,15 +3,16 @@ import type { ManagedFile } from "../../sstate/listing.ts";
 /** What a selector may look at besides the file itself. */
 export interface EvaluationContext {
   now: number;
-  /** taskKey()s of every pn+arch+task that has at least one archive in the listing. */
+  /** taskKeys of every pn+arch+task that has at least one archive in the listing. */
   tasksWithArchive: ReadonlySet<string>;
   /** Hashes named by the stamps/hashes of each rule, by rule name (resolved at the edge). */
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
-  /** Whether an archive path is in the listing and not deleted by the first phase; only for `orphan`. */
-  archiveSurvives(archivePath: string): boolean;
+  /** Whether the archive of the companion at this listing index exists and is not deleted by the first phase; only for `orphan`. */
+  archiveSurvives(companionIndex: number): boolean;
 }
 
-export type FileTest = (file: ManagedFile, context: EvaluationContext) => boolean;
+/** `index` is the file's position in the (path-sorted) listing. */
+export type FileTest = (file: ManagedFile, context: EvaluationContext, index: number) => boolean;
 
 export type RuleAction = "keep" | "delete";
 
