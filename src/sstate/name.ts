@@ -90,7 +90,7 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
   }
   const hash = relativePath.slice(hashStart, hashStart + hashLength);
   const header = headerFields(relativePath, nameStart, pnEnd, targetEnd, pvEnd, prEnd, archEnd, versionEnd);
-  const task = intern(relativePath.slice(taskStart, extStart));
+  const tail = tailFields(header, relativePath, taskStart, extStart, restStart);
   return {
     kind,
     pn: header.pn,
@@ -100,11 +100,11 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
     arch: header.arch,
     sstateVersion: header.sstateVersion,
     hash,
-    task,
+    task: tail.task,
     archiveExt,
-    suffix: kind === "temp" ? relativePath.slice(extStart) : intern(archiveExt + (companion?.ext ?? "")),
+    suffix: kind === "temp" ? relativePath.slice(extStart) : tail.suffix,
     nativelsb: nativelsbOf(relativePath, slash, hash),
-    taskKey: taskKeyOf(header, task),
+    taskKey: tail.taskKey,
   };
 }
 
@@ -113,7 +113,8 @@ function matchesAt(pattern: RegExp, text: string, at: number): boolean {
   return pattern.test(text);
 }
 
-type HeaderFields = Pick<SstateName, "pn" | "pkgTarget" | "pv" | "pr" | "arch" | "sstateVersion"> & { taskKeys: Map<string, string> };
+type TailFields = Pick<SstateName, "task" | "suffix" | "taskKey">;
+type HeaderFields = Pick<SstateName, "pn" | "pkgTarget" | "pv" | "pr" | "arch" | "sstateVersion"> & { tails: Map<string, TailFields> };
 const headers = new Map<string, HeaderFields>();
 
 /**
@@ -131,20 +132,23 @@ function headerFields(path: string, nameStart: number, pnEnd: number, targetEnd:
       pr: intern(path.slice(pvEnd + 1, prEnd)),
       arch: intern(path.slice(prEnd + 1, archEnd)),
       sstateVersion: intern(path.slice(archEnd + 1, versionEnd)),
-      taskKeys: new Map(),
+      tails: new Map(),
     };
     headers.set(intern(header), fields);
   }
   return fields;
 }
 
-function taskKeyOf(header: HeaderFields, task: string): string {
-  let key = header.taskKeys.get(task);
-  if (key === undefined) {
-    key = intern(`${header.pn}\u0000${header.arch}\u0000${task}`);
-    header.taskKeys.set(task, key);
+/** `<task><ext>[<companion>]` repeats for every hash of a recipe build too: one lookup per file. */
+function tailFields(header: HeaderFields, path: string, taskStart: number, extStart: number, restStart: number): TailFields {
+  const tail = path.slice(taskStart, restStart);
+  let fields = header.tails.get(tail);
+  if (fields === undefined) {
+    const task = intern(path.slice(taskStart, extStart));
+    fields = { task, suffix: intern(path.slice(extStart, restStart)), taskKey: intern(`${header.pn}\u0000${header.arch}\u0000${task}`) };
+    header.tails.set(tail, fields);
   }
-  return key;
+  return fields;
 }
 
 /**
