@@ -90,7 +90,7 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
   }
   const hash = relativePath.slice(hashStart, hashStart + hashLength);
   const header = headerFields(relativePath, nameStart, pnEnd, targetEnd, pvEnd, prEnd, archEnd, versionEnd);
-  const tail = tailFields(header, relativePath, taskStart, extStart, restStart);
+  const tail = tailFields(relativePath, taskStart, extStart, restStart);
   return {
     kind,
     pn: header.pn,
@@ -104,7 +104,7 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
     archiveExt,
     suffix: kind === "temp" ? relativePath.slice(extStart) : tail.suffix,
     nativelsb: nativelsbOf(relativePath, slash, hash),
-    taskKey: tail.taskKey,
+    taskKey: taskKeyOf(header, tail.task),
   };
 }
 
@@ -113,8 +113,10 @@ function matchesAt(pattern: RegExp, text: string, at: number): boolean {
   return pattern.test(text);
 }
 
-type TailFields = Pick<SstateName, "task" | "suffix" | "taskKey">;
-type HeaderFields = Pick<SstateName, "pn" | "pkgTarget" | "pv" | "pr" | "arch" | "sstateVersion"> & { tails: Map<string, TailFields> };
+type TailFields = Pick<SstateName, "task" | "suffix">;
+/** `taskKeys` (task → taskKey) is shared by every header of the same pn and arch. */
+type HeaderFields = Pick<SstateName, "pn" | "pkgTarget" | "pv" | "pr" | "arch" | "sstateVersion"> & { taskKeys: Map<string, string> };
+const taskKeysByPnArch = new Map<string, Map<string, string>>();
 const headers = new Map<string, HeaderFields>();
 
 /**
@@ -132,23 +134,38 @@ function headerFields(path: string, nameStart: number, pnEnd: number, targetEnd:
       pr: intern(path.slice(pvEnd + 1, prEnd)),
       arch: intern(path.slice(prEnd + 1, archEnd)),
       sstateVersion: intern(path.slice(archEnd + 1, versionEnd)),
-      tails: new Map(),
+      taskKeys: new Map(),
     };
+    const pnArch = `${fields.pn}\u0000${fields.arch}`;
+    const shared = taskKeysByPnArch.get(pnArch);
+    if (shared) fields.taskKeys = shared;
+    else taskKeysByPnArch.set(pnArch, fields.taskKeys);
     headers.set(intern(header), fields);
   }
   return fields;
 }
 
-/** `<task><ext>[<companion>]` repeats for every hash of a recipe build too: one lookup per file. */
-function tailFields(header: HeaderFields, path: string, taskStart: number, extStart: number, restStart: number): TailFields {
+const tails = new Map<string, TailFields>();
+
+/** `<task><ext>[<companion>]` takes a few hundred values in a whole cache: one lookup per file. */
+function tailFields(path: string, taskStart: number, extStart: number, restStart: number): TailFields {
   const tail = path.slice(taskStart, restStart);
-  let fields = header.tails.get(tail);
+  let fields = tails.get(tail);
   if (fields === undefined) {
-    const task = intern(path.slice(taskStart, extStart));
-    fields = { task, suffix: intern(path.slice(extStart, restStart)), taskKey: intern(`${header.pn}\u0000${header.arch}\u0000${task}`) };
-    header.tails.set(tail, fields);
+    fields = { task: intern(path.slice(taskStart, extStart)), suffix: intern(path.slice(extStart, restStart)) };
+    tails.set(intern(tail), fields);
   }
   return fields;
+}
+
+/** `task` is interned, so this lookup hashes nothing new. */
+function taskKeyOf(header: HeaderFields, task: string): string {
+  let key = header.taskKeys.get(task);
+  if (key === undefined) {
+    key = intern(`${header.pn}\u0000${header.arch}\u0000${task}`);
+    header.taskKeys.set(task, key);
+  }
+  return key;
 }
 
 /**
@@ -161,9 +178,17 @@ function nativelsbOf(path: string, slash: number, hash: string): string {
   let hashDirsStart = slash;
   if (slash >= 5 && twoChars(slash - 5, 0) && path.charCodeAt(slash - 3) === SLASH && twoChars(slash - 2, 2) && dirStartsAt(slash - 5)) hashDirsStart = slash - 5;
   else if (slash >= 2 && twoChars(slash - 2, 0) && dirStartsAt(slash - 2)) hashDirsStart = slash - 2;
-  return hashDirsStart <= 0 ? "" : intern(path.slice(0, hashDirsStart - 1));
+  if (hashDirsStart <= 0) return "";
+  // A cache has one to three of these (universal, a host distro…): match them in place.
+  const length = hashDirsStart - 1;
+  const known = knownNativelsbs.find((candidate) => candidate.length === length && path.startsWith(candidate));
+  if (known !== undefined) return known;
+  const found = intern(path.slice(0, length));
+  knownNativelsbs.push(found);
+  return found;
 }
 const SLASH = 47;
+const knownNativelsbs: string[] = [];
 
 /** The archive a companion (.siginfo/.sig/.done) belongs to: same directory, same name stem. */
 export function archivePathOf(path: string, name: SstateName): string {
