@@ -197,20 +197,42 @@ function select(rule: Rule, files: readonly ListedFile[], context: EvaluationCon
     return;
   }
   const { mode, count, per } = rule.group;
-  const fields = per.map((field) => PER_FIELDS[field]);
-  const groups = new Map<string, number[]>();
-  for (const i of hits) {
-    const key = fields.map((field) => field(files[i] as ManagedFile)).join("\u0000");
-    const group = groups.get(key);
-    if (group) group.push(i);
-    else groups.set(key, [i]);
-  }
-  for (const group of groups.values()) {
+  for (const group of groupBy(hits, per.map((field) => PER_FIELDS[field]), files)) {
     // Newest first; equal mtimes fall back to path order (the listing is sorted, so index order).
     group.sort((a, b) => files[b]!.mtimeMs - files[a]!.mtimeMs || a - b);
     const chosen = mode === "newest" ? group.slice(0, count) : group.slice(count);
     for (const i of chosen) into[i] = 1;
   }
+}
+
+/**
+ * Groups listing indexes by the values of `fields`, through one nested map per field: the
+ * values are mostly interned strings, so no composite key is built per file.
+ */
+function groupBy(indexes: readonly number[], fields: readonly ((file: ManagedFile) => string)[], files: readonly ListedFile[]): number[][] {
+  if (fields.length === 0) return indexes.length ? [[...indexes]] : [];
+  const groups: number[][] = [];
+  const root = new Map<string, unknown>();
+  const last = fields.length - 1;
+  for (const i of indexes) {
+    const file = files[i] as ManagedFile;
+    let node = root;
+    for (let f = 0; f < last; f++) {
+      const value = fields[f]!(file);
+      let next = node.get(value) as Map<string, unknown> | undefined;
+      if (!next) node.set(value, (next = new Map()));
+      node = next;
+    }
+    const value = fields[last]!(file);
+    const group = node.get(value) as number[] | undefined;
+    if (group) group.push(i);
+    else {
+      const created = [i];
+      node.set(value, created);
+      groups.push(created);
+    }
+  }
+  return groups;
 }
 
 /**
