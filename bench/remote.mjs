@@ -1,0 +1,229 @@
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { rmSync } from "node:fs";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { parseTarget } from "../dist/backends/index.js";
+import { DEMO_NOW, generateCache } from "../dist/demo/generate.js";
+import { writeCache } from "../dist/demo/write.js";
+import { mapConcurrent } from "../dist/util/concurrency.js";
+import { onExit } from "./lib/cleanup.mjs";
+import { count, perSecond, requestCounts, seconds, shortCount } from "./lib/format.mjs";
+import { runCli } from "./lib/in-process-cli.mjs";
+import { timed } from "./lib/measure.mjs";
+import { POLICIES } from "./lib/paths.mjs";
+import { startRadosgw, startWebdav } from "./lib/servers.mjs";
+
+/** SPEC §8: at least this many requests in flight (S3; WebDAV when listing by Depth: 1). */
+const MIN_IN_FLIGHT = 8;
+const S3_PAGE = 1000;
+const S3_DELETE_BATCH = 1000;
+const UPLOAD_CONCURRENCY = 32;
+const BUCKET = "sstate-bench";
+const HASH_DIR = /^[0-9a-f]{2}$/;
+/**
+ * Both remote caches are planned with OE's --remove-duplicated parity policy: it deletes every
+ * older duplicate whatever the ages, so S3 objects (whose LastModified is the upload time) get
+ * a realistic share of deletions too.
+ */
+const POLICY = POLICIES.oeRemoveDuplicated;
+
+/**
+ * S3 on a real Ceph radosgw: uploads a generated cache (empty bodies: the memstore OSD holds
+ * everything in RAM, and request counts do not depend on sizes), then plans and applies it
+ * with the CLI, checking its request counts and concurrency against SPEC §8.
+ */
+export async function benchS3({ files, scratchRoot, log }) {
+  const rows = [];
+  const figures = { files };
+  const label = shortCount(files);
+  log("s3: starting radosgw");
+  const server = await startRadosgw(scratchRoot);
+  const work = await scratchDir(scratchRoot, "s3");
+  try {
+    const env = { ...process.env, ...server.env };
+    await createBucket(server.env);
+    const target = `s3://${BUCKET}/cache`;
+    const paths = [...generateCache({ files, now: Date.now() })].map((file) => file.path);
+
+    log(`s3: uploading ${count(files)} objects, ${UPLOAD_CONCURRENCY} in flight`);
+    const uploader = await parseTarget(target, work.dir).open(env);
+    const empty = new Uint8Array(0);
+    const uploaded = await timed(() => mapConcurrent(paths, UPLOAD_CONCURRENCY, (path) => uploader.put(path, empty))).finally(() => uploader.close());
+    figures.upload = { wallMs: uploaded.wallMs, concurrency: UPLOAD_CONCURRENCY };
+    rows.push({ section: "s3", measure: `upload ${label} objects (PutObject, ${UPLOAD_CONCURRENCY} in flight)`, value: `${seconds(uploaded.wallMs)} (${perSecond(files, uploaded.wallMs)})` });
+
+    rows.push(loadRow("s3"));
+    log("s3: plan");
+    const planFile = join(work.dir, "plan.json");
+    const plan = await runCli(["plan", "--policy", POLICY, "--target", target, "--out", planFile], { cwd: work.dir, env });
+    const planned = JSON.parse(await readFile(planFile, "utf8"));
+    const listed = planned.listing.files;
+    const prefixes = s3Prefixes(paths);
+    const listBound = Math.ceil(listed / S3_PAGE) + prefixes;
+    const listRequests = plan.requestCounts.ListObjectsV2 ?? 0;
+    figures.plan = { wallMs: plan.wallMs, listed, prefixes, deletes: planned.delete.length, requestCounts: plan.requestCounts, peakInFlight: plan.backendPeakInFlight, wire: plan.wire };
+    rows.push(
+      { section: "s3", measure: `plan ${label} objects`, value: `${seconds(plan.wallMs)}; ${requestCounts(plan.requestCounts)}` },
+      { section: "s3", measure: "objects listed", value: count(listed), bound: `= ${count(files)} uploaded`, pass: listed === files },
+      { section: "s3", measure: "list requests", value: count(listRequests), bound: `≤ ⌈${count(listed)}/1000⌉ + ${prefixes} prefixes = ${count(listBound)}`, pass: listRequests <= listBound },
+      // A cache that fits in the first page is listed by that one request: nothing to parallelise.
+      { section: "s3", measure: "list requests in flight (peak)", value: inFlight(plan), bound: `≥ ${MIN_IN_FLIGHT} beyond one page`, pass: listed <= S3_PAGE ? undefined : plan.backendPeakInFlight >= MIN_IN_FLIGHT },
+    );
+
+    const deletes = planned.delete.length;
+    log(`s3: apply (${count(deletes)} deletions)`);
+    const applied = await runCli(["apply", planFile], { cwd: work.dir, env });
+    const deleteRequests = applied.requestCounts.DeleteObjects ?? 0;
+    const deleteBound = Math.ceil(deletes / S3_DELETE_BATCH);
+    const remaining = await countListed(target, work.dir, env);
+    figures.apply = { wallMs: applied.wallMs, deletes, requestCounts: applied.requestCounts, peakInFlight: applied.backendPeakInFlight, wire: applied.wire, remaining };
+    rows.push(
+      { section: "s3", measure: `apply: ${count(deletes)} deletions`, value: `${seconds(applied.wallMs)} (${perSecond(deletes, applied.wallMs)}); ${requestCounts(applied.requestCounts)}` },
+      { section: "s3", measure: "delete requests", value: count(deleteRequests), bound: `≤ ⌈${count(deletes)}/1000⌉ = ${deleteBound}`, pass: deleteRequests <= deleteBound },
+      { section: "s3", measure: "apply requests in flight (peak)", value: inFlight(applied), bound: `≥ ${MIN_IN_FLIGHT}`, pass: applied.backendPeakInFlight >= MIN_IN_FLIGHT },
+      { section: "s3", measure: "DeleteObjects in flight (peak, HTTP layer)", value: count(applied.wire.peakInFlightByKind.POST ?? 0) },
+      { section: "s3", measure: "objects left after apply", value: count(remaining), bound: `= ${count(listed - deletes)}`, pass: remaining === listed - deletes },
+    );
+    return { rows, figures };
+  } finally {
+    log("s3: stopping radosgw");
+    server.stop();
+    work.remove();
+  }
+}
+
+/**
+ * WebDAV on a real Apache mod_dav_fs: one server allowing PROPFIND Depth: infinity and one
+ * refusing it (Apache's default), both serving the same generated cache written straight into
+ * their document directories (real sizes as sparse files, generated mtimes: Apache reports the
+ * file's own). The first is planned and applied, the second planned, with request counts
+ * checked against SPEC §8.
+ */
+export async function benchWebdav({ files, scratchRoot, log }) {
+  const rows = [];
+  const figures = { files };
+  const label = shortCount(files);
+  log("webdav: starting Apache with and without Depth: infinity");
+  const servers = [];
+  const work = await scratchDir(scratchRoot, "webdav");
+  try {
+    servers.push(await startWebdav(scratchRoot, { depthInfinity: true }), await startWebdav(scratchRoot, { depthInfinity: false }));
+    const [full, fallback] = servers;
+    const generated = [...generateCache({ files, now: DEMO_NOW })];
+    for (const server of servers) await writeCache(server.dataDir, generated);
+    const collections = collectionsOf(generated.map((file) => file.path));
+    const env = { ...process.env };
+
+    rows.push(loadRow("webdav"));
+    log("webdav: plan (Depth: infinity allowed)");
+    const planFile = join(work.dir, "plan.json");
+    const plan = await runCli(["plan", "--policy", POLICY, "--target", full.url, "--out", planFile], { cwd: work.dir, env });
+    const planned = JSON.parse(await readFile(planFile, "utf8"));
+    const listed = planned.listing.files;
+    const propfinds = propfindCounts(plan.requestCounts);
+    figures.plan = { wallMs: plan.wallMs, listed, deletes: planned.delete.length, requestCounts: plan.requestCounts, wire: plan.wire };
+    rows.push(
+      { section: "webdav", measure: `plan ${label} files, Depth: infinity allowed`, value: `${seconds(plan.wallMs)}; ${requestCounts(plan.requestCounts)}` },
+      { section: "webdav", measure: "files listed", value: count(listed), bound: `= ${count(files)} written`, pass: listed === files },
+      { section: "webdav", measure: "listing PROPFINDs, Depth: infinity allowed", value: `${propfinds.infinity} Depth: infinity, ${propfinds.one} Depth: 1`, bound: "1 Depth: infinity, nothing else", pass: propfinds.infinity === 1 && propfinds.total === 1 },
+    );
+
+    const deletes = planned.delete.length;
+    log(`webdav: apply (${count(deletes)} deletions)`);
+    const applied = await runCli(["apply", planFile], { cwd: work.dir, env });
+    figures.apply = { wallMs: applied.wallMs, deletes, requestCounts: applied.requestCounts, wire: applied.wire };
+    rows.push(
+      { section: "webdav", measure: `apply: ${count(deletes)} deletions`, value: `${seconds(applied.wallMs)} (${perSecond(deletes, applied.wallMs)}); ${requestCounts(applied.requestCounts)}` },
+      { section: "webdav", measure: "DELETEs in flight (peak, HTTP layer)", value: count(applied.wire.peakInFlightByKind.DELETE ?? 0) },
+    );
+
+    log("webdav: plan (Depth: infinity refused)");
+    const fallbackPlan = await runCli(["plan", "--policy", POLICY, "--target", fallback.url, "--out", join(work.dir, "fallback-plan.json")], { cwd: work.dir, env });
+    const fallbackPropfinds = propfindCounts(fallbackPlan.requestCounts);
+    const fallbackListed = JSON.parse(await readFile(join(work.dir, "fallback-plan.json"), "utf8")).listing.files;
+    figures.fallbackPlan = { wallMs: fallbackPlan.wallMs, listed: fallbackListed, collections, requestCounts: fallbackPlan.requestCounts, wire: fallbackPlan.wire };
+    rows.push(
+      { section: "webdav", measure: `plan ${label} files, Depth: infinity refused`, value: `${seconds(fallbackPlan.wallMs)}; ${requestCounts(fallbackPlan.requestCounts)}` },
+      { section: "webdav", measure: "files listed, Depth: infinity refused", value: count(fallbackListed), bound: `= ${count(files)} written`, pass: fallbackListed === files },
+      { section: "webdav", measure: "Depth: 1 PROPFINDs when infinity is refused", value: `${count(fallbackPropfinds.one)} (+ ${fallbackPropfinds.infinity} refused Depth: infinity)`, bound: `≤ ${count(collections)} collections`, pass: fallbackPropfinds.one <= collections && fallbackPropfinds.infinity <= 1 },
+      { section: "webdav", measure: "Depth: 1 PROPFINDs in flight (peak, HTTP layer)", value: count(fallbackPlan.wire.peakInFlightByKind["PROPFIND depth=1"] ?? 0), bound: `≥ ${MIN_IN_FLIGHT}`, pass: (fallbackPlan.wire.peakInFlightByKind["PROPFIND depth=1"] ?? 0) >= MIN_IN_FLIGHT },
+    );
+    return { rows, figures };
+  } finally {
+    log("webdav: stopping Apache");
+    for (const server of servers) server.stop();
+    work.remove();
+  }
+}
+
+function loadRow(section) {
+  return { section, measure: "load average (1, 5, 15 min) before timing", value: loadavg().map((load) => load.toFixed(2)).join(", ") };
+}
+
+async function createBucket(serverEnv) {
+  // The switch S3Backend.open sets too: without it the SDK warns on stderr that Node 20 support ends.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const client = new S3Client({
+    endpoint: serverEnv.AWS_ENDPOINT_URL_S3,
+    region: serverEnv.AWS_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: serverEnv.AWS_ACCESS_KEY_ID, secretAccessKey: serverEnv.AWS_SECRET_ACCESS_KEY },
+  });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * The key prefixes SPEC §8 allows one extra list request each: the root, its directories,
+ * and the directories below a non-hash (nativelsb) one: the units an S3 listing fans out over.
+ */
+function s3Prefixes(paths) {
+  const prefixes = new Set([""]);
+  for (const path of paths) {
+    const parts = path.split("/");
+    if (parts.length < 2) continue;
+    prefixes.add(`${parts[0]}/`);
+    if (!HASH_DIR.test(parts[0]) && parts.length > 2) prefixes.add(`${parts[0]}/${parts[1]}/`);
+  }
+  return prefixes.size;
+}
+
+/** Every directory holding the files (the root included): what a Depth: 1 crawl must list. */
+function collectionsOf(paths) {
+  const collections = new Set([""]);
+  for (const path of paths) {
+    for (let slash = path.indexOf("/"); slash > 0; slash = path.indexOf("/", slash + 1)) collections.add(path.slice(0, slash));
+  }
+  return collections.size;
+}
+
+function propfindCounts(counts) {
+  const infinity = counts["PROPFIND depth=infinity"] ?? 0;
+  const one = counts["PROPFIND depth=1"] ?? 0;
+  return { infinity, one, total: infinity + one + (counts["PROPFIND depth=0"] ?? 0) };
+}
+
+/** S3's own peak, and the HTTP layer's as a cross-check. */
+function inFlight(result) {
+  return `${result.backendPeakInFlight} (HTTP layer ${result.wire.peakInFlight})`;
+}
+
+async function countListed(target, cwd, env) {
+  const backend = await parseTarget(target, cwd).open(env);
+  try {
+    let listed = 0;
+    for await (const batch of backend.list()) listed += batch.length;
+    return listed;
+  } finally {
+    await backend.close();
+  }
+}
+
+async function scratchDir(scratchRoot, name) {
+  const dir = await mkdtemp(join(scratchRoot, `sstate-keeper-bench-${name}-`));
+  return { dir, remove: onExit(`scratch directory ${dir}`, () => rmSync(dir, { recursive: true, force: true })) };
+}
