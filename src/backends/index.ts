@@ -1,6 +1,6 @@
 // Importing a backend module registers its URL schemes with the registry.
 import "./fs.ts";
-import "./s3.ts";
+import "./s3-target.ts";
 import "./webdav.ts";
 
 export { parseTarget, TargetError, type Env, type Target } from "./registry.ts";

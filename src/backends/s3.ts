@@ -11,7 +11,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ListOptions, type RemoteFile } from "./backend.ts";
-import { registerScheme, TargetError, type Env } from "./registry.ts";
+import type { Env } from "./registry.ts";
+import { displayUrlOf, type S3Location } from "./s3-target.ts";
 
 /** Prefixes listed at once: SPEC §8 asks for ≥ 8 requests in flight; more buys little on one endpoint. */
 const LIST_CONCURRENCY = 16;
@@ -35,12 +36,6 @@ const TLS_CODES = new Set([
 ]);
 const CREDENTIAL_CODES = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken", "TokenRefreshRequired"]);
 const TRANSIENT_CODES = new Set(["SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "Throttling", "TimeoutError", "ECONNRESET", "ETIMEDOUT", "EPIPE"]);
-
-interface S3Location {
-  bucket: string;
-  /** Key prefix of the cache root without a trailing slash; "" for the whole bucket. */
-  prefix: string;
-}
 
 /** One unit of listing work: a key prefix and how to list it. */
 interface ListTask {
@@ -434,30 +429,7 @@ function errorSummary(error: unknown): string {
   return `${code ?? name}${status !== undefined ? ` (HTTP ${status})` : ""}${message && message !== "UnknownError" ? `: ${message}` : ""}`;
 }
 
-function displayUrlOf(location: S3Location): string {
-  return `s3://${location.bucket}${location.prefix === "" ? "" : `/${location.prefix}`}`;
-}
-
 function pathStyleFromEnv(value: string | undefined): boolean | undefined {
   if (value === undefined || value === "") return undefined;
   return value === "1" || value.toLowerCase() === "true";
 }
-
-function parseS3Url(url: URL): { location: S3Location; pathStyle: boolean | undefined } {
-  const bucket = url.hostname;
-  if (bucket === "" || url.port !== "") throw new TargetError("an S3 target is s3://BUCKET[/PREFIX]; the endpoint comes from AWS_ENDPOINT_URL_S3");
-  let pathStyle: boolean | undefined;
-  for (const [name, value] of url.searchParams) {
-    if (name !== "path-style" || (value !== "true" && value !== "false")) {
-      throw new TargetError(`unknown S3 target option '${name}=${value}'; the only one is ?path-style=true|false`);
-    }
-    pathStyle = value === "true";
-  }
-  const prefix = url.pathname.split("/").filter((segment) => segment !== "").map(decodeURIComponent).join("/");
-  return { location: { bucket, prefix }, pathStyle };
-}
-
-registerScheme(["s3"], (url) => {
-  const { location, pathStyle } = parseS3Url(url);
-  return { scheme: "s3", url: displayUrlOf(location), open: (env) => S3Backend.open(location, env, pathStyle) };
-});
