@@ -1,6 +1,5 @@
 import type { Policy, Rule } from "../policy/load.ts";
-import type { ListedFile, Listing, ManagedFile } from "../sstate/listing.ts";
-import { archivePathOf } from "../sstate/name.ts";
+import { companionArchiveIndexes, type ListedFile, type Listing, type ManagedFile } from "../sstate/listing.ts";
 import { evaluateGuards, type GuardResult } from "./guards.ts";
 import { PER_FIELDS } from "./selectors/newest.ts";
 import type { EvaluationContext } from "./selectors/selector.ts";
@@ -67,7 +66,7 @@ export function evaluate({ listing, policy, now, referencedHashes, explainKept =
   const state = new Uint8Array(count);
   const decider = new Int32Array(count).fill(-1);
   const matched = policy.rules.map(() => new Uint8Array(count));
-  const archiveOf = companionArchives(files);
+  const archiveOf = companionArchiveIndexes(files);
   const tasksWithArchive = new Set<string>();
   for (const file of files) if (file.name?.kind === "archive") tasksWithArchive.add(file.name.taskKey);
 
@@ -233,25 +232,4 @@ function groupBy(indexes: readonly number[], fields: readonly ((file: ManagedFil
     }
   }
   return groups;
-}
-
-/**
- * For each .siginfo/.sig/.done, the listing index of its archive (-1 if absent). The listing
- * is sorted by path and a companion's path extends its archive's, so the archive comes
- * shortly before it, among paths that share the archive path as a prefix.
- */
-function companionArchives(files: readonly ListedFile[]): Int32Array {
-  const archiveOf = new Int32Array(files.length).fill(-1);
-  for (let i = 0; i < files.length; i++) {
-    const name = files[i]!.name;
-    if (!name || (name.kind !== "siginfo" && name.kind !== "signature" && name.kind !== "done")) continue;
-    const archivePath = archivePathOf(files[i]!.path, name);
-    for (let j = i - 1; j >= 0 && files[j]!.path.startsWith(archivePath); j--) {
-      if (files[j]!.path.length === archivePath.length) {
-        if (files[j]!.name?.kind === "archive") archiveOf[i] = j;
-        break;
-      }
-    }
-  }
-  return archiveOf;
 }

@@ -3,9 +3,8 @@ import { dirname, isAbsolute, join } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import type { PerField } from "../plan/selectors/newest.ts";
-import { referencePaths } from "../plan/selectors/references.ts";
 import { SELECTORS_BY_NAME } from "../plan/selectors/registry.ts";
-import type { FileTest, RuleAction } from "../plan/selectors/selector.ts";
+import { asList, type FileTest, type RuleAction } from "../plan/selectors/selector.ts";
 import type { Diagnostic } from "./diagnostics.ts";
 import { decodePointer, locate, type JsonPath, type SourcePosition } from "./locate.ts";
 import { policySchema } from "./schema.ts";
@@ -293,7 +292,7 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
     else if (selector.role === "orphan") rule.orphan = true;
     if (selector.name === "stamps" || selector.name === "hashes") {
       const kind = selector.name;
-      referencePaths(value).forEach((written, i) =>
+      asList(value).forEach((written, i) =>
         rule.references.push({ kind, written, path: written, position: locate(source.doc, source.lines, Array.isArray(value) ? [...path, i] : path) }),
       );
     }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { RemoteFile } from "../backends/backend.ts";
-import { parseSstatePath, type SstateName } from "./name.ts";
+import { archivePathOf, parseSstatePath, type SstateName } from "./name.ts";
 
 /** One listed object with its parsed name (undefined: unmanaged, never touched). */
 export interface ListedFile extends RemoteFile {
@@ -75,4 +75,25 @@ export async function collectListing(batches: AsyncIterable<readonly RemoteFile[
     onCount?.(builder.count);
   }
   return builder.finish();
+}
+
+/**
+ * For each .siginfo/.sig/.done, the listing index of its archive (-1 if absent). The listing
+ * is sorted by path and a companion's path extends its archive's, so the archive comes
+ * shortly before it, among paths that share the archive path as a prefix.
+ */
+export function companionArchiveIndexes(files: readonly ListedFile[]): Int32Array {
+  const archiveOf = new Int32Array(files.length).fill(-1);
+  for (let i = 0; i < files.length; i++) {
+    const name = files[i]!.name;
+    if (!name || (name.kind !== "siginfo" && name.kind !== "signature" && name.kind !== "done")) continue;
+    const archivePath = archivePathOf(files[i]!.path, name);
+    for (let j = i - 1; j >= 0 && files[j]!.path.startsWith(archivePath); j--) {
+      if (files[j]!.path.length === archivePath.length) {
+        if (files[j]!.name?.kind === "archive") archiveOf[i] = j;
+        break;
+      }
+    }
+  }
+  return archiveOf;
 }

@@ -1,4 +1,4 @@
-import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
+import { stringOrList, type SelectorDefinition } from "./selector.ts";
 
 /**
  * `stamps` and `hashes` of one rule form a single set of referenced hashes (read at the
@@ -30,7 +30,3 @@ export const hashes = referenceSelector(
   "Keep only: files whose hash a manifest names (one unihash or sstate name per line, # comments). Paths are relative to the policy file.",
   "{ hashes: [releases/5.0.7.hashes] }",
 );
-
-export function referencePaths(value: unknown): string[] {
-  return asList(value);
-}
