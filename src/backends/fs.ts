@@ -1,15 +1,26 @@
-import { lstat, readdir, type Dirent, type Stats } from "node:fs";
-import { mkdir, readFile, rename, rmdir, lstat as lstatAsync, unlink, writeFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { mkdir, readdir, readFile, rename, rmdir, lstat as lstatAsync, unlink, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ListOptions, type RemoteFile } from "./backend.ts";
+import { inPathOrder, type WalkedUnit, type WalkEntry, type WalkUnit } from "./fs-walk.ts";
 
-/** Directories read at once: enough to hide NFS latency, few enough for libuv's thread pool. */
+/** Directories just below the root read at once: enough to hide NFS latency. */
 const LIST_CONCURRENCY = 64;
 const DELETE_CONCURRENCY = 16;
-const BATCH = 4096;
+/**
+ * Measured on a million-file cache with 2 cores: two listing threads take 3.9 s where one takes
+ * 6.7 s (`find -printf`: 4.4 s). More than four gain little and cost memory.
+ */
+const LISTING_THREADS = Math.max(1, Math.min(4, availableParallelism()));
+/** Entries per unit: a few hundred files in the usual two-level layout, thousands of units for a million files. */
+const UNIT_ENTRIES = 32;
+/** The listing thread's module next to this one: `.ts` when run from source (Deno, tests), `.js` when built. */
+const WALK_WORKER = new URL(`./fs-walk-worker${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url);
 
 /** A cache on a local or network filesystem. Symlinks are listed with their own lstat and never followed. */
 export class FsBackend implements Backend {
@@ -21,27 +32,52 @@ export class FsBackend implements Backend {
     this.displayUrl = pathToFileURL(this.root).href;
   }
 
+  /**
+   * Lists with a few threads that each lstat whole subtrees (see fs-walk.ts) while this one
+   * parses what they found; their units are yielded in path order.
+   */
   async *list(options: ListOptions = {}): AsyncIterable<RemoteFile[]> {
-    const queue: (RemoteFile[] | Error | null)[] = [];
+    const units = await walkUnits(this.root);
+    const threads = Array.from({ length: Math.min(units.length, LISTING_THREADS) }, () => new Worker(WALK_WORKER, { workerData: { root: this.root } }));
+    const arrived = new Map<number, WalkedUnit>();
+    let failure: Error | undefined;
     let wake: (() => void) | undefined;
-    const emit = (item: RemoteFile[] | Error | null) => {
-      queue.push(item);
-      wake?.();
+    const notify = () => {
+      const waiting = wake;
+      wake = undefined;
+      waiting?.();
     };
-    const rootStats = await lstatAsync(this.root).catch((error: NodeJS.ErrnoException) => {
-      throw new BackendError(error.code === "ENOENT" ? `${this.root}: no such directory; check the target path` : `${this.root}: ${error.message}`);
-    });
-    if (!rootStats.isDirectory()) throw new BackendError(`${this.root}: not a directory; the target must be the sstate cache directory`);
-    walk(this.root, emit, options);
-    let seen = 0;
-    for (;;) {
-      while (queue.length === 0) await new Promise<void>((r) => (wake = r));
-      const item = queue.shift()!;
-      if (item === null) return;
-      if (item instanceof Error) throw item;
-      seen += item.length;
-      options.onProgress?.(seen);
-      yield item;
+    for (const thread of threads) {
+      thread.on("message", (walked: WalkedUnit) => {
+        arrived.set(walked.index, walked);
+        notify();
+      });
+      thread.on("error", (error: Error) => {
+        failure ??= new BackendError(`listing ${this.root} failed: ${error.message}`);
+        notify();
+      });
+    }
+    units.forEach((unit, index) => threads[index % threads.length]!.postMessage(unit));
+    try {
+      let seen = 0;
+      for (let next = 0; next < units.length; ) {
+        if (options.signal?.aborted) throw new Error("listing aborted");
+        if (failure) throw failure;
+        const walked = arrived.get(next);
+        if (walked === undefined) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        arrived.delete(next++);
+        if ("error" in walked) throw new BackendError(walked.error);
+        const files = filesOf(walked);
+        if (files.length === 0) continue;
+        seen += files.length;
+        options.onProgress?.(seen);
+        yield files;
+      }
+    } finally {
+      await Promise.all(threads.map((thread) => thread.terminate()));
     }
   }
 
@@ -114,72 +150,43 @@ function fileOf(path: string, stats: Stats): RemoteFile {
 }
 
 /**
- * Walks the tree with callback I/O and bounded concurrency (measured: as fast as
- * `find -printf` on a warm tree, where promise-per-file costs about twice that).
+ * Splits the tree into units of at most UNIT_ENTRIES entries of the root or of a directory
+ * just below it: enough units to share the work evenly, in path order.
  */
-function walk(root: string, emit: (item: RemoteFile[] | Error | null) => void, options: ListOptions): void {
-  const pendingDirs: string[] = [""];
-  let active = 0;
-  let batch: RemoteFile[] = [];
-  let failed = false;
-  const flush = () => {
-    if (batch.length > 0) emit(batch);
-    batch = [];
-  };
-  const fail = (error: Error) => {
-    if (failed) return;
-    failed = true;
-    emit(error);
-  };
-  const add = (file: RemoteFile) => {
-    batch.push(file);
-    if (batch.length >= BATCH) flush();
-  };
-  const pump = () => {
-    if (failed) return;
-    if (options.signal?.aborted) return fail(new Error("listing aborted"));
-    while (active < LIST_CONCURRENCY && pendingDirs.length > 0) {
-      const relative = pendingDirs.pop()!;
-      active++;
-      readdir(relative === "" ? root : `${root}/${relative}`, { withFileTypes: true }, (error, entries) => {
-        if (error) return fail(new BackendError(`cannot read ${join(root, relative)}: ${error.message}`));
-        visit(relative, entries);
-      });
-    }
-    if (active === 0 && pendingDirs.length === 0) {
-      flush();
-      emit(null);
+async function walkUnits(root: string): Promise<WalkUnit[]> {
+  const rootStats = await lstatAsync(root).catch((error: NodeJS.ErrnoException) => {
+    throw new BackendError(error.code === "ENOENT" ? `${root}: no such directory; check the target path` : `${root}: ${error.message}`);
+  });
+  if (!rootStats.isDirectory()) throw new BackendError(`${root}: not a directory; the target must be the sstate cache directory`);
+  const read = async (dir: string) => {
+    try {
+      return inPathOrder(await readdir(dir === "" ? root : `${root}/${dir}`, { withFileTypes: true }));
+    } catch (error) {
+      throw new BackendError(`cannot read ${join(root, dir)}: ${(error as Error).message}`);
     }
   };
-  const visit = (relative: string, entries: Dirent[]) => {
-    let left = entries.length;
-    const settle = () => {
-      if (--left > 0) return;
-      active--;
-      pump();
-    };
-    if (left === 0) {
-      left = 1;
-      settle();
-      return;
-    }
-    for (const entry of entries) {
-      const path = relative === "" ? entry.name : `${relative}/${entry.name}`;
-      if (entry.isDirectory()) {
-        pendingDirs.push(path);
-        settle();
-        continue;
-      }
-      // Plain concatenation: path.join per file was a measurable share of listing a million files.
-      lstat(`${root}/${path}`, (error, stats) => {
-        if (error) {
-          // Deleted between readdir and lstat (a running build): simply not listed.
-          if (error.code !== "ENOENT") return fail(new BackendError(`cannot stat ${join(root, path)}: ${error.message}`));
-        } else if (stats.isDirectory()) pendingDirs.push(path);
-        else add(fileOf(path, stats));
-        settle();
-      });
-    }
+  const top = await read("");
+  const below = await mapConcurrent(top, LIST_CONCURRENCY, (entry) => (entry.directory ? read(entry.name) : Promise.resolve([])));
+  const units: WalkUnit[] = [];
+  const add = (dir: string, entries: WalkEntry[]) => {
+    for (let start = 0; start < entries.length; start += UNIT_ENTRIES) units.push({ index: units.length, dir, entries: entries.slice(start, start + UNIT_ENTRIES) });
   };
-  pump();
+  let rootFiles: WalkEntry[] = [];
+  top.forEach((entry, i) => {
+    if (!entry.directory) return void rootFiles.push(entry);
+    add("", rootFiles);
+    rootFiles = [];
+    add(entry.name, below[i]!);
+  });
+  add("", rootFiles);
+  return units;
+}
+
+function filesOf(walked: Extract<WalkedUnit, { paths: string }>): RemoteFile[] {
+  if (walked.sizes.length === 0) return [];
+  const paths = walked.paths.split("\u0000");
+  const files = new Array<RemoteFile>(paths.length);
+  for (let i = 0; i < paths.length; i++) files[i] = { path: paths[i]!, size: walked.sizes[i]!, mtimeMs: walked.mtimesMs[i]! };
+  for (const i of walked.symlinks) files[i]!.symlink = true;
+  return files;
 }

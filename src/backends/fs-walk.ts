@@ -1,0 +1,90 @@
+/**
+ * The walk of a local cache, shared by the listing threads and the thread that plans their
+ * work. Every directory is read in the order its paths sort, so the files of a unit come out
+ * already in path order and the whole listing needs no real sort.
+ */
+import { lstatSync, readdirSync, type Dirent } from "node:fs";
+
+export interface WalkEntry {
+  name: string;
+  directory: boolean;
+}
+
+/** A slice of the tree for one listing thread: some entries of one directory (relative to the root; "" is the root). */
+export interface WalkUnit {
+  index: number;
+  dir: string;
+  entries: WalkEntry[];
+}
+
+/** The files under one unit in path order, packed so that passing them between threads copies a few buffers. */
+export type WalkedUnit =
+  | {
+      index: number;
+      /** Relative paths joined by NUL, the one character no file name contains. */
+      paths: string;
+      sizes: Float64Array;
+      mtimesMs: Float64Array;
+      /** Positions of symlinks among the paths. */
+      symlinks: number[];
+    }
+  | { index: number; error: string };
+
+/**
+ * Entries sorted as their paths sort (code units): below a directory every path continues with
+ * '/', so a directory sorts by its name plus '/' (`a-b/` before `a/`, `a.x` before `a/`).
+ */
+export function inPathOrder(entries: readonly Dirent[]): WalkEntry[] {
+  return entries
+    .map((entry) => ({ name: entry.name, directory: entry.isDirectory(), key: entry.isDirectory() ? `${entry.name}/` : entry.name }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ name, directory }) => ({ name, directory }));
+}
+
+/**
+ * Lists a unit with synchronous calls: on a listing thread of its own, one blocking lstat per
+ * file costs less than a callback per file, and the threads keep every core's kernel side busy.
+ * Symlinks are listed with their own lstat and never followed.
+ */
+export function walkUnit(root: string, unit: WalkUnit): WalkedUnit {
+  const paths: string[] = [];
+  const sizes: number[] = [];
+  const mtimes: number[] = [];
+  const symlinks: number[] = [];
+  const visit = (path: string, entry: WalkEntry) => {
+    const absolute = `${root}/${path}`;
+    if (entry.directory) {
+      for (const child of readDirectory(absolute)) visit(`${path}/${child.name}`, child);
+      return;
+    }
+    let stats;
+    try {
+      // Deleted between readdir and lstat (a running build): simply not listed.
+      stats = lstatSync(absolute, { throwIfNoEntry: false });
+    } catch (error) {
+      throw new Error(`cannot stat ${absolute}: ${(error as Error).message}`);
+    }
+    if (!stats) return;
+    // A filesystem that reports no entry types: the lstat says what it is.
+    if (stats.isDirectory()) return visit(path, { name: entry.name, directory: true });
+    if (stats.isSymbolicLink()) symlinks.push(paths.length);
+    paths.push(path);
+    sizes.push(stats.size);
+    // Whole milliseconds: what plans record, and the same on Node and Deno (whose sub-ms parts differ).
+    mtimes.push(Math.floor(stats.mtimeMs));
+  };
+  try {
+    for (const entry of unit.entries) visit(unit.dir === "" ? entry.name : `${unit.dir}/${entry.name}`, entry);
+  } catch (error) {
+    return { index: unit.index, error: (error as Error).message };
+  }
+  return { index: unit.index, paths: paths.join("\u0000"), sizes: Float64Array.from(sizes), mtimesMs: Float64Array.from(mtimes), symlinks };
+}
+
+function readDirectory(absolute: string): WalkEntry[] {
+  try {
+    return inPathOrder(readdirSync(absolute, { withFileTypes: true }));
+  } catch (error) {
+    throw new Error(`cannot read ${absolute}: ${(error as Error).message}`);
+  }
+}
