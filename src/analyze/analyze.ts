@@ -7,6 +7,7 @@ import { BackendError, NotFoundError, type Backend } from "../backends/backend.t
 import { compareSigData } from "../siginfo/compare.ts";
 import { decodeSiginfo, LegacySiginfoError, SiginfoFormatError, type SigData } from "../siginfo/decode.ts";
 import { isManaged, type Listing, type ManagedFile } from "../sstate/listing.ts";
+import type { TaskKey } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
 
 /** One local pn+arch+task+hash that the target lacks. */
@@ -63,7 +64,7 @@ export function missingItems(local: Listing, remote: Listing, taskMatches?: (tas
 
   const remoteArchives = new Set<string>();
   const remoteSiginfos = new Set<string>();
-  const candidatesByTask = new Map<string, ManagedFile[]>();
+  const candidatesByTask = new Map<TaskKey, ManagedFile[]>();
   for (const file of remote.files) {
     if (!isManaged(file)) continue;
     if (file.name.kind === "archive") remoteArchives.add(itemKey(file));

@@ -4,7 +4,7 @@
  */
 import type { Tally } from "../plan/plan-file.ts";
 import type { ListedFile, Listing, ManagedFile } from "../sstate/listing.ts";
-import { archivePathOf, MANAGED_KINDS, type ManagedKind } from "../sstate/name.ts";
+import { archivePathOf, MANAGED_KINDS, type ManagedKind, type TaskKey } from "../sstate/name.ts";
 
 export type InfoKind = ManagedKind | "unmanaged";
 export const INFO_KINDS: readonly InfoKind[] = [...MANAGED_KINDS, "unmanaged"];
@@ -82,7 +82,7 @@ export function cacheInfo(listing: Listing, options: InfoOptions): InfoReport {
   const byTask = new Map<string, GroupTally>();
   const byRecipe = new Map<string, GroupTally>();
   const ages: Tally[] = AGE_BUCKETS.map(() => ({ files: 0, bytes: 0 }));
-  const groups = new Map<string, TaskGroup>();
+  const groups = new Map<TaskKey, TaskGroup>();
   const archivePaths = new Set<string>();
   // Companions are judged once every archive is known; most have theirs, so few wait here.
   const companionsWithoutArchiveYet: ManagedFile[] = [];

@@ -1,7 +1,8 @@
 import type { Policy, Rule } from "../policy/load.ts";
 import { companionArchiveIndexes, type ListedFile, type Listing, type ManagedFile } from "../sstate/listing.ts";
+import type { TaskKey } from "../sstate/name.ts";
 import { evaluateGuards, type GuardResult } from "./guards.ts";
-import { PER_FIELDS } from "./selectors/newest.ts";
+import { PER_FIELDS, type PerField } from "./selectors/newest.ts";
 import type { EvaluationContext } from "./selectors/selector.ts";
 
 /** Why a file is kept or deleted when no rule decided it. Rule names can't start with '@'. */
@@ -67,7 +68,7 @@ export function evaluate({ listing, policy, now, referencedHashes, explainKept =
   const decider = new Int32Array(count).fill(-1);
   const matched = policy.rules.map(() => new Uint8Array(count));
   const archiveOf = companionArchiveIndexes(files);
-  const tasksWithArchive = new Set<string>();
+  const tasksWithArchive = new Set<TaskKey>();
   for (const file of files) if (file.name?.kind === "archive") tasksWithArchive.add(file.name.taskKey);
 
   const context: EvaluationContext = {
@@ -196,7 +197,7 @@ function select(rule: Rule, files: readonly ListedFile[], context: EvaluationCon
     return;
   }
   const { mode, count, per } = rule.group;
-  for (const group of groupBy(hits, per.map((field) => PER_FIELDS[field]), files)) {
+  for (const group of groupBy(hits, groupingFields(per), files)) {
     // Newest first; equal mtimes fall back to path order (the listing is sorted, so index order).
     group.sort((a, b) => files[b]!.mtimeMs - files[a]!.mtimeMs || a - b);
     const chosen = mode === "newest" ? group.slice(0, count) : group.slice(count);
@@ -204,21 +205,31 @@ function select(rule: Rule, files: readonly ListedFile[], context: EvaluationCon
   }
 }
 
+type GroupingField = (file: ManagedFile) => string | number;
+const TASK_FIELDS: readonly PerField[] = ["pn", "arch", "task"];
+
+/** The `per` fields as map levels; pn+arch+task together are one level, keyed by the name's taskKey. */
+function groupingFields(per: readonly PerField[]): GroupingField[] {
+  const byTask = TASK_FIELDS.every((field) => per.includes(field));
+  const rest = byTask ? per.filter((field) => !TASK_FIELDS.includes(field)) : per;
+  return [...(byTask ? [(file: ManagedFile) => file.name.taskKey] : []), ...rest.map((field) => PER_FIELDS[field])];
+}
+
 /**
  * Groups listing indexes by the values of `fields`, through one nested map per field: the
  * values are mostly interned strings, so no composite key is built per file.
  */
-function groupBy(indexes: readonly number[], fields: readonly ((file: ManagedFile) => string)[], files: readonly ListedFile[]): number[][] {
+function groupBy(indexes: readonly number[], fields: readonly GroupingField[], files: readonly ListedFile[]): number[][] {
   if (fields.length === 0) return indexes.length ? [[...indexes]] : [];
   const groups: number[][] = [];
-  const root = new Map<string, unknown>();
+  const root = new Map<string | number, unknown>();
   const last = fields.length - 1;
   for (const i of indexes) {
     const file = files[i] as ManagedFile;
     let node = root;
     for (let f = 0; f < last; f++) {
       const value = fields[f]!(file);
-      let next = node.get(value) as Map<string, unknown> | undefined;
+      let next = node.get(value) as Map<string | number, unknown> | undefined;
       if (!next) node.set(value, (next = new Map()));
       node = next;
     }

@@ -277,6 +277,8 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
     return undefined;
   }
   const rule: Rule = { name: name ?? `#${index + 1}`, action, filters: [], orphan: false, references: [], position: locate(source.doc, source.lines, base) };
+  const fieldTests: FileTest[] = [];
+  const otherTests: FileTest[] = [];
   let groupCount: { mode: GroupLimit["mode"]; count: number } | undefined;
   let perFields: PerField[] | undefined;
   for (const [key, value] of entries) {
@@ -302,8 +304,9 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
       action,
       report: (message, sub = []) => report([...path, ...sub], "invalid-selector", `${key}: ${message}`),
     });
-    if (test) rule.filters.push(test);
+    if (test) (selector.comparesField ? fieldTests : otherTests).push(test);
   }
+  rule.filters = [...fieldTests, ...otherTests];
   if (perFields && !groupCount) {
     report([...base, action, "per"], "per-without-limit", `${label}: 'per' needs '${action === "keep" ? "newest" : "except-newest"}'`, { key: true });
   }

@@ -27,25 +27,44 @@ export interface SstateName {
   suffix: string;
   /** The directories above the hash directories (`universal`, `ubuntu-22.04`, `isarnative`), or "". */
   nativelsb: string;
-  /** pn+arch+task identity, the unit of `orphan` and `siginfo-only`; one shared string per task. */
-  taskKey: string;
+  /**
+   * pn+arch+task identity, the unit of `orphan` and `siginfo-only`: a number shared by every
+   * name of the task within one process (a million files have hundreds of thousands of tasks,
+   * and numbers hash for free).
+   */
+  taskKey: TaskKey;
 }
 
-// Sticky patterns tested in place (no match arrays, no slices): the tail
-// `<hash>_<task><ext>` is read once per file of million-file listings.
+export type TaskKey = number;
+
+// A sticky pattern tested in place (no match arrays, no slices): the hash is read once per
+// file of million-file listings.
 const HASH_64 = /[0-9a-f]{64}_/y;
 const HASH_32 = /[0-9a-f]{32}_/y;
 const TASK = /[A-Za-z0-9_+-]+\./y;
 /** `NamedTemporaryFile(prefix=name)` appends 8 characters; shell `mktemp name.XXXXXXXX` appends a dot and 8. */
 const TEMP_TAIL = /^\.?[A-Za-z0-9_]{8}$/;
+const DOT = 46;
+const SLASH = 47;
 
-const ARCHIVE_EXTS = [".tar.zst", ".tgz"] as const;
+/** What may follow the task: an archive extension, then an optional companion extension. */
+interface Ending {
+  archiveExt: string;
+  kind: ManagedKind;
+  /** `archiveExt` plus the companion's extension: one shared string per ending. */
+  suffix: string;
+}
+const ARCHIVE_EXTS = [".tar.zst", ".tgz"];
 /** `.siginfo` before `.sig`: the longer ending first. */
 const COMPANIONS = [
   { ext: ".siginfo", kind: "siginfo" },
   { ext: ".sig", kind: "signature" },
   { ext: ".done", kind: "done" },
 ] as const;
+const ENDINGS: readonly Ending[][] = ARCHIVE_EXTS.map((archiveExt) => [
+  ...COMPANIONS.map(({ ext, kind }) => ({ archiveExt, kind, suffix: archiveExt + ext })),
+  { archiveExt, kind: "archive", suffix: archiveExt },
+]);
 
 const interned = new Map<string, string>();
 /** Returns one shared copy of a short repeated string (pn, arch, task…) to keep per-file records small. */
@@ -58,8 +77,17 @@ export function intern(value: string): string {
   return own;
 }
 
+/**
+ * The last name parsed and its path up to the end of the task. In path order an archive's
+ * .siginfo/.sig/.done come right after it: they share everything up to their ending.
+ */
+let previous: { stem: string; name: SstateName } | undefined;
+
 /** Parses a path relative to the cache root; returns undefined for unmanaged files. */
 export function parseSstatePath(relativePath: string): SstateName | undefined {
+  if (previous !== undefined && relativePath.startsWith(previous.stem) && relativePath.charCodeAt(previous.stem.length) === DOT) {
+    return withEnding(previous.name, relativePath, previous.stem.length);
+  }
   // Index arithmetic instead of split(): this runs once per file of million-file listings.
   const slash = relativePath.lastIndexOf("/");
   const nameStart = slash + 1;
@@ -78,34 +106,37 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
   const taskStart = hashStart + hashLength + 1;
   if (!matchesAt(TASK, relativePath, taskStart)) return undefined;
   const extStart = TASK.lastIndex - 1;
-  const archiveExt = ARCHIVE_EXTS.find((ext) => relativePath.startsWith(ext, extStart));
-  if (archiveExt === undefined) return undefined;
-  const companionStart = extStart + archiveExt.length;
-  const companion = COMPANIONS.find((c) => relativePath.startsWith(c.ext, companionStart));
-  const restStart = companionStart + (companion?.ext.length ?? 0);
-  let kind: ManagedKind = companion?.kind ?? "archive";
-  if (restStart < relativePath.length) {
-    if (!TEMP_TAIL.test(relativePath.slice(restStart))) return undefined;
-    kind = "temp";
-  }
-  const hash = relativePath.slice(hashStart, hashStart + hashLength);
   const header = headerFields(relativePath, nameStart, pnEnd, targetEnd, pvEnd, prEnd, archEnd, versionEnd);
-  const tail = tailFields(relativePath, taskStart, extStart, restStart);
-  return {
-    kind,
+  const task = intern(relativePath.slice(taskStart, extStart));
+  const base: SstateName = {
+    kind: "archive",
     pn: header.pn,
     pkgTarget: header.pkgTarget,
     pv: header.pv,
     pr: header.pr,
     arch: header.arch,
     sstateVersion: header.sstateVersion,
-    hash,
-    task: tail.task,
-    archiveExt,
-    suffix: kind === "temp" ? relativePath.slice(extStart) : tail.suffix,
-    nativelsb: nativelsbOf(relativePath, slash, hash),
-    taskKey: taskKeyOf(header, tail.task),
+    hash: relativePath.slice(hashStart, hashStart + hashLength),
+    task,
+    archiveExt: "",
+    suffix: "",
+    nativelsb: nativelsbOf(relativePath, slash, hashStart),
+    taskKey: taskKeyOf(header, task),
   };
+  const name = withEnding(base, relativePath, extStart);
+  if (name !== undefined) previous = { stem: relativePath.slice(0, extStart), name };
+  return name;
+}
+
+/** `base` with the kind and suffix of the ending at `extStart`, or undefined if that is no sstate ending. */
+function withEnding(base: SstateName, path: string, extStart: number): SstateName | undefined {
+  const endings = ENDINGS.find((candidates) => path.startsWith(candidates[0]!.archiveExt, extStart));
+  const ending = endings?.find((candidate) => path.startsWith(candidate.suffix, extStart));
+  if (ending === undefined) return undefined;
+  const restStart = extStart + ending.suffix.length;
+  if (restStart === path.length) return { ...base, kind: ending.kind, archiveExt: ending.archiveExt, suffix: ending.suffix };
+  if (!TEMP_TAIL.test(path.slice(restStart))) return undefined;
+  return { ...base, kind: "temp", archiveExt: ending.archiveExt, suffix: path.slice(extStart) };
 }
 
 function matchesAt(pattern: RegExp, text: string, at: number): boolean {
@@ -113,11 +144,11 @@ function matchesAt(pattern: RegExp, text: string, at: number): boolean {
   return pattern.test(text);
 }
 
-type TailFields = Pick<SstateName, "task" | "suffix">;
 /** `taskKeys` (task → taskKey) is shared by every header of the same pn and arch. */
-type HeaderFields = Pick<SstateName, "pn" | "pkgTarget" | "pv" | "pr" | "arch" | "sstateVersion"> & { taskKeys: Map<string, string> };
-const taskKeysByPnArch = new Map<string, Map<string, string>>();
+type HeaderFields = Pick<SstateName, "pn" | "pkgTarget" | "pv" | "pr" | "arch" | "sstateVersion"> & { taskKeys: Map<string, number> };
+const taskKeysByPnArch = new Map<string, Map<string, number>>();
 const headers = new Map<string, HeaderFields>();
+let taskKeyCount = 0;
 
 /**
  * `sstate:<pn>:<pkg_target>:<pv>:<pr>:<pkgarch>:<version>` repeats for every task and hash of
@@ -145,24 +176,11 @@ function headerFields(path: string, nameStart: number, pnEnd: number, targetEnd:
   return fields;
 }
 
-const tails = new Map<string, TailFields>();
-
-/** `<task><ext>[<companion>]` takes a few hundred values in a whole cache: one lookup per file. */
-function tailFields(path: string, taskStart: number, extStart: number, restStart: number): TailFields {
-  const tail = path.slice(taskStart, restStart);
-  let fields = tails.get(tail);
-  if (fields === undefined) {
-    fields = { task: intern(path.slice(taskStart, extStart)), suffix: intern(path.slice(extStart, restStart)) };
-    tails.set(intern(tail), fields);
-  }
-  return fields;
-}
-
 /** `task` is interned, so this lookup hashes nothing new. */
-function taskKeyOf(header: HeaderFields, task: string): string {
+function taskKeyOf(header: HeaderFields, task: string): number {
   let key = header.taskKeys.get(task);
   if (key === undefined) {
-    key = intern(`${header.pn}\u0000${header.arch}\u0000${task}`);
+    key = taskKeyCount++;
     header.taskKeys.set(task, key);
   }
   return key;
@@ -172,8 +190,8 @@ function taskKeyOf(header: HeaderFields, task: string): string {
  * What is above the hash directories (`h0:2/h2:4`, or the older `h0:2`) of the file's
  * directory. Compared in place: slicing here cost a million short-lived strings per listing.
  */
-function nativelsbOf(path: string, slash: number, hash: string): string {
-  const twoChars = (at: number, from: number) => path.charCodeAt(at) === hash.charCodeAt(from) && path.charCodeAt(at + 1) === hash.charCodeAt(from + 1);
+function nativelsbOf(path: string, slash: number, hashStart: number): string {
+  const twoChars = (at: number, from: number) => path.charCodeAt(at) === path.charCodeAt(hashStart + from) && path.charCodeAt(at + 1) === path.charCodeAt(hashStart + from + 1);
   const dirStartsAt = (at: number) => at === 0 || path.charCodeAt(at - 1) === SLASH;
   let hashDirsStart = slash;
   if (slash >= 5 && twoChars(slash - 5, 0) && path.charCodeAt(slash - 3) === SLASH && twoChars(slash - 2, 2) && dirStartsAt(slash - 5)) hashDirsStart = slash - 5;
@@ -187,7 +205,6 @@ function nativelsbOf(path: string, slash: number, hash: string): string {
   knownNativelsbs.push(found);
   return found;
 }
-const SLASH = 47;
 const knownNativelsbs: string[] = [];
 
 /** The archive a companion (.siginfo/.sig/.done) belongs to: same directory, same name stem. */

@@ -11,6 +11,7 @@ function ageSelector(name: string, older: boolean): SelectorDefinition {
       : "The file's age (now minus mtime, or S3 LastModified) is less than the duration.",
     allowedIn: ["keep", "delete"],
     role: "filter",
+    comparesField: true,
     examples: [older ? "{ kind: archive, older-than: 30d }" : "{ newer-than: 1w }"],
     compile({ value, report }) {
       const limit = typeof value === "string" ? parseDuration(value) : undefined;

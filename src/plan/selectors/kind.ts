@@ -8,6 +8,7 @@ export const kind: SelectorDefinition = {
   description: "The kind of sstate file: archive (.tar.zst/.tgz), siginfo, signature (.sig), done (legacy marker) or temp (leftover of an interrupted write).",
   allowedIn: ["keep", "delete"],
   role: "filter",
+  comparesField: true,
   examples: ["{ kind: archive, older-than: 30d }", "{ kind: [siginfo, done] }"],
   compile({ value }) {
     const kinds = new Set(asList(value));

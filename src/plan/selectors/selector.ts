@@ -1,10 +1,11 @@
 import type { ManagedFile } from "../../sstate/listing.ts";
+import type { TaskKey } from "../../sstate/name.ts";
 
 /** What a selector may look at besides the file itself. */
 export interface EvaluationContext {
   now: number;
   /** taskKeys of every pn+arch+task that has at least one archive in the listing. */
-  tasksWithArchive: ReadonlySet<string>;
+  tasksWithArchive: ReadonlySet<TaskKey>;
   /** Hashes named by the stamps/hashes of each rule, by rule name (resolved at the edge). */
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
   /** Whether the archive of the companion at this listing index exists and is not deleted by the first phase; only for `orphan`. */
@@ -44,6 +45,11 @@ export interface SelectorDefinition {
    * first phase has decided which archives survive.
    */
   role: "filter" | "group" | "modifier" | "orphan";
+  /**
+   * A rule's filters are a conjunction: those that only compare a field of the file (kind,
+   * age…) run first, so that lookups (globs, hashes, task sets) see only what passed them.
+   */
+  comparesField?: true;
   /** YAML snippets of a whole `keep:`/`delete:` mapping that use the selector. */
   examples: readonly string[];
   /** Returns the test, or undefined for selectors without one (or after reporting a problem). */

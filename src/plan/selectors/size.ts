@@ -9,6 +9,7 @@ function sizeSelector(name: string, larger: boolean): SelectorDefinition {
     description: larger ? "The file is larger than the size." : "The file is smaller than the size.",
     allowedIn: ["keep", "delete"],
     role: "filter",
+    comparesField: true,
     examples: [larger ? "{ kind: archive, larger-than: 1GiB, older-than: 7d }" : "{ smaller-than: 1KB }"],
     compile({ value, report }) {
       const limit = typeof value === "string" ? parseSize(value) : undefined;

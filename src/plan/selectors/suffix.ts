@@ -7,6 +7,7 @@ export const suffix: SelectorDefinition = {
   description: "The file name ends with one of the strings.",
   allowedIn: ["keep", "delete"],
   role: "filter",
+  comparesField: true,
   examples: ["{ suffix: [.siginfo], older-than: 90d }", "{ suffix: [.tar.zst, .tar.zst.siginfo] }"],
   compile({ value }) {
     const endings = asList(value);
