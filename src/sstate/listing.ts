@@ -23,9 +23,13 @@ export function isManaged(file: ListedFile): file is ManagedFile {
   return file.name !== undefined;
 }
 
-/** Parses names as they stream in; call `finish()` once the backend listing is exhausted. */
+/**
+ * Parses names as they stream in; call `finish()` once the backend listing is exhausted. While
+ * the files arrive in path order (local and S3 listings do), they are fingerprinted as they come.
+ */
 export class ListingBuilder {
   private readonly files: ListedFile[] = [];
+  private readonly digest = new ListingDigest();
 
   /** Takes ownership of the batch's objects: they gain their parsed name instead of being copied. */
   add(batch: readonly RemoteFile[]): void {
@@ -34,6 +38,7 @@ export class ListingBuilder {
       listed.name = parseSstatePath(file.path);
       this.files.push(listed);
     }
+    if (this.digest.ordered) for (const file of batch) this.digest.add(file);
   }
 
   get count(): number {
@@ -41,26 +46,44 @@ export class ListingBuilder {
   }
 
   finish(): Listing {
-    return listingOf(this.files);
+    return this.digest.ordered ? this.digest.finish(this.files) : listingOf(this.files);
   }
 }
 
 /** Sorts (in place) and fingerprints a set of listed files. */
 export function listingOf(files: ListedFile[]): Listing {
   files.sort(byPath);
-  const digest = createHash("sha256");
-  let bytes = 0;
-  let chunk = "";
-  for (const file of files) {
-    bytes += file.size;
-    chunk += `${file.path}\t${file.size}\t${file.mtimeMs}\n`;
-    if (chunk.length > 1 << 16) {
-      digest.update(chunk);
-      chunk = "";
+  const digest = new ListingDigest();
+  for (const file of files) digest.add(file);
+  return digest.finish(files);
+}
+
+/** The listing's bytes and sha256 over "path\tsize\tmtimeMs\n" of files added in path order; `ordered` turns false at the first file out of order. */
+class ListingDigest {
+  ordered = true;
+  private readonly digest = createHash("sha256");
+  private bytes = 0;
+  private chunk = "";
+  private lastPath = "";
+
+  add(file: RemoteFile): void {
+    if (file.path < this.lastPath) {
+      this.ordered = false;
+      return;
+    }
+    this.lastPath = file.path;
+    this.bytes += file.size;
+    this.chunk += `${file.path}\t${file.size}\t${file.mtimeMs}\n`;
+    if (this.chunk.length > 1 << 16) {
+      this.digest.update(this.chunk);
+      this.chunk = "";
     }
   }
-  digest.update(chunk);
-  return { files, bytes, sha256: digest.digest("hex") };
+
+  finish(files: ListedFile[]): Listing {
+    this.digest.update(this.chunk);
+    return { files, bytes: this.bytes, sha256: this.digest.digest("hex") };
+  }
 }
 
 /** Code-unit order: the same on every runtime and locale. */
