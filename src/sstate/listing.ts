@@ -111,7 +111,8 @@ export function companionArchiveIndexes(files: readonly ListedFile[]): Int32Arra
     const name = files[i]!.name;
     if (!name || (name.kind !== "siginfo" && name.kind !== "signature" && name.kind !== "done")) continue;
     const archivePath = archivePathOf(files[i]!.path, name);
-    for (let j = i - 1; j >= 0 && files[j]!.path.startsWith(archivePath); j--) {
+    // Slices compared with ===: startsWith walks long paths one character at a time.
+    for (let j = i - 1; j >= 0 && files[j]!.path.slice(0, archivePath.length) === archivePath; j--) {
       if (files[j]!.path.length === archivePath.length) {
         if (files[j]!.name?.kind === "archive") archiveOf[i] = j;
         break;
