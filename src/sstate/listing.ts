@@ -31,13 +31,10 @@ export class ListingBuilder {
   private readonly files: ListedFile[] = [];
   private readonly digest = new ListingDigest();
 
-  /** Takes ownership of the batch's objects: they gain their parsed name instead of being copied. */
   add(batch: readonly RemoteFile[]): void {
-    for (const file of batch) {
-      const listed = file as ListedFile;
-      listed.name = parseSstatePath(file.path);
-      this.files.push(listed);
-    }
+    // New records of one shape, whatever the backend gave: a property added to the backend's
+    // objects went to a separate store per file, and every planner access would see several shapes.
+    for (const { path, size, mtimeMs, etag, symlink } of batch) this.files.push({ path, size, mtimeMs, etag, symlink, name: parseSstatePath(path) });
     if (this.digest.ordered) for (const file of batch) this.digest.add(file);
   }
 

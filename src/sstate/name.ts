@@ -171,7 +171,7 @@ function taskOf(text: string): Task {
   return task;
 }
 
-/** `taskKeys` (task id → taskKey) is shared by every header of the same pn and arch. */
+/** `taskKeys` (task id → taskKey, -1 for none yet) is shared by every header of the same pn and arch. */
 type HeaderFields = Pick<SstateName, "pn" | "pkgTarget" | "pv" | "pr" | "arch" | "sstateVersion"> & { taskKeys: TaskKey[] };
 const taskKeysByPnArch = new Map<string, TaskKey[]>();
 /**
@@ -202,13 +202,18 @@ function headerFields(path: string, nameStart: number, pnEnd: number, targetEnd:
     const shared = taskKeysByPnArch.get(pnArch);
     if (shared) fields.taskKeys = shared;
     else taskKeysByPnArch.set(pnArch, fields.taskKeys);
-    headers[intern(header)] = fields;
+    // A property key is stored as its own internalised copy: the path is not pinned.
+    headers[header] = fields;
   }
   return fields;
 }
 
 function taskKeyOf(header: HeaderFields, task: Task): TaskKey {
-  return (header.taskKeys[task.id] ??= taskKeyCount++);
+  const keys = header.taskKeys;
+  // Kept free of holes (-1 for "none yet"): reading a hole looks up Array.prototype.
+  while (keys.length <= task.id) keys.push(-1);
+  if (keys[task.id] === -1) keys[task.id] = taskKeyCount++;
+  return keys[task.id]!;
 }
 
 /**
