@@ -51,7 +51,7 @@ const SLASH = 47;
 interface Ending {
   archiveExt: string;
   kind: ManagedKind;
-  /** `archiveExt` plus the companion's extension: one shared string per ending. */
+  /** `archiveExt` plus the companion's extension: one shared string per ending (temp: everything after the task). */
   suffix: string;
 }
 const ARCHIVE_EXTS = [".tar.zst", ".tgz"];
@@ -86,7 +86,10 @@ let previousName: SstateName | undefined;
 
 /** Parses a path relative to the cache root; returns undefined for unmanaged files. */
 export function parseSstatePath(relativePath: string): SstateName | undefined {
-  if (extendsStem(relativePath, previousStem)) return withEnding(previousName!, relativePath, previousStem.length);
+  if (extendsStem(relativePath, previousStem)) {
+    const ending = endingAt(relativePath, previousStem.length);
+    return ending && { ...previousName!, kind: ending.kind, archiveExt: ending.archiveExt, suffix: ending.suffix };
+  }
   // Index arithmetic instead of split(): this runs once per file of million-file listings.
   const slash = relativePath.lastIndexOf("/");
   const nameStart = slash + 1;
@@ -105,10 +108,12 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
   const taskStart = hashStart + hashLength + 1;
   if (!matchesAt(TASK, relativePath, taskStart)) return undefined;
   const extStart = TASK.lastIndex - 1;
+  const ending = endingAt(relativePath, extStart);
+  if (ending === undefined) return undefined;
   const header = headerFields(relativePath, nameStart, pnEnd, targetEnd, pvEnd, prEnd, archEnd, versionEnd);
   const task = taskOf(relativePath.slice(taskStart, extStart));
-  const base: SstateName = {
-    kind: "archive",
+  const name: SstateName = {
+    kind: ending.kind,
     pn: header.pn,
     pkgTarget: header.pkgTarget,
     pv: header.pv,
@@ -117,16 +122,13 @@ export function parseSstatePath(relativePath: string): SstateName | undefined {
     sstateVersion: header.sstateVersion,
     hash: relativePath.slice(hashStart, hashStart + hashLength),
     task: task.name,
-    archiveExt: "",
-    suffix: "",
+    archiveExt: ending.archiveExt,
+    suffix: ending.suffix,
     nativelsb: nativelsbOf(relativePath, slash, hashStart),
     taskKey: taskKeyOf(header, task),
   };
-  const name = withEnding(base, relativePath, extStart);
-  if (name !== undefined) {
-    previousStem = relativePath.slice(0, extStart);
-    previousName = name;
-  }
+  previousStem = relativePath.slice(0, extStart);
+  previousName = name;
   return name;
 }
 
@@ -139,15 +141,14 @@ function extendsStem(path: string, stem: string): boolean {
   return path.charCodeAt(length) === DOT && path.charCodeAt(length - 1) === stem.charCodeAt(length - 1) && path.slice(0, length) === stem;
 }
 
-/** `base` with the kind and suffix of the ending at `extStart`, or undefined if that is no sstate ending. */
-function withEnding(base: SstateName, path: string, extStart: number): SstateName | undefined {
+/** The ending at `extStart` (for a temp leftover: its own, with the random tail), or undefined if that is no sstate ending. */
+function endingAt(path: string, extStart: number): Ending | undefined {
   const endings = ENDINGS.find((candidates) => path.startsWith(candidates[0]!.archiveExt, extStart));
   const ending = endings?.find((candidate) => path.startsWith(candidate.suffix, extStart));
   if (ending === undefined) return undefined;
   const restStart = extStart + ending.suffix.length;
-  if (restStart === path.length) return { ...base, kind: ending.kind, archiveExt: ending.archiveExt, suffix: ending.suffix };
-  if (!TEMP_TAIL.test(path.slice(restStart))) return undefined;
-  return { ...base, kind: "temp", archiveExt: ending.archiveExt, suffix: path.slice(extStart) };
+  if (restStart === path.length) return ending;
+  return TEMP_TAIL.test(path.slice(restStart)) ? { archiveExt: ending.archiveExt, kind: "temp", suffix: path.slice(extStart) } : undefined;
 }
 
 function matchesAt(pattern: RegExp, text: string, at: number): boolean {
