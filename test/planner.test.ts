@@ -192,6 +192,20 @@ describe("policy semantics", () => {
       deleted: [a("2", { arch: "cortexa57" })],
     },
     {
+      title: "except-newest groups by every per field together; equal mtimes keep the first path",
+      policy: "dedup\n    delete: { except-newest: 1, per: [arch, suffix] }",
+      files: [
+        { path: a("1"), age: 2 * DAY },
+        { path: a("2"), age: 2 * DAY },
+        { path: a("3"), age: 1 * DAY },
+        { path: `${a("1")}.siginfo`, age: 3 * DAY },
+        { path: `${a("2")}.siginfo`, age: 4 * DAY },
+        { path: a("4", { arch: "cortexa57", pn: "gcc" }), age: 9 * DAY },
+        { path: a("5", { arch: "cortexa57", pn: "gcc" }), age: 9 * DAY },
+      ],
+      deleted: [a("1"), a("2"), `${a("2")}.siginfo`, [a("4", { arch: "cortexa57", pn: "gcc" }), a("5", { arch: "cortexa57", pn: "gcc" })].sort()[1]!].sort(),
+    },
+    {
       title: "negated globs exclude; positive globs in a list are alternatives",
       policy: "some\n    delete: { pn: ['zlib*', 'gcc*', '!gcc-source*'] }",
       files: [{ path: a("z") }, { path: a("g", { pn: "gcc-cross" }) }, { path: a("s", { pn: "gcc-source-14" }) }, { path: a("o", { pn: "openssl" }) }],

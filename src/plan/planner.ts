@@ -202,13 +202,25 @@ function select(phase: readonly { rule: Rule; index: number }[], files: readonly
   phase.forEach(({ rule, index }, r) => {
     if (!rule.group) return;
     const { mode, count, per } = rule.group;
-    for (const group of groupBy(hits[r]!, groupingFields(per), files)) {
-      // Newest first; equal mtimes fall back to path order (the listing is sorted, so index order).
-      group.sort((a, b) => files[b]!.mtimeMs - files[a]!.mtimeMs || a - b);
-      const chosen = mode === "newest" ? group.slice(0, count) : group.slice(count);
-      for (const i of chosen) matched[index]![i] = 1;
+    const { members, starts } = newestFirstGroups(hits[r]!, groupingFields(per), files);
+    for (let g = 0; g + 1 < starts.length; g++) {
+      const newestEnd = Math.min(starts[g]! + count, starts[g + 1]!);
+      const [from, to] = mode === "newest" ? [starts[g]!, newestEnd] : [newestEnd, starts[g + 1]!];
+      for (let m = from; m < to; m++) matched[index]![members[m]!] = 1;
     }
   });
+}
+
+/** Most groups hold a few hash generations: sorted in place, without a view object each. */
+const SMALL_GROUP = 16;
+
+function sortSmallRange(items: Int32Array, from: number, to: number, compare: (a: number, b: number) => number): void {
+  for (let i = from + 1; i < to; i++) {
+    const item = items[i]!;
+    let j = i - 1;
+    for (; j >= from && compare(items[j]!, item) > 0; j--) items[j + 1] = items[j]!;
+    items[j + 1] = item;
+  }
 }
 
 type GroupingField = (file: ManagedFile) => string | number;
@@ -222,31 +234,53 @@ function groupingFields(per: readonly PerField[]): GroupingField[] {
 }
 
 /**
- * Groups listing indexes by the values of `fields`, through one nested map per field: the
- * values are mostly interned strings, so no composite key is built per file.
+ * Groups listing indexes by the values of `fields`: `members` holds each group's indexes,
+ * newest first (equal mtimes in path order, which is index order), from `starts[g]` to
+ * `starts[g + 1]`. Each field's values are numbered and folded into one dense group number
+ * per file, so half a million groups cost a few typed arrays, not a map and an array each.
  */
-function groupBy(indexes: readonly number[], fields: readonly GroupingField[], files: readonly ListedFile[]): number[][] {
-  if (fields.length === 0) return indexes.length ? [[...indexes]] : [];
-  const groups: number[][] = [];
-  const root = new Map<string | number, unknown>();
-  const last = fields.length - 1;
-  for (const i of indexes) {
-    const file = files[i] as ManagedFile;
-    let node = root;
-    for (let f = 0; f < last; f++) {
-      const value = fields[f]!(file);
-      let next = node.get(value) as Map<string | number, unknown> | undefined;
-      if (!next) node.set(value, (next = new Map()));
-      node = next;
+function newestFirstGroups(indexes: readonly number[], fields: readonly GroupingField[], files: readonly ListedFile[]): { members: Int32Array; starts: Int32Array } {
+  const n = indexes.length;
+  let groupOf = new Int32Array(n);
+  let groups = n > 0 ? 1 : 0;
+  for (const field of fields) {
+    const valueIds = new Map<string | number, number>();
+    const valueOf = new Int32Array(n);
+    for (let j = 0; j < n; j++) {
+      const value = field(files[indexes[j]!] as ManagedFile);
+      let valueId = valueIds.get(value);
+      if (valueId === undefined) valueIds.set(value, (valueId = valueIds.size));
+      valueOf[j] = valueId;
     }
-    const value = fields[last]!(file);
-    const group = node.get(value) as number[] | undefined;
-    if (group) group.push(i);
-    else {
-      const created = [i];
-      node.set(value, created);
-      groups.push(created);
+    if (groups === 1) {
+      groupOf = valueOf;
+      groups = valueIds.size;
+      continue;
     }
+    // (group, value) as one number below groups × values: usually a small integer, which a Map hashes cheaply.
+    const values = valueIds.size;
+    const pairs = new Map<number, number>();
+    for (let j = 0; j < n; j++) {
+      const pair = groupOf[j]! * values + valueOf[j]!;
+      let group = pairs.get(pair);
+      if (group === undefined) pairs.set(pair, (group = pairs.size));
+      groupOf[j] = group;
+    }
+    groups = pairs.size;
   }
-  return groups;
+  // Counting sort by group keeps index order inside each group.
+  const starts = new Int32Array(groups + 1);
+  for (let j = 0; j < n; j++) starts[groupOf[j]! + 1]!++;
+  for (let g = 0; g < groups; g++) starts[g + 1]! += starts[g]!;
+  const members = new Int32Array(n);
+  const next = starts.slice(0, groups);
+  for (let j = 0; j < n; j++) members[next[groupOf[j]!]!++] = indexes[j]!;
+  const newerFirst = (a: number, b: number) => files[b]!.mtimeMs - files[a]!.mtimeMs || a - b;
+  for (let g = 0; g < groups; g++) {
+    const from = starts[g]!;
+    const to = starts[g + 1]!;
+    if (to - from > SMALL_GROUP) members.subarray(from, to).sort(newerFirst);
+    else sortSmallRange(members, from, to, newerFirst);
+  }
+  return { members, starts };
 }
