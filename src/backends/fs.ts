@@ -41,6 +41,7 @@ export class FsBackend implements Backend {
     const threads = Array.from({ length: Math.min(units.length, LISTING_THREADS) }, () => new Worker(WALK_WORKER, { workerData: { root: this.root } }));
     const arrived = new Map<number, WalkedUnit>();
     let failure: Error | undefined;
+    let finished = false;
     let wake: (() => void) | undefined;
     const notify = () => {
       const waiting = wake;
@@ -54,6 +55,10 @@ export class FsBackend implements Backend {
       });
       thread.on("error", (error: Error) => {
         failure ??= new BackendError(`listing ${this.root} failed: ${error.message}`);
+        notify();
+      });
+      thread.on("exit", (code) => {
+        if (!finished) failure ??= new BackendError(`listing ${this.root} failed: a listing thread stopped (exit code ${code})`);
         notify();
       });
     }
@@ -77,6 +82,7 @@ export class FsBackend implements Backend {
         yield files;
       }
     } finally {
+      finished = true;
       await Promise.all(threads.map((thread) => thread.terminate()));
     }
   }
