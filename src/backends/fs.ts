@@ -1,14 +1,15 @@
 import type { Stats } from "node:fs";
-import { mkdir, readdir, readFile, rename, rmdir, lstat as lstatAsync, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, realpath, rename, rmdir, lstat as lstatAsync, unlink, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ListOptions, type RemoteFile } from "./backend.ts";
 import { inPathOrder, type WalkedUnit, type WalkEntry, type WalkUnit } from "./fs-walk.ts";
 
+const OUTSIDE_ROOT = "not deleted: its directory now resolves outside the target root (replaced by a symlink since planning)";
 /** Directories just below the root read at once: enough to hide NFS latency. */
 const LIST_CONCURRENCY = 64;
 const DELETE_CONCURRENCY = 16;
@@ -97,8 +98,10 @@ export class FsBackend implements Backend {
   }
 
   async deleteMany(paths: readonly string[]): Promise<DeleteOutcome[]> {
+    const inside = this.insideRootCheck();
     return mapConcurrent(paths, DELETE_CONCURRENCY, async (path): Promise<DeleteOutcome> => {
       try {
+        if (!(await inside(parentOf(path)))) return { path, status: "failed", error: OUTSIDE_ROOT, transient: false };
         await unlink(this.absolute(path));
         return { path, status: "deleted" };
       } catch (error) {
@@ -130,13 +133,38 @@ export class FsBackend implements Backend {
   async removeEmptyDirs(dirs: readonly string[]): Promise<void> {
     const candidates = new Set<string>();
     for (const dir of dirs) for (let d = dir; d !== "" && d !== "."; d = parentOf(d)) candidates.add(d);
+    const inside = this.insideRootCheck();
     // Deepest first, so a parent is tried after its children.
     for (const dir of [...candidates].sort((a, b) => b.split("/").length - a.split("/").length || (a < b ? -1 : 1))) {
-      await rmdir(this.absolute(dir)).catch(() => undefined);
+      if (await inside(parentOf(dir))) await rmdir(this.absolute(dir)).catch(() => undefined);
     }
   }
 
   async close(): Promise<void> {}
+
+  /**
+   * Whether a directory (relative to the root) really is inside it: a directory replaced by a
+   * symlink after planning must not let a deletion reach outside the root. One realpath per
+   * directory and call; a directory that no longer exists is inside (nothing there to delete).
+   */
+  private insideRootCheck(): (dir: string) => Promise<boolean> {
+    const root = realpath(this.root);
+    const answers = new Map<string, Promise<boolean>>();
+    return (dir) => {
+      let answer = answers.get(dir);
+      if (answer === undefined) {
+        answer = Promise.all([root, realpath(this.absolute(dir))]).then(
+          ([realRoot, real]) => real === realRoot || real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep),
+          (error: NodeJS.ErrnoException) => {
+            if (error.code === "ENOENT" || error.code === "ENOTDIR") return true;
+            throw error;
+          },
+        );
+        answers.set(dir, answer);
+      }
+      return answer;
+    };
+  }
 
   private absolute(path: string): string {
     return join(this.root, ...path.split("/"));

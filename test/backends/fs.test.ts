@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -26,5 +26,30 @@ describe("fs listing order", () => {
     const listed: string[] = [];
     for await (const batch of new FsBackend(root).list()) listed.push(...batch.map((file) => file.path));
     expect(listed).toEqual([...paths].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+});
+
+describe("fs deletion stays inside the root", () => {
+  it("refuses a file whose directory was replaced by a symlink to outside the root, and removes no directory there", async () => {
+    const root = await mkdtemp(join(tmpdir(), "keeper-fs-root-"));
+    const outside = await mkdtemp(join(tmpdir(), "keeper-fs-outside-"));
+    const name = "sstate:zlib:core2-64-poky-linux:1.3.1:r0:core2-64:14:ab12_populate_sysroot.tar.zst";
+    await mkdir(join(outside, "cd", "empty"), { recursive: true });
+    await writeFile(join(outside, "cd", name), "precious");
+    await mkdir(join(root, "ef", "gh"), { recursive: true });
+    await writeFile(join(root, "ef", "gh", name), "deletable");
+    await symlink(outside, join(root, "ab"));
+    const backend = new FsBackend(root);
+
+    const outcomes = await backend.deleteMany([`ab/cd/${name}`, `ef/gh/${name}`, `ef/gone/${name}`]);
+    expect(outcomes).toEqual([
+      { path: `ab/cd/${name}`, status: "failed", error: expect.stringContaining("resolves outside the target root"), transient: false },
+      { path: `ef/gh/${name}`, status: "deleted" },
+      { path: `ef/gone/${name}`, status: "missing" },
+    ]);
+    expect(await readFile(join(outside, "cd", name), "utf8")).toBe("precious");
+    await backend.removeEmptyDirs(["ab/cd/empty", "ef/gh"]);
+    expect(await readdir(join(outside, "cd"))).toContain("empty");
+    expect(await readdir(root)).toEqual(["ab"]);
   });
 });
