@@ -9,6 +9,7 @@ import { decodeSiginfo, LegacySiginfoError, SiginfoFormatError, type SigData } f
 import { isManaged, type Listing, type ManagedFile } from "../sstate/listing.ts";
 import type { TaskKey } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
+import { compareCodeUnits } from "../util/compare.ts";
 
 /** One local pn+arch+task+hash that the target lacks. */
 export interface MissingItem {
@@ -93,20 +94,16 @@ export function missingItems(local: Listing, remote: Listing, taskMatches?: (tas
       candidates: newestPerHash((candidatesByTask.get(name.taskKey) ?? []).filter((c) => c.name.hash !== name.hash)),
     });
   }
-  result.missing.sort((a, b) => compareText(a.pn, b.pn) || compareText(a.arch, b.arch) || compareText(a.task, b.task) || compareText(a.hash, b.hash));
+  result.missing.sort((a, b) => compareCodeUnits(a.pn, b.pn) || compareCodeUnits(a.arch, b.arch) || compareCodeUnits(a.task, b.task) || compareCodeUnits(a.hash, b.hash));
   return result;
 }
 
 function newestPerHash(files: ManagedFile[]): ManagedFile[] {
   const newest = new Map<string, ManagedFile>();
-  for (const file of files.sort((a, b) => b.mtimeMs - a.mtimeMs || compareText(a.path, b.path))) {
+  for (const file of files.sort((a, b) => b.mtimeMs - a.mtimeMs || compareCodeUnits(a.path, b.path))) {
     if (!newest.has(file.name.hash)) newest.set(file.name.hash, file);
   }
   return [...newest.values()];
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export type ItemOutcome = "compared" | "no-candidate" | "no-local-siginfo" | "unreadable";

@@ -4,6 +4,7 @@
  * already in path order and the whole listing needs no real sort.
  */
 import { lstatSync, readdirSync, type Dirent } from "node:fs";
+import { compareCodeUnits } from "../util/compare.ts";
 
 export interface WalkEntry {
   name: string;
@@ -37,7 +38,7 @@ export type WalkedUnit =
 export function inPathOrder(entries: readonly Dirent[]): WalkEntry[] {
   return entries
     .map((entry) => ({ name: entry.name, directory: entry.isDirectory(), key: entry.isDirectory() ? `${entry.name}/` : entry.name }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .sort((a, b) => compareCodeUnits(a.key, b.key))
     .map(({ name, directory }) => ({ name, directory }));
 }
 

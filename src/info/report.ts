@@ -5,6 +5,7 @@
 import type { Tally } from "../plan/plan-file.ts";
 import type { ListedFile, Listing, ManagedFile } from "../sstate/listing.ts";
 import { archivePathOf, MANAGED_KINDS, type ManagedKind, type TaskKey } from "../sstate/name.ts";
+import { compareCodeUnits } from "../util/compare.ts";
 
 export type InfoKind = ManagedKind | "unmanaged";
 export const INFO_KINDS: readonly InfoKind[] = [...MANAGED_KINDS, "unmanaged"];
@@ -210,5 +211,5 @@ function countGroup(map: Map<string, GroupTally>, key: string, file: ListedFile,
 }
 
 function sortedRecord<T>(map: Map<string, T>): Record<string, T> {
-  return Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries([...map].sort(([a], [b]) => compareCodeUnits(a, b)));
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { ManagedKind } from "../sstate/name.ts";
 import type { GuardResult } from "./guards.ts";
 import type { Evaluation, FileDecision } from "./planner.ts";
+import { compareCodeUnits } from "../util/compare.ts";
 
 /** Bumped on any incompatible change; other versions are refused, never guessed at. */
 export const PLAN_FORMAT_VERSION = 1;
@@ -135,7 +136,7 @@ function summarize(evaluation: Evaluation): PlanSummary {
 /** JSON with sorted keys: the same bytes on every runtime for the same data. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => compareCodeUnits(a, b))) : v,
   );
 }
 

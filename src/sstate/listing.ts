@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { RemoteFile } from "../backends/backend.ts";
 import { archivePathOf, parseSstatePath, type SstateName } from "./name.ts";
+import { compareCodeUnits } from "../util/compare.ts";
 
 /** One listed object with its parsed name (undefined: unmanaged, never touched). */
 export interface ListedFile extends RemoteFile {
@@ -25,7 +26,7 @@ export function isManaged(file: ListedFile): file is ManagedFile {
 
 /**
  * Parses names as they stream in; call `finish()` once the backend listing is exhausted. While
- * the files arrive in path order (local and S3 listings do), they are fingerprinted as they come.
+ * the files arrive in path order (the local listing sends them so), they are fingerprinted as they come.
  */
 export class ListingBuilder {
   private readonly files: ListedFile[] = [];
@@ -34,8 +35,11 @@ export class ListingBuilder {
   add(batch: readonly RemoteFile[]): void {
     // New records of one shape, whatever the backend gave: a property added to the backend's
     // objects went to a separate store per file, and every planner access would see several shapes.
-    for (const { path, size, mtimeMs, etag, symlink } of batch) this.files.push({ path, size, mtimeMs, etag, symlink, name: parseSstatePath(path) });
-    if (this.digest.ordered) for (const file of batch) this.digest.add(file);
+    for (const { path, size, mtimeMs, etag, symlink } of batch) {
+      const file: ListedFile = { path, size, mtimeMs, etag, symlink, name: parseSstatePath(path) };
+      this.files.push(file);
+      if (this.digest.ordered) this.digest.add(file);
+    }
   }
 
   get count(): number {
@@ -83,9 +87,8 @@ class ListingDigest {
   }
 }
 
-/** Code-unit order: the same on every runtime and locale. */
 export function byPath(a: { path: string }, b: { path: string }): number {
-  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+  return compareCodeUnits(a.path, b.path);
 }
 
 export async function collectListing(batches: AsyncIterable<readonly RemoteFile[]>, onCount?: (n: number) => void): Promise<Listing> {

@@ -6,6 +6,7 @@ import type { Backend } from "../backends/backend.ts";
 import type { Tally } from "../plan/plan-file.ts";
 import { isManaged, type Listing, type ManagedFile } from "../sstate/listing.ts";
 import { ByteBudget, mapConcurrent } from "../util/concurrency.ts";
+import { compareCodeUnits } from "../util/compare.ts";
 
 export interface UploadSelection {
   /** In path order. */
@@ -88,6 +89,6 @@ export async function uploadFiles(source: Backend, target: Backend, files: reado
     });
   await mapConcurrent(files.filter((file) => file.name.kind !== "archive"), options.concurrency, copy);
   await mapConcurrent(files.filter((file) => file.name.kind === "archive"), options.concurrency, copy);
-  result.failed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  result.failed.sort((a, b) => compareCodeUnits(a.path, b.path));
   return result;
 }
