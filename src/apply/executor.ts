@@ -63,26 +63,43 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
     time: clock().toISOString(),
   });
 
-  /** The file's result if the check settles it, undefined if it is still as planned (delete it). */
-  const check = async (file: PlannedFile): Promise<FileResult | undefined> => {
-    if (stop !== undefined) return result(file, "failed", "not checked: the run stopped early");
-    let current: RemoteFile | undefined;
+  /** Reads the current state of `count` files with retries; a read that still fails fails all of them. */
+  const readWithRetries = async (read: () => Promise<(RemoteFile | undefined)[]>, count: number): Promise<CurrentState[]> => {
+    let current: (RemoteFile | undefined)[] = [];
     const { error } = await retrying(
-      [file],
+      [read],
       async () => {
-        current = await backend.stat(file.path);
+        current = await read();
         return [];
       },
       retry,
     );
     if (error !== undefined) {
       gaveUp(error);
-      return result(file, "failed", `cannot check it: ${messageOf(error)}`);
+      return Array.from({ length: count }, () => ({ error }));
     }
     succeeded();
-    if (current === undefined) return result(file, "missing", "already gone");
-    const change = changeSincePlanning(file, current);
-    return change === undefined ? undefined : result(file, "skipped", change);
+    return current.map((file) => ({ file }));
+  };
+
+  /**
+   * Each file's result if its check settles it, undefined if it is still as planned (delete it).
+   * One statMany for the batch where the backend has it, else a stat per file (one file that
+   * cannot be read then fails alone).
+   */
+  const check = async (files: readonly PlannedFile[]): Promise<(FileResult | undefined)[]> => {
+    if (stop !== undefined) return files.map((file) => result(file, "failed", "not checked: the run stopped early"));
+    const statMany = backend.statMany?.bind(backend);
+    const states = statMany
+      ? await readWithRetries(() => statMany(files.map((file) => file.path)), files.length)
+      : (await Promise.all(files.map((file) => statSlot(() => readWithRetries(async () => [await backend.stat(file.path)], 1))))).flat();
+    return files.map((file, index) => {
+      const state = states[index]!;
+      if ("error" in state) return result(file, "failed", `cannot check it: ${messageOf(state.error)}`);
+      if (state.file === undefined) return result(file, "missing", "already gone");
+      const change = changeSincePlanning(file, state.file);
+      return change === undefined ? undefined : result(file, "skipped", change);
+    });
   };
 
   const remove = async (files: readonly PlannedFile[]): Promise<FileResult[]> => {
@@ -112,7 +129,7 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
   };
 
   const runBatch = async (batch: readonly PlannedFile[]): Promise<FileResult[]> => {
-    const checked = await Promise.all(batch.map((file) => statSlot(() => check(file))));
+    const checked = await check(batch);
     const unchanged = batch.filter((_, index) => checked[index] === undefined);
     const removed = new Map((await remove(unchanged)).map((removal) => [removal.path, removal]));
     return batch.map((file, index) => checked[index] ?? removed.get(file.path)!);
@@ -128,6 +145,8 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
   });
   if (stop !== undefined) throw stop;
 }
+
+type CurrentState = { file: RemoteFile | undefined } | { error: unknown };
 
 function batchesOf<T>(items: readonly T[], size: number): T[][] {
   const batches: T[][] = [];

@@ -35,6 +35,11 @@ export interface Backend {
   list(options?: ListOptions): AsyncIterable<RemoteFile[]>;
   /** Current state of one object, or undefined if it does not exist. */
   stat(path: string): Promise<RemoteFile | undefined>;
+  /**
+   * `stat` of many objects at once (same order), for backends where one listing answers for
+   * many objects: apply checks each batch of a sorted plan with a few requests instead of one per file.
+   */
+  statMany?(paths: readonly string[]): Promise<(RemoteFile | undefined)[]>;
   /** Deletes the given objects, reporting one outcome per path (never throws for a single object). */
   deleteMany(paths: readonly string[]): Promise<DeleteOutcome[]>;
   /**

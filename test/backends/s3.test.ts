@@ -206,6 +206,36 @@ describe("S3 backend on radosgw", () => {
     await backend.close();
   });
 
+  it("stats a sorted batch with a few listings, HEADs only what a sparse batch's listing did not reach, and agrees with stat", async () => {
+    const bucket = await freshBucket();
+    const present = Array.from({ length: 1500 }, (_, i) => sstatePath(i, "")).sort();
+    const writer = await open(`s3://${bucket}/cache`);
+    await mapConcurrent(present, 32, (path, i) => writer.put(path, new Uint8Array(i % 7)));
+    await writer.close();
+    const missing = [sstatePath(5000, ""), sstatePath(5001, "")];
+    const statOneByOne = async (backend: S3Backend, paths: readonly string[]) => Promise.all(paths.map((path) => backend.stat(path)));
+
+    // Dense: 200 consecutive objects (and two absent keys among them) take one page.
+    const dense = [...present.slice(600, 800), ...missing].sort();
+    let backend = await open(`s3://${bucket}/cache`);
+    const denseStates = await backend.statMany!(dense);
+    expect(backend.requestCounts()["ListObjectsV2"]).toBe(1);
+    expect(backend.requestCounts()["HeadObject"] ?? 0).toBe(0);
+    expect(denseStates).toEqual(await statOneByOne(backend, dense));
+    expect(denseStates.filter((state) => state === undefined)).toHaveLength(2);
+    await backend.close();
+
+    // Sparse: 3 paths spread over 1500 objects get one page (3 / 50, rounded up), then HEADs.
+    const sparse = [present[10]!, present[1200]!, present[1499]!];
+    backend = await open(`s3://${bucket}/cache`);
+    const sparseStates = await backend.statMany!(sparse);
+    expect(backend.requestCounts()["ListObjectsV2"]).toBe(1);
+    expect(backend.requestCounts()["HeadObject"]).toBe(2);
+    expect(sparseStates).toEqual(await statOneByOne(backend, sparse));
+    expect(sparseStates.every((state) => state !== undefined)).toBe(true);
+    await backend.close();
+  });
+
   it("lists and stats objects written through the faked-clock gateway as 400 days old", async () => {
     const bucket = await freshBucket();
     const old = sstatePath(1, "");
