@@ -7,8 +7,11 @@ import { DEFAULT_RETRY, retrying, type RetryPolicy } from "./retry.ts";
 
 /** Paths per deleteMany call at most: S3 DeleteObjects takes at most 1000 keys. */
 export const MAX_BATCH_SIZE = 1000;
-/** Batches checked or deleted at once, so that one batch's stat checks overlap another's delete request. */
-const BATCHES_IN_FLIGHT = 4;
+/**
+ * Batches checked or deleted at once: one batch's checks overlap another's delete request, and
+ * where a batch is checked with one listing (S3) this is what keeps ≥ 8 requests in flight.
+ */
+const BATCHES_IN_FLIGHT = 8;
 /**
  * Operations in a row that still threw after every retry before the run stops: by then the
  * backend is down or refusing us, not one file bad, and going on would only fail the rest slowly.
