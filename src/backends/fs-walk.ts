@@ -71,8 +71,7 @@ export function walkUnit(root: string, unit: WalkUnit): WalkedUnit {
     if (stats.isSymbolicLink()) symlinks.push(paths.length);
     paths.push(path);
     sizes.push(stats.size);
-    // Whole milliseconds: what plans record, and the same on Node and Deno (whose sub-ms parts differ).
-    mtimes.push(Math.floor(stats.mtimeMs));
+    mtimes.push(listedMtimeMs(stats));
   };
   try {
     for (const entry of unit.entries) visit(unit.dir === "" ? entry.name : `${unit.dir}/${entry.name}`, entry);
@@ -80,6 +79,11 @@ export function walkUnit(root: string, unit: WalkUnit): WalkedUnit {
     return { index: unit.index, error: (error as Error).message };
   }
   return { index: unit.index, paths: paths.join("\u0000"), sizes: Float64Array.from(sizes), mtimesMs: Float64Array.from(mtimes), symlinks };
+}
+
+/** Whole milliseconds: what plans record, and the same on Node and Deno (whose sub-ms parts differ). */
+export function listedMtimeMs(stats: { mtimeMs: number }): number {
+  return Math.floor(stats.mtimeMs);
 }
 
 function readDirectory(absolute: string): WalkEntry[] {

@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ListOptions, type RemoteFile } from "./backend.ts";
-import { inPathOrder, type WalkedUnit, type WalkEntry, type WalkUnit } from "./fs-walk.ts";
+import { inPathOrder, listedMtimeMs, type WalkedUnit, type WalkEntry, type WalkUnit } from "./fs-walk.ts";
 
 const OUTSIDE_ROOT = "not deleted: its directory now resolves outside the target root (replaced by a symlink since planning)";
 /** Directories just below the root read at once: enough to hide NFS latency. */
@@ -177,8 +177,7 @@ function parentOf(path: string): string {
 }
 
 function fileOf(path: string, stats: Stats): RemoteFile {
-  // Whole milliseconds: what plans record, and the same on Node and Deno (whose sub-ms parts differ).
-  const file: RemoteFile = { path, size: stats.size, mtimeMs: Math.floor(stats.mtimeMs) };
+  const file: RemoteFile = { path, size: stats.size, mtimeMs: listedMtimeMs(stats) };
   if (stats.isSymbolicLink()) file.symlink = true;
   return file;
 }
