@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { changeSincePlanning } from "../src/apply/precondition.ts";
-import { backoffDelay, DEFAULT_RETRY, retrying, type RetryPolicy } from "../src/apply/retry.ts";
+import { changeSincePlanning } from "../src/backends/precondition.ts";
+import { backoffDelay, DEFAULT_RETRY, retrying, withRetries, type RetryPolicy } from "../src/util/retry.ts";
+import { expectedOf } from "../src/apply/executor.ts";
 import { pathProblem, unsafePaths, verifyPlan } from "../src/apply/verify.ts";
 import type { GuardResult } from "../src/plan/guards.ts";
 import type { PlanFile, PlannedFile } from "../src/plan/plan-file.ts";
@@ -108,21 +109,25 @@ describe("verifyPlan", () => {
 describe("changeSincePlanning", () => {
   const mtimeMs = Date.parse(MTIME);
 
-  it("accepts the file as planned, ignoring sub-millisecond mtime precision", () => {
-    expect(changeSincePlanning(planned(), { path: ARCHIVE, size: 4096, mtimeMs: mtimeMs + 0.9 })).toBeUndefined();
+  it("accepts the file as planned", () => {
+    expect(changeSincePlanning(expectedOf(planned()), { path: ARCHIVE, size: 4096, mtimeMs })).toBeUndefined();
+  });
+
+  it("reports a file that is no longer a regular file", () => {
+    expect(changeSincePlanning(expectedOf(planned()), { path: ARCHIVE, size: 4096, mtimeMs, special: true })).toBe("it is no longer a regular file");
   });
 
   it("reports a touched file and a resized one", () => {
-    expect(changeSincePlanning(planned(), { path: ARCHIVE, size: 4096, mtimeMs: mtimeMs + 1 })).toBe(
+    expect(changeSincePlanning(expectedOf(planned()), { path: ARCHIVE, size: 4096, mtimeMs: mtimeMs + 1 })).toBe(
       "mtime changed from 2026-10-01T08:30:00.123Z to 2026-10-01T08:30:00.124Z: a build used it since planning",
     );
-    expect(changeSincePlanning(planned(), { path: ARCHIVE, size: 4097, mtimeMs })).toContain("size changed from 4096 to 4097 bytes");
+    expect(changeSincePlanning(expectedOf(planned()), { path: ARCHIVE, size: 4097, mtimeMs })).toContain("size changed from 4096 to 4097 bytes");
   });
 
   it("compares ETags instead of mtimes when the plan has one (S3 HeadObject has second precision)", () => {
     const withEtag = planned({ etag: '"abc"' });
-    expect(changeSincePlanning(withEtag, { path: ARCHIVE, size: 4096, mtimeMs: Date.parse("2026-10-01T08:30:00.000Z"), etag: '"abc"' })).toBeUndefined();
-    expect(changeSincePlanning(withEtag, { path: ARCHIVE, size: 4096, mtimeMs, etag: '"def"' })).toContain('ETag changed from "abc" to "def"');
+    expect(changeSincePlanning(expectedOf(withEtag), { path: ARCHIVE, size: 4096, mtimeMs: Date.parse("2026-10-01T08:30:00.000Z"), etag: '"abc"' })).toBeUndefined();
+    expect(changeSincePlanning(expectedOf(withEtag), { path: ARCHIVE, size: 4096, mtimeMs, etag: '"def"' })).toContain('ETag changed from "abc" to "def"');
   });
 });
 
@@ -151,6 +156,25 @@ describe("retrying", () => {
     const failed = await retrying(["a"], async () => Promise.reject(new Error("down")), instant);
     expect(failed.unsettled).toEqual(["a"]);
     expect((failed.error as Error).message).toBe("down");
+  });
+
+  it("starts no attempt after the budget, and retries only what is transient", async () => {
+    let clock = 0;
+    const timed: RetryPolicy = { ...DEFAULT_RETRY, attempts: 100, budgetMs: 10_000, now: () => clock, sleep: async (ms) => void (clock += ms), random: () => 0 };
+    let calls = 0;
+    const slow = () => {
+      calls++;
+      clock += 4_000;
+      return Promise.reject(new Error("timed out"));
+    };
+    await expect(withRetries(slow, () => true, timed)).rejects.toThrow("timed out");
+    expect(calls).toBe(3);
+    expect(clock).toBeLessThan(10_000 + 4_000);
+    calls = 0;
+    await expect(withRetries(slow, () => false, timed)).rejects.toThrow("timed out");
+    expect(calls).toBe(1);
+    const refused = await retrying(["a"], async () => Promise.reject(new Error("401")), instant, () => false);
+    expect(refused).toMatchObject({ unsettled: ["a"] });
   });
 
   it("backs off exponentially, with jitter, up to the cap", () => {

@@ -4,8 +4,7 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ApplyStoppedError, executePlan } from "../src/apply/executor.ts";
 import type { FileResult } from "../src/apply/outcome.ts";
-import { DEFAULT_RETRY, type RetryPolicy } from "../src/apply/retry.ts";
-import type { Backend, DeleteOutcome, RemoteFile } from "../src/backends/backend.ts";
+import { BackendError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "../src/backends/backend.ts";
 import { FsBackend } from "../src/backends/fs.ts";
 import { integrityOf, serializePlan, type PlanFile, type PlannedFile } from "../src/plan/plan-file.ts";
 import { cli, emptyDirectories, listing, PLANNED_AT, plannedCache, without, type PlannedCache } from "./support/apply-fixture.ts";
@@ -62,8 +61,12 @@ describe("apply on a local cache", () => {
     expect(await emptyDirectories(cache.root)).toEqual([]);
 
     const audit = await readJsonLines(join(cache.dir, "audit.jsonl"));
-    expect(audit.map((line) => line.path).sort()).toEqual(pathsOf(cache.plan.delete));
-    expect(audit[0]).toEqual({ path: expect.any(String), outcome: "deleted", size: expect.any(Number), time: PLANNED_AT.toISOString() });
+    const deleted = audit.filter((line) => line.outcome === "deleted");
+    expect(deleted.map((line) => line.path).sort()).toEqual(pathsOf(cache.plan.delete));
+    expect(deleted[0]).toEqual({ path: expect.any(String), outcome: "deleted", size: expect.any(Number), time: PLANNED_AT.toISOString() });
+    // Each deletion was announced in the log before it was made.
+    const announced = new Map(audit.map((line, index) => [`${line.outcome} ${line.path}`, index]));
+    for (const line of deleted) expect(announced.get(`deleting ${line.path}`)).toBeLessThan(announced.get(`deleted ${line.path}`)!);
 
     const [header, ...entries] = await readJsonLines(join(cache.dir, "plan.json.journal"));
     expect(header).toMatchObject({ journal: "sstate-keeper apply journal", version: 1, plan: cache.plan.integrity, target: cache.plan.target });
@@ -96,14 +99,14 @@ describe("apply on a local cache", () => {
     expect(result.stdout).toContain(`  - ${resized.path}: size changed from ${resized.size} to ${resized.size + 1} bytes`);
     expect(result.stdout).toMatch(/already gone +1 file\n/);
     expect(result.stdout).toMatch(/skipped +2 files/);
-    expect(result.stderr).toContain("2 skipped");
+    expect(result.stderr).toContain("2 files skipped");
     const remaining = pathsOf(await listing(cache.root));
     expect(remaining).toContain(touched.path);
     expect(remaining).toContain(resized.path);
     expect(remaining).toEqual(pathsOf(without(cache.before, pathsOf(cache.plan.delete.slice(2)))));
     const audit = await readJsonLines(join(cache.dir, "audit.jsonl"));
-    expect(audit.find((line) => line.path === touched.path)).toMatchObject({ outcome: "skipped", reason: expect.stringContaining("mtime changed") });
-    expect(audit.find((line) => line.path === vanished.path)).toMatchObject({ outcome: "missing", reason: "already gone" });
+    expect(audit.findLast((line) => line.path === touched.path)).toMatchObject({ outcome: "skipped", reason: expect.stringContaining("mtime changed") });
+    expect(audit.findLast((line) => line.path === vanished.path)).toMatchObject({ outcome: "missing", reason: "already gone" });
 
     // Skipped stays skipped: even restored to its planned mtime, only a new plan may reconsider it.
     await utimes(join(cache.root, touched.path), new Date(touched.mtime), new Date(touched.mtime));
@@ -150,7 +153,7 @@ describe("apply on a local cache", () => {
     expect(result.stdout).toContain("nothing was deleted");
     expect(result.stdout).toContain(`would delete  ${(cache.plan.delete.length - 1).toLocaleString("en-US")} files`);
     expect(result.stdout).toContain(`  - ${touched.path}: mtime changed`);
-    expect(result.stderr).toContain("would be incomplete");
+    expect(result.stderr).toContain("1 files would be skipped");
     expect(await listing(cache.root)).toEqual(cache.before.map((file) => (file.path === touched.path ? touchedBefore : file)));
     expect(existsSync(join(cache.dir, "plan.json.journal"))).toBe(false);
     expect((await readJsonLines(join(cache.dir, "audit.jsonl"))).filter((line) => line.outcome === "would-delete")).toHaveLength(cache.plan.delete.length - 1);
@@ -255,11 +258,11 @@ describe("apply refuses before deleting anything", () => {
   });
 });
 
-/** The real filesystem backend with faults injected where a network backend would have them. */
+/** An fs backend whose deleteMany fails chosen files, or throws as a broken or refusing server would. */
 class FaultyBackend implements Backend {
   readonly displayUrl: string;
   private readonly inner: FsBackend;
-  private readonly faults: { statThrowsOnce?: Set<string>; statAlwaysThrows?: boolean; transientOnce?: Set<string>; permanent?: Set<string> };
+  private readonly faults: { permanent?: Set<string>; throws?: Error };
   readonly deleteCalls: string[][] = [];
 
   constructor(inner: FsBackend, faults: FaultyBackend["faults"]) {
@@ -272,21 +275,16 @@ class FaultyBackend implements Backend {
     return this.inner.list();
   }
 
-  async stat(path: string): Promise<RemoteFile | undefined> {
-    if (this.faults.statAlwaysThrows) throw new Error("connect ECONNREFUSED 127.0.0.1:7480");
-    if (this.faults.statThrowsOnce?.delete(path)) throw new Error("socket hang up");
+  stat(path: string): Promise<RemoteFile | undefined> {
     return this.inner.stat(path);
   }
 
-  async deleteMany(paths: readonly string[]): Promise<DeleteOutcome[]> {
-    this.deleteCalls.push([...paths]);
-    const faulty = (path: string) => this.faults.permanent?.has(path) || this.faults.transientOnce?.has(path);
-    const outcomes = await this.inner.deleteMany(paths.filter((path) => !faulty(path)));
-    for (const path of paths.filter(faulty)) {
-      const transient = this.faults.transientOnce?.delete(path) === true;
-      outcomes.push({ path, status: "failed", error: transient ? "SlowDown: please reduce your request rate" : "AccessDenied", transient });
-    }
-    return outcomes;
+  async deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]> {
+    this.deleteCalls.push(files.map((file) => file.path));
+    if (this.faults.throws) throw this.faults.throws;
+    const outcomes = await this.inner.deleteMany(files.filter((file) => !this.faults.permanent?.has(file.path)));
+    const byPath = new Map(outcomes.map((outcome) => [outcome.path, outcome]));
+    return files.map((file) => byPath.get(file.path) ?? { path: file.path, status: "failed", error: "AccessDenied" });
   }
 
   put(path: string, data: Uint8Array): Promise<void> {
@@ -300,38 +298,46 @@ class FaultyBackend implements Backend {
   async close(): Promise<void> {}
 }
 
-describe("executePlan retries and isolates failures", () => {
-  const instant: RetryPolicy = { ...DEFAULT_RETRY, sleep: async () => undefined };
+describe("executePlan isolates failures and stops when nothing can work", () => {
+  const run = (backend: Backend, cache: PlannedCache, results: FileResult[]) =>
+    executePlan({ backend, files: cache.plan.delete, concurrency: 4, batchSize: 50, dryRun: false, clock: () => PLANNED_AT, beforeDelete: async () => undefined, onBatch: async (batch) => void results.push(...batch) });
 
-  it("retries thrown stats and transient deletes, fails only the file that keeps failing", async () => {
+  it("fails only the file that fails; the others are deleted", async () => {
     const cache = await plannedCache(CACHE_FILES);
-    const [flakyStat, throttled, denied] = pathsOf(cache.plan.delete.slice(0, 3)) as [string, string, string];
-    const backend = new FaultyBackend(new FsBackend(cache.root), { statThrowsOnce: new Set([flakyStat]), transientOnce: new Set([throttled]), permanent: new Set([denied]) });
+    const denied = cache.plan.delete[2]!.path;
+    const backend = new FaultyBackend(new FsBackend(cache.root), { permanent: new Set([denied]) });
     const results: FileResult[] = [];
 
-    await executePlan({ backend, files: cache.plan.delete, concurrency: 8, dryRun: false, clock: () => PLANNED_AT, retry: instant, onBatch: async (batch) => void results.push(...batch) });
+    await run(backend, cache, results);
 
     expect(results).toHaveLength(cache.plan.delete.length);
     expect(results.filter((result) => result.outcome !== "deleted")).toEqual([
       { path: denied, outcome: "failed", reason: "AccessDenied", size: cache.plan.delete[2]!.size, time: PLANNED_AT.toISOString() },
     ]);
     expect(await listing(cache.root)).toEqual(without(cache.before, pathsOf(cache.plan.delete).filter((path) => path !== denied)));
-    // The retry resends only what failed transiently (and the permanent failure is not resent at all).
-    expect(backend.deleteCalls.filter((call) => call.length < 10)).toEqual([[throttled]]);
   });
 
-  it("stops when the backend keeps failing, having journaled the failures and deleted nothing", async () => {
+  it("stops at the first refusal of the credentials: no further call is made", async () => {
     const cache = await plannedCache(CACHE_FILES);
-    const backend = new FaultyBackend(new FsBackend(cache.root), { statAlwaysThrows: true });
+    const backend = new FaultyBackend(new FsBackend(cache.root), { throws: new BackendError("WebDAV server refused the credentials", { kind: "auth" }) });
     const results: FileResult[] = [];
 
-    const run = executePlan({ backend, files: cache.plan.delete, concurrency: 4, dryRun: false, clock: () => PLANNED_AT, retry: instant, onBatch: async (batch) => void results.push(...batch) });
+    await expect(run(backend, cache, results)).rejects.toThrow(/refused the credentials/);
+    expect(backend.deleteCalls.length).toBeLessThanOrEqual(4);
+    expect(results.every((result) => result.outcome === "failed")).toBe(true);
+    expect(await listing(cache.root)).toEqual(cache.before);
+  });
 
-    await expect(run).rejects.toBeInstanceOf(ApplyStoppedError);
-    await expect(run).rejects.toThrow("ECONNREFUSED");
+  it("stops when the backend keeps failing, having reported the failures and deleted nothing", async () => {
+    const cache = await plannedCache(CACHE_FILES);
+    const backend = new FaultyBackend(new FsBackend(cache.root), { throws: new Error("connect ECONNREFUSED 127.0.0.1:7480") });
+    const results: FileResult[] = [];
+
+    const running = run(backend, cache, results);
+    await expect(running).rejects.toBeInstanceOf(ApplyStoppedError);
+    await expect(running).rejects.toThrow("ECONNREFUSED");
     expect(results.length).toBeGreaterThan(0);
     expect(results.every((result) => result.outcome === "failed")).toBe(true);
-    expect(backend.deleteCalls).toEqual([]);
     expect(await listing(cache.root)).toEqual(cache.before);
   });
 });

@@ -135,7 +135,7 @@ describe("upload", () => {
     expect(stdout).toContain(`  would upload      ${expected.length} files`);
   });
 
-  it("reports each failed upload and exits 4, having uploaded the rest", async () => {
+  it("reports each failed upload and exits 5, having uploaded the rest", async () => {
     const target = await freshDir("upload-fail");
     const [blocked, ...rest] = uploadable(cache.files, (pn) => pn === "busybox").filter((f) => f.path.includes("/"));
     // A file where the hash directory must go: the upload of everything under it fails.
@@ -143,7 +143,7 @@ describe("upload", () => {
     await mkdir(join(target, blockedDir.slice(0, blockedDir.lastIndexOf("/"))), { recursive: true });
     await writeFile(join(target, blockedDir), "in the way");
     const { code, stderr, stdout } = await cli("upload", cache.root, target, "--pn", "busybox");
-    expect(code).toBe(4);
+    expect(code).toBe(5);
     expect(stderr).toContain(`upload failed: ${blocked!.path}: `);
     expect(stdout).toMatch(/ {2}failed +\d+ files \(each named above\)/);
     const arrived = new Set(pathsOf(await listing(target)));

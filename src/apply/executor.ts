@@ -1,20 +1,15 @@
-import type { Backend, DeleteOutcome, RemoteFile } from "../backends/backend.ts";
+import { BackendError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "../backends/backend.ts";
+import { changeSincePlanning } from "../backends/precondition.ts";
 import type { PlannedFile } from "../plan/plan-file.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
 import type { FileResult, Outcome } from "./outcome.ts";
-import { changeSincePlanning } from "./precondition.ts";
-import { DEFAULT_RETRY, retrying, type RetryPolicy } from "./retry.ts";
 
 /** Paths per deleteMany call at most: S3 DeleteObjects takes at most 1000 keys. */
 export const MAX_BATCH_SIZE = 1000;
 /**
- * Batches checked or deleted at once: one batch's checks overlap another's delete request, and
- * where a batch is checked with one listing (S3) this is what keeps ≥ 8 requests in flight.
- */
-const BATCHES_IN_FLIGHT = 8;
-/**
- * Operations in a row that still threw after every retry before the run stops: by then the
- * backend is down or refusing us, not one file bad, and going on would only fail the rest slowly.
+ * Calls that still threw after the backend's own retries, in a row, before the run stops: by
+ * then the backend is down or refusing us, not one file bad, and going on would only fail the
+ * rest slowly.
  */
 const GIVE_UPS_BEFORE_STOPPING = 3;
 
@@ -22,42 +17,40 @@ export interface ExecuteOptions {
   backend: Backend;
   /** The planned files to deal with, in plan order (the journal's settled ones already left out). */
   files: readonly PlannedFile[];
-  /** Stat checks in flight at most, over all batches. */
+  /** Batches checked or deleted at once. */
   concurrency: number;
   /** Files per deleteMany call (and per journal write), at most MAX_BATCH_SIZE. */
   batchSize?: number;
   /** Check every file but delete none: unchanged files come back as `would-delete`. */
   dryRun: boolean;
   clock(): Date;
+  /** Called with the files of a batch just before their deletion is requested; a rejection stops the run before it. */
+  beforeDelete(files: readonly PlannedFile[]): Promise<void>;
   /** Takes each batch's final results (journal them here); a rejection stops the run. */
   onBatch(results: readonly FileResult[]): Promise<void>;
-  retry?: RetryPolicy;
 }
 
-/** The run stopped early because the backend kept failing; what finished was handed to onBatch. */
+/** The run stopped early because the backend kept failing or refused us; what finished was handed to onBatch. */
 export class ApplyStoppedError extends Error {
-  constructor(cause: unknown) {
-    super(`stopped: ${GIVE_UPS_BEFORE_STOPPING} backend requests in a row failed even after retrying (last error: ${messageOf(cause)})`, { cause });
+  constructor(cause: unknown, why: string) {
+    super(`stopped: ${why} (${messageOf(cause)})`, { cause });
     this.name = "ApplyStoppedError";
   }
 }
 
+export function expectedOf(file: PlannedFile): ExpectedFile {
+  return { path: file.path, size: file.size, mtimeMs: Date.parse(file.mtime), ...(file.etag !== undefined ? { etag: file.etag } : {}) };
+}
+
 /**
- * Deletes the planned files in batches: each file is stat'ed first and deleted only if it is
- * still exactly as planned; the unchanged ones of a batch go to one deleteMany call. Throttling,
- * transient failures and thrown errors are retried with backoff; a file that still fails is
- * reported failed and the others carry on.
+ * Deletes the planned files in batches; the backend deletes each only if it is still exactly
+ * as planned. A call that throws fails its batch (the backend has retried within its budget);
+ * refused credentials, or several failing calls in a row, stop the run.
  */
 export async function executePlan(options: ExecuteOptions): Promise<void> {
   const { backend, dryRun, clock } = options;
-  const retry = options.retry ?? DEFAULT_RETRY;
-  const statSlot = limiter(options.concurrency);
   let giveUpsInARow = 0;
   let stop: unknown;
-  const succeeded = () => (giveUpsInARow = 0);
-  const gaveUp = (error: unknown) => {
-    if (++giveUpsInARow >= GIVE_UPS_BEFORE_STOPPING) stop ??= new ApplyStoppedError(error);
-  };
   const result = (file: PlannedFile, outcome: Outcome, reason?: string): FileResult => ({
     path: file.path,
     outcome,
@@ -65,80 +58,55 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
     size: file.size,
     time: clock().toISOString(),
   });
-
-  /** Reads the current state of `count` files with retries; a read that still fails fails all of them. */
-  const readWithRetries = async (read: () => Promise<(RemoteFile | undefined)[]>, count: number): Promise<CurrentState[]> => {
-    let current: (RemoteFile | undefined)[] = [];
-    const { error } = await retrying(
-      [read],
-      async () => {
-        current = await read();
-        return [];
-      },
-      retry,
-    );
-    if (error !== undefined) {
-      gaveUp(error);
-      return Array.from({ length: count }, () => ({ error }));
-    }
-    succeeded();
-    return current.map((file) => ({ file }));
+  const gaveUp = (error: unknown) => {
+    if (error instanceof BackendError && error.kind === "auth") stop ??= new ApplyStoppedError(error, "the server refused the credentials");
+    else if (++giveUpsInARow >= GIVE_UPS_BEFORE_STOPPING) stop ??= new ApplyStoppedError(error, `${GIVE_UPS_BEFORE_STOPPING} backend calls in a row failed even after retrying`);
   };
 
-  /**
-   * Each file's result if its check settles it, undefined if it is still as planned (delete it).
-   * One statMany for the batch where the backend has it, else a stat per file (one file that
-   * cannot be read then fails alone).
-   */
-  const check = async (files: readonly PlannedFile[]): Promise<(FileResult | undefined)[]> => {
-    if (stop !== undefined) return files.map((file) => result(file, "failed", "not checked: the run stopped early"));
-    const statMany = backend.statMany?.bind(backend);
-    const states = statMany
-      ? await readWithRetries(() => statMany(files.map((file) => file.path)), files.length)
-      : (await Promise.all(files.map((file) => statSlot(() => readWithRetries(async () => [await backend.stat(file.path)], 1))))).flat();
+  const check = async (files: readonly PlannedFile[]): Promise<FileResult[]> => {
+    const paths = files.map((file) => file.path);
+    const current: (RemoteFile | undefined)[] = backend.statMany ? await backend.statMany(paths) : await mapConcurrent(paths, 16, (path) => backend.stat(path));
     return files.map((file, index) => {
-      const state = states[index]!;
-      if ("error" in state) return result(file, "failed", `cannot check it: ${messageOf(state.error)}`);
-      if (state.file === undefined) return result(file, "missing", "already gone");
-      const change = changeSincePlanning(file, state.file);
-      return change === undefined ? undefined : result(file, "skipped", change);
+      const found = current[index];
+      if (found === undefined) return result(file, "missing", "already gone");
+      const change = changeSincePlanning(expectedOf(file), found);
+      return change === undefined ? result(file, "would-delete") : result(file, "skipped", change);
     });
   };
 
   const remove = async (files: readonly PlannedFile[]): Promise<FileResult[]> => {
-    if (files.length === 0) return [];
-    if (dryRun) return files.map((file) => result(file, "would-delete"));
-    const reported = new Map<string, DeleteOutcome>();
-    const { unsettled, error } = await retrying(
-      files.map((file) => file.path),
-      async (paths) => {
-        const outcomes = await backend.deleteMany(paths);
-        succeeded();
-        for (const outcome of outcomes) reported.set(outcome.path, outcome);
-        return outcomes.filter((outcome) => outcome.status === "failed" && outcome.transient).map((outcome) => outcome.path);
-      },
-      retry,
-    );
-    if (error !== undefined) gaveUp(error);
-    const failedByThrow = new Set(error !== undefined ? unsettled : []);
-    return files.map((file) => {
-      const outcome = reported.get(file.path);
-      if (failedByThrow.has(file.path)) return result(file, "failed", `delete request failed: ${messageOf(error)}`);
-      // deleteMany promises one outcome per path; a backend breaking that must not lose a file silently.
-      if (outcome === undefined) return result(file, "failed", "the backend reported no outcome for it");
-      if (outcome.status === "failed") return result(file, "failed", outcome.transient ? `${outcome.error} (still failing after ${retry.attempts} attempts)` : outcome.error);
-      return outcome.status === "missing" ? result(file, "missing", "already gone") : result(file, "deleted");
-    });
+    await options.beforeDelete(files);
+    const outcomes = await backend.deleteMany(files.map(expectedOf));
+    return files.map((file, index) => resultOf(file, outcomes[index]));
+  };
+  const resultOf = (file: PlannedFile, outcome: DeleteOutcome | undefined): FileResult => {
+    // deleteMany promises one outcome per file; a backend breaking that must not lose a file silently.
+    if (outcome === undefined || outcome.path !== file.path) return result(file, "failed", "the backend reported no outcome for it");
+    switch (outcome.status) {
+      case "deleted":
+        return result(file, "deleted");
+      case "missing":
+        return result(file, "missing", "already gone");
+      case "changed":
+        return result(file, "skipped", outcome.reason);
+      case "failed":
+        return result(file, "failed", outcome.error);
+    }
   };
 
   const runBatch = async (batch: readonly PlannedFile[]): Promise<FileResult[]> => {
-    const checked = await check(batch);
-    const unchanged = batch.filter((_, index) => checked[index] === undefined);
-    const removed = new Map((await remove(unchanged)).map((removal) => [removal.path, removal]));
-    return batch.map((file, index) => checked[index] ?? removed.get(file.path)!);
+    if (stop !== undefined) return batch.map((file) => result(file, "failed", "not attempted: the run stopped early"));
+    try {
+      const results = dryRun ? await check(batch) : await remove(batch);
+      giveUpsInARow = 0;
+      return results;
+    } catch (error) {
+      gaveUp(error);
+      return batch.map((file) => result(file, "failed", messageOf(error)));
+    }
   };
 
-  await mapConcurrent(batchesOf(options.files, Math.min(options.batchSize ?? MAX_BATCH_SIZE, MAX_BATCH_SIZE)), BATCHES_IN_FLIGHT, async (batch) => {
+  await mapConcurrent(batchesOf(options.files, Math.min(options.batchSize ?? MAX_BATCH_SIZE, MAX_BATCH_SIZE)), options.concurrency, async (batch) => {
     if (stop !== undefined) return;
     try {
       await options.onBatch(await runBatch(batch));
@@ -149,28 +117,10 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
   if (stop !== undefined) throw stop;
 }
 
-type CurrentState = { file: RemoteFile | undefined } | { error: unknown };
-
 function batchesOf<T>(items: readonly T[], size: number): T[][] {
   const batches: T[][] = [];
   for (let start = 0; start < items.length; start += size) batches.push(items.slice(start, start + size));
   return batches;
-}
-
-/** Runs at most `limit` tasks at once, however many callers queue them. */
-function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    while (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await task();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
 }
 
 function messageOf(error: unknown): string {

@@ -1,3 +1,5 @@
+import type { SecretSink } from "../util/secrets.ts";
+
 /**
  * The one interface every storage backend implements (local files, S3, WebDAV).
  * Paths are always relative to the backend's root, with POSIX separators and no leading "/".
@@ -12,17 +14,50 @@ export interface RemoteFile {
   etag?: string;
   /** Local symlinks are listed (with their own lstat size/mtime) but never followed. */
   symlink?: boolean;
+  /** A local FIFO, socket or device: listed so that it is counted, never managed, opened or deleted. */
+  special?: boolean;
+}
+
+/** What apply expects a planned object still to be: the state the plan recorded. */
+export interface ExpectedFile {
+  path: string;
+  size: number;
+  /** Whole milliseconds, as plans record them. */
+  mtimeMs: number;
+  etag?: string;
 }
 
 export type DeleteOutcome =
   | { path: string; status: "deleted" }
+  /** Gone before we got to it: only ever from a definite "not found". */
   | { path: string; status: "missing" }
-  | { path: string; status: "failed"; error: string; transient: boolean };
+  /** Not deleted because it is no longer as expected (a build used or rewrote it). */
+  | { path: string; status: "changed"; reason: string }
+  | { path: string; status: "failed"; error: string };
 
-export interface ListOptions {
-  /** Called with the number of files seen so far; backends call it at most once per batch. */
-  onProgress?: (filesSeen: number) => void;
-  signal?: AbortSignal;
+/** Network limits of every request a remote backend makes (SPEC §5: nothing waits forever). */
+export interface Timeouts {
+  /** Establishing a connection (TCP + TLS). */
+  connectMs: number;
+  /** Silence on an open connection: no response headers, or no body bytes, for this long. */
+  idleMs: number;
+  /**
+   * How long one operation may take with all its retries: no new attempt starts after this,
+   * so a silent server fails an operation within about this plus one idle timeout.
+   */
+  operationMs: number;
+}
+
+/**
+ * Defaults that end every command against a silent or stalling server within two minutes:
+ * attempts of ≤ 15 s silence each, none started after 60 s.
+ */
+export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 10_000, idleMs: 15_000, operationMs: 60_000 };
+
+export interface OpenOptions {
+  timeouts: Timeouts;
+  /** Credentials the backend learns (a netrc password, its Authorization value) go here, so that no message prints them. */
+  secrets: SecretSink;
 }
 
 export interface Backend {
@@ -30,18 +65,24 @@ export interface Backend {
   readonly displayUrl: string;
   /**
    * Streams every object under the root in batches (order unspecified). Batching keeps the
-   * per-object cost of async iteration negligible on million-file caches.
+   * per-object cost of async iteration negligible on million-file caches. A listing that cannot
+   * be completed throws: an incomplete listing is never returned as a complete one.
    */
-  list(options?: ListOptions): AsyncIterable<RemoteFile[]>;
-  /** Current state of one object, or undefined if it does not exist. */
+  list(): AsyncIterable<RemoteFile[]>;
+  /** Current state of one object, or undefined only if the server definitely says it does not exist. */
   stat(path: string): Promise<RemoteFile | undefined>;
   /**
    * `stat` of many objects at once (same order), for backends where one listing answers for
    * many objects: apply checks each batch of a sorted plan with a few requests instead of one per file.
    */
   statMany?(paths: readonly string[]): Promise<(RemoteFile | undefined)[]>;
-  /** Deletes the given objects, reporting one outcome per path (never throws for a single object). */
-  deleteMany(paths: readonly string[]): Promise<DeleteOutcome[]>;
+  /**
+   * Deletes each object only if it is still as expected, checked as close to its deletion as the
+   * backend allows (immediately before its own unlink, or by a conditional request), reporting
+   * one outcome per file in the same order. Throws only when the whole call could not be made
+   * (a BackendError of kind "auth" means: stop, nothing else will work either).
+   */
+  deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]>;
   /**
    * Writes an object so that readers never see a partial one under its final name;
    * creates parent directories/collections as needed.
@@ -49,7 +90,10 @@ export interface Backend {
   put(path: string, data: Uint8Array): Promise<void>;
   /** Reads a whole object (siginfo files are small). Throws NotFoundError if absent. */
   get(path: string): Promise<Uint8Array>;
-  /** Removes the given directories (and their parents up to, never including, the root) if they are empty. */
+  /**
+   * Removes the given directories (and their parents up to, never including, the root) if they
+   * are empty, in a way that can never remove anything they hold.
+   */
   removeEmptyDirs?(dirs: readonly string[]): Promise<void>;
   /** Releases connections; safe to call twice. */
   close(): Promise<void>;
@@ -65,12 +109,23 @@ export class NotFoundError extends Error {
 }
 
 /**
+ * `auth`: credentials refused (401/403): retrying cannot help, the run stops at once.
+ * `unavailable`: unreachable, timed out, or failing after every retry.
+ * `protocol`: an answer that is malformed or truncated (never read as "empty" or "not found").
+ * `config`: the target or its settings are wrong (missing bucket, not a directory …).
+ */
+export type BackendErrorKind = "auth" | "unavailable" | "protocol" | "config";
+
+/**
  * A backend problem a user can fix (unreachable endpoint, bad credentials, missing bucket…).
- * The message is one line saying what to check; the CLI prints it and exits 1.
+ * The message is one line saying what to check, naming the host and the operation, and never
+ * holding a server's body or a credential; the CLI prints it and exits 1.
  */
 export class BackendError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly kind: BackendErrorKind;
+  constructor(message: string, options: { cause?: unknown; kind?: BackendErrorKind } = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = "BackendError";
+    this.kind = options.kind ?? "unavailable";
   }
 }

@@ -6,7 +6,8 @@ import { dirname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { mapConcurrent } from "../util/concurrency.ts";
-import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ListOptions, type RemoteFile } from "./backend.ts";
+import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "./backend.ts";
+import { changeSincePlanning } from "./precondition.ts";
 import { inPathOrder, listedMtimeMs, type WalkedUnit, type WalkEntry, type WalkUnit } from "./fs-walk.ts";
 
 const OUTSIDE_ROOT = "not deleted: its directory now resolves outside the target root (replaced by a symlink since planning)";
@@ -37,7 +38,7 @@ export class FsBackend implements Backend {
    * Lists with a few threads that each lstat whole subtrees (see fs-walk.ts) while this one
    * parses what they found; their units are yielded in path order.
    */
-  async *list(options: ListOptions = {}): AsyncIterable<RemoteFile[]> {
+  async *list(): AsyncIterable<RemoteFile[]> {
     const units = await walkUnits(this.root);
     const threads = Array.from({ length: Math.min(units.length, LISTING_THREADS) }, () => new Worker(WALK_WORKER, { workerData: { root: this.root } }));
     const arrived = new Map<number, WalkedUnit>();
@@ -65,9 +66,7 @@ export class FsBackend implements Backend {
     }
     units.forEach((unit, index) => threads[index % threads.length]!.postMessage(unit));
     try {
-      let seen = 0;
       for (let next = 0; next < units.length; ) {
-        if (options.signal?.aborted) throw new Error("listing aborted");
         if (failure) throw failure;
         const walked = arrived.get(next);
         if (walked === undefined) {
@@ -78,8 +77,6 @@ export class FsBackend implements Backend {
         if ("error" in walked) throw new BackendError(walked.error);
         const files = filesOf(walked);
         if (files.length === 0) continue;
-        seen += files.length;
-        options.onProgress?.(seen);
         yield files;
       }
     } finally {
@@ -97,17 +94,21 @@ export class FsBackend implements Backend {
     }
   }
 
-  async deleteMany(paths: readonly string[]): Promise<DeleteOutcome[]> {
+  async deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]> {
     const inside = this.insideRootCheck();
-    return mapConcurrent(paths, DELETE_CONCURRENCY, async (path): Promise<DeleteOutcome> => {
+    return mapConcurrent(files, DELETE_CONCURRENCY, async (expected): Promise<DeleteOutcome> => {
+      const { path } = expected;
       try {
-        if (!(await inside(parentOf(path)))) return { path, status: "failed", error: OUTSIDE_ROOT, transient: false };
+        if (!(await inside(parentOf(path)))) return { path, status: "failed", error: OUTSIDE_ROOT };
+        const current = await this.stat(path);
+        if (current === undefined) return { path, status: "missing" };
+        const change = changeSincePlanning(expected, current);
+        if (change !== undefined) return { path, status: "changed", reason: change };
         await unlink(this.absolute(path));
         return { path, status: "deleted" };
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT") return { path, status: "missing" };
-        return { path, status: "failed", error: (error as Error).message, transient: code === "EBUSY" || code === "EAGAIN" || code === "EIO" };
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return { path, status: "missing" };
+        return { path, status: "failed", error: (error as Error).message };
       }
     });
   }

@@ -1,7 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Backend } from "./backend.ts";
+import type { Backend, OpenOptions } from "./backend.ts";
 import { FsBackend } from "./fs.ts";
+import { maskCredentialText } from "../util/secrets.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -10,7 +11,7 @@ export interface Target {
   scheme: "file" | "s3" | "webdav";
   /** Normalised URL as recorded in plans. */
   url: string;
-  open(env: Env): Promise<Backend>;
+  open(env: Env, options: OpenOptions): Promise<Backend>;
 }
 
 export class TargetError extends Error {
@@ -35,10 +36,10 @@ export function parseTarget(raw: string, cwd: string): Target {
   try {
     url = new URL(raw);
   } catch {
-    throw new TargetError(`'${raw}' is not a valid URL`);
+    throw new TargetError(`'${maskCredentialText(raw)}' is not a valid URL`);
   }
   if (url.username || url.password) {
-    throw new TargetError(`the target URL must not contain credentials; use the environment (AWS_*, SSTATE_KEEPER_WEBDAV_USER/PASSWORD) or ~/.netrc`);
+    throw new TargetError(`a target URL must not contain credentials (${maskCredentialText(raw)}); use the environment (AWS_*, SSTATE_KEEPER_WEBDAV_USER/PASSWORD) or ~/.netrc`);
   }
   if (scheme === "file") return fileTarget(fileURLToPath(url));
   const open = openers[scheme];

@@ -34,6 +34,6 @@ registerScheme(["s3"], (url) => {
   return {
     scheme: "s3",
     url: displayUrlOf(location),
-    open: async (env) => (await import("./s3.ts")).S3Backend.open(location, env, pathStyle),
+    open: async (env, options) => (await import("./s3.ts")).S3Backend.open(location, env, pathStyle, options),
   };
 });

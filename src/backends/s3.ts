@@ -11,7 +11,9 @@ import {
 } from "@aws-sdk/client-s3";
 import { compareCodeUnits } from "../util/compare.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
-import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ListOptions, type RemoteFile } from "./backend.ts";
+import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type OpenOptions, type RemoteFile } from "./backend.ts";
+import { changeSincePlanning } from "./precondition.ts";
+import { DEFAULT_RETRY, retrying } from "../util/retry.ts";
 import type { Env } from "./registry.ts";
 import { displayUrlOf, type S3Location } from "./s3-target.ts";
 
@@ -98,8 +100,8 @@ export class S3Backend implements Backend {
   }
 
   /** Connects and checks the bucket is reachable with these credentials, so mistakes surface before any work. */
-  static async open(location: S3Location, env: Env, pathStyle: boolean | undefined): Promise<S3Backend> {
-    const { config, endpointLabel } = s3ClientConfig(env, pathStyle);
+  static async open(location: S3Location, env: Env, pathStyle: boolean | undefined, options: OpenOptions): Promise<S3Backend> {
+    const { config, endpointLabel } = s3ClientConfig(env, pathStyle, options);
     // The SDK warns on stderr that Node 20 support ends in 2027 (process.emitWarning, once per
     // process, when a client is built); this documented switch keeps it out of our output.
     process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
@@ -132,19 +134,16 @@ export class S3Backend implements Backend {
    * paginated, LIST_CONCURRENCY at once, skipping the keys the first page had.
    * Requests: ≤ ⌈N/1000⌉ + one per hash directory + the discovery listings.
    */
-  async *list(options: ListOptions = {}): AsyncIterable<RemoteFile[]> {
+  async *list(): AsyncIterable<RemoteFile[]> {
     const pages = new PageQueue();
-    this.listAll(pages, options.signal).then(
+    this.listAll(pages).then(
       () => pages.end(),
       (error: unknown) => pages.fail(error),
     );
-    let seen = 0;
     try {
       for (;;) {
         const page = await pages.take();
         if (page === undefined) return;
-        seen += page.length;
-        options.onProgress?.(seen);
         yield page;
       }
     } finally {
@@ -184,7 +183,7 @@ export class S3Backend implements Backend {
     // A key just before the first path: its own prefix sorts before it.
     const startAfter = this.keyOf(first).slice(0, -1);
     for (let pages = 0; pages < maxPages && !complete; pages++) {
-      const page = await this.listPage({ prefix: this.keyPrefix + commonPrefix(first, last), kind: "tree" }, token, token === undefined ? startAfter : undefined, undefined);
+      const page = await this.listPage({ prefix: this.keyPrefix + commonPrefix(first, last), kind: "tree" }, token, token === undefined ? startAfter : undefined);
       for (const file of this.filesOf(page.Contents, undefined)) {
         found.set(file.path, file);
         listedThrough = file.path;
@@ -196,14 +195,37 @@ export class S3Backend implements Backend {
   }
 
   /**
-   * S3 answers "deleted" for keys that never existed, so a missing object is reported as
-   * deleted here; the apply layer stats every file before deleting and sees it gone there.
+   * Checks the files with one listing of their key range (statMany), then deletes the unchanged
+   * ones with DeleteObjects, retrying the keys S3 reports as failing transiently.
    */
-  async deleteMany(paths: readonly string[]): Promise<DeleteOutcome[]> {
+  async deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]> {
+    const current = await this.statMany(files.map((file) => file.path));
+    const outcomes = new Map<string, DeleteOutcome>();
+    const unchanged: string[] = [];
+    files.forEach((expected, index) => {
+      const found = current[index];
+      const change = found === undefined ? undefined : changeSincePlanning(expected, found);
+      if (found === undefined) outcomes.set(expected.path, { path: expected.path, status: "missing" });
+      else if (change !== undefined) outcomes.set(expected.path, { path: expected.path, status: "changed", reason: change });
+      else unchanged.push(expected.path);
+    });
     const batches: string[][] = [];
-    for (let i = 0; i < paths.length; i += DELETE_BATCH) batches.push(paths.slice(i, i + DELETE_BATCH));
-    const outcomes = await mapConcurrent(batches, DELETE_CONCURRENCY, (batch) => this.deleteBatch(batch));
-    return outcomes.flat();
+    for (let i = 0; i < unchanged.length; i += DELETE_BATCH) batches.push(unchanged.slice(i, i + DELETE_BATCH));
+    await mapConcurrent(batches, DELETE_CONCURRENCY, async (batch) => {
+      await retrying(
+        batch,
+        async (paths) => {
+          const transient: string[] = [];
+          for (const outcome of await this.deleteBatch(paths)) {
+            outcomes.set(outcome.outcome.path, outcome.outcome);
+            if (outcome.transient) transient.push(outcome.outcome.path);
+          }
+          return transient;
+        },
+        DEFAULT_RETRY,
+      );
+    });
+    return files.map((file) => outcomes.get(file.path)!);
   }
 
   async put(path: string, data: Uint8Array): Promise<void> {
@@ -229,9 +251,9 @@ export class S3Backend implements Backend {
     this.client.destroy();
   }
 
-  private async listAll(pages: PageQueue, signal: AbortSignal | undefined): Promise<void> {
+  private async listAll(pages: PageQueue): Promise<void> {
     // Small caches fit in one page: take it first and fan out only when there is more.
-    const first = await this.listPage({ prefix: this.keyPrefix, kind: "tree" }, undefined, undefined, signal);
+    const first = await this.listPage({ prefix: this.keyPrefix, kind: "tree" }, undefined, undefined);
     const firstFiles = this.filesOf(first.Contents, undefined);
     if (firstFiles.length > 0) await pages.put(firstFiles);
     if (!first.IsTruncated) return;
@@ -243,7 +265,7 @@ export class S3Backend implements Backend {
         while (active < LIST_CONCURRENCY && tasks.length > 0 && !pages.closed) {
           const task = tasks.shift()!;
           active++;
-          this.listPrefix(task, seenThrough, pages, signal, (found) => tasks.push(found)).then(() => {
+          this.listPrefix(task, seenThrough, pages, (found) => tasks.push(found)).then(() => {
             active--;
             pump();
           }, reject);
@@ -255,12 +277,12 @@ export class S3Backend implements Backend {
   }
 
   /** Lists what `task` covers after `seenThrough`, the last key of the first page (S3 lists keys in order). */
-  private async listPrefix(task: ListTask, seenThrough: string | undefined, pages: PageQueue, signal: AbortSignal | undefined, found: (task: ListTask) => void): Promise<void> {
+  private async listPrefix(task: ListTask, seenThrough: string | undefined, pages: PageQueue, found: (task: ListTask) => void): Promise<void> {
     const startAfter = task.kind === "tree" && seenThrough?.startsWith(task.prefix) ? seenThrough : undefined;
     let token: string | undefined;
     do {
       if (pages.closed) return;
-      const answer = await this.listPage(task, token, startAfter, signal);
+      const answer = await this.listPage(task, token, startAfter);
       for (const common of answer.CommonPrefixes ?? []) {
         const prefix = common.Prefix;
         if (prefix === undefined || (seenThrough !== undefined && prefix < seenThrough && !seenThrough.startsWith(prefix))) continue;
@@ -273,7 +295,7 @@ export class S3Backend implements Backend {
     } while (token !== undefined);
   }
 
-  private async listPage(task: ListTask, token: string | undefined, startAfter: string | undefined, signal: AbortSignal | undefined) {
+  private async listPage(task: ListTask, token: string | undefined, startAfter: string | undefined) {
     try {
       return await this.client.send(
         new ListObjectsV2Command({
@@ -283,7 +305,6 @@ export class S3Backend implements Backend {
           ContinuationToken: token,
           StartAfter: startAfter,
         }),
-        { abortSignal: signal },
       );
     } catch (error) {
       throw this.backendError(error, `ListObjectsV2 ${this.displayUrl}`);
@@ -303,7 +324,7 @@ export class S3Backend implements Backend {
     return files;
   }
 
-  private async deleteBatch(paths: string[]): Promise<DeleteOutcome[]> {
+  private async deleteBatch(paths: readonly string[]): Promise<{ outcome: DeleteOutcome; transient: boolean }[]> {
     let answer;
     try {
       answer = await this.client.send(
@@ -316,24 +337,20 @@ export class S3Backend implements Backend {
       const fixable = this.userFixableError(error);
       if (fixable) throw fixable;
       const message = errorSummary(error);
-      return paths.map((path) => ({ path, status: "failed", error: message, transient: isTransient(error) }));
+      return paths.map((path) => ({ outcome: { path, status: "failed", error: message }, transient: isTransient(error) }));
     }
-    const byKey = new Map<string, DeleteOutcome>();
+    const byKey = new Map<string, { outcome: DeleteOutcome; transient: boolean }>();
     for (const deleted of answer.Deleted ?? []) {
-      if (deleted.Key !== undefined) byKey.set(deleted.Key, { path: deleted.Key.slice(this.keyPrefix.length), status: "deleted" });
+      if (deleted.Key !== undefined) byKey.set(deleted.Key, { outcome: { path: deleted.Key.slice(this.keyPrefix.length), status: "deleted" }, transient: false });
     }
     for (const failure of answer.Errors ?? []) {
       if (failure.Key === undefined) continue;
       byKey.set(failure.Key, {
-        path: failure.Key.slice(this.keyPrefix.length),
-        status: "failed",
-        error: `${failure.Code ?? "error"}: ${failure.Message ?? "S3 did not delete it"}`,
+        outcome: { path: failure.Key.slice(this.keyPrefix.length), status: "failed", error: `${failure.Code ?? "error"}: ${failure.Message ?? "S3 did not delete it"}` },
         transient: TRANSIENT_CODES.has(failure.Code ?? ""),
       });
     }
-    return paths.map(
-      (path) => byKey.get(this.keyOf(path)) ?? { path, status: "failed", error: "S3 reported no outcome for this key", transient: true },
-    );
+    return paths.map((path) => byKey.get(this.keyOf(path)) ?? { outcome: { path, status: "failed", error: "S3 reported no outcome for this key" }, transient: true });
   }
 
   private keyOf(path: string): string {
@@ -383,14 +400,14 @@ export class S3Backend implements Backend {
  * endpoint, region, path-style addressing (explicit setting, else on for custom endpoints,
  * which rarely serve BUCKET.host names) and credentials (else the SDK's default chain).
  */
-export function s3ClientConfig(env: Env, pathStyle: boolean | undefined): { config: S3ClientConfig; endpointLabel: string } {
+export function s3ClientConfig(env: Env, pathStyle: boolean | undefined, { timeouts }: OpenOptions): { config: S3ClientConfig; endpointLabel: string } {
   const endpoint = env["AWS_ENDPOINT_URL_S3"] || env["AWS_ENDPOINT_URL"] || undefined;
   const region = env["AWS_REGION"] || env["AWS_DEFAULT_REGION"] || "us-east-1";
   const config: S3ClientConfig = {
     region,
     forcePathStyle: pathStyle ?? pathStyleFromEnv(env["SSTATE_KEEPER_S3_PATH_STYLE"]) ?? endpoint !== undefined,
     maxAttempts: Number(env["AWS_MAX_ATTEMPTS"]) || DEFAULT_MAX_ATTEMPTS,
-    requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
+    requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
   };
   if (endpoint !== undefined) config.endpoint = endpoint;
   const accessKeyId = env["AWS_ACCESS_KEY_ID"];

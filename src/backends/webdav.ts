@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { mapConcurrent } from "../util/concurrency.ts";
-import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ListOptions, type RemoteFile } from "./backend.ts";
+import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type OpenOptions, type RemoteFile } from "./backend.ts";
+import { changeSincePlanning } from "./precondition.ts";
 import { registerScheme, TargetError, type Env, type Target } from "./registry.ts";
 import { credentialsFor, type Credentials } from "./webdav-credentials.ts";
 import { MultistatusScanner, parseResponseElement, type DavEntry } from "./webdav-multistatus.ts";
@@ -28,7 +29,7 @@ type Depth = "0" | "1" | "infinity";
 
 registerScheme(["http", "https", "webdav+http", "webdav+https"], (url): Target => {
   const root = rootUrlOf(url);
-  return { scheme: "webdav", url: root.href, open: (env) => WebdavBackend.open(root, env) };
+  return { scheme: "webdav", url: root.href, open: (env, options) => WebdavBackend.open(root, env, options) };
 });
 
 function rootUrlOf(url: URL): URL {
@@ -51,7 +52,7 @@ export class WebdavBackend implements Backend {
   readonly displayUrl: string;
   private readonly root: URL;
   private readonly rootPath: string;
-  private readonly authorization: string | undefined;
+  readonly authorization: string | undefined;
   private readonly agent: HttpAgent;
   private readonly counts: Record<string, number> = {};
   /** Collections known to exist, so each is created (MKCOL) at most once per backend. */
@@ -67,8 +68,12 @@ export class WebdavBackend implements Backend {
     this.agent = this.root.protocol === "https:" ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   }
 
-  static async open(root: URL, env: Env): Promise<WebdavBackend> {
-    return new WebdavBackend(root, await credentialsFor(root.hostname.replace(/^\[(.*)\]$/, "$1"), env));
+  static async open(root: URL, env: Env, options: OpenOptions): Promise<WebdavBackend> {
+    const credentials = await credentialsFor(root.hostname.replace(/^\[(.*)\]$/, "$1"), env);
+    const backend = new WebdavBackend(root, credentials);
+    options.secrets.add(credentials?.password);
+    options.secrets.add(backend.authorization);
+    return backend;
   }
 
   /**
@@ -79,13 +84,8 @@ export class WebdavBackend implements Backend {
     return { ...this.counts };
   }
 
-  async *list(options: ListOptions = {}): AsyncIterable<RemoteFile[]> {
-    let seen = 0;
-    for await (const batch of await this.listing(options.signal)) {
-      seen += batch.length;
-      options.onProgress?.(seen);
-      yield batch;
-    }
+  async *list(): AsyncIterable<RemoteFile[]> {
+    yield* await this.listing(undefined);
   }
 
   async stat(path: string): Promise<RemoteFile | undefined> {
@@ -98,19 +98,24 @@ export class WebdavBackend implements Backend {
     return entry && entry.status === 200 && !entry.collection ? fileOf(entry) : undefined;
   }
 
-  async deleteMany(paths: readonly string[]): Promise<DeleteOutcome[]> {
-    return mapConcurrent(paths, DELETE_CONCURRENCY, async (path): Promise<DeleteOutcome> => {
+  async deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]> {
+    return mapConcurrent(files, DELETE_CONCURRENCY, async (expected): Promise<DeleteOutcome> => {
+      const { path } = expected;
       let response: IncomingMessage;
       try {
+        const current = await this.stat(path);
+        if (current === undefined) return { path, status: "missing" };
+        const change = changeSincePlanning(expected, current);
+        if (change !== undefined) return { path, status: "changed", reason: change };
         response = await this.send("DELETE", this.urlOf(path));
       } catch (error) {
-        return { path, status: "failed", error: (error as Error).message, transient: true };
+        return { path, status: "failed", error: (error as Error).message };
       }
       drain(response);
       if (isSuccess(response)) return { path, status: "deleted" };
       if (response.statusCode === 404) return { path, status: "missing" };
       const error = response.statusCode === 401 ? CREDENTIALS_REFUSED : `DELETE answered ${response.statusCode} ${response.statusMessage}`;
-      return { path, status: "failed", error, transient: isTransient(response.statusCode ?? 0) };
+      return { path, status: "failed", error };
     });
   }
 
@@ -428,10 +433,6 @@ function fileOf(entry: DavEntry): RemoteFile {
 function parentOf(path: string): string {
   const slash = path.lastIndexOf("/");
   return slash < 0 ? "" : path.slice(0, slash);
-}
-
-function isTransient(status: number): boolean {
-  return status >= 500 || status === 408 || status === 423 || status === 429;
 }
 
 function isSuccess(response: IncomingMessage): boolean {

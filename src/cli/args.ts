@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { compileGlobs, decidedOnce } from "../plan/selectors/globs.ts";
+import { DEFAULT_TIMEOUTS, type Timeouts } from "../backends/backend.ts";
+import { DURATION_HELP, parseDuration } from "../policy/units.ts";
 import { UserError } from "./io.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -48,4 +50,17 @@ export function globOption(flag: string, patterns: readonly string[] | undefined
   const matches = compileGlobs([...(patterns ?? [])], (message) => problems.push(message));
   if (!matches) throw new UserError(`--${flag}: ${problems.join("; ")}`);
   return decidedOnce(matches);
+}
+
+/**
+ * `--timeout D`: how long a remote server may stay silent before a request is given up and
+ * retried. Connecting may take at most the same (10 s by default); an operation with its
+ * retries gets four times as long, so the default ends a command against a silent server
+ * within two minutes.
+ */
+export function timeoutOption(text: string | undefined): Timeouts {
+  if (text === undefined) return DEFAULT_TIMEOUTS;
+  const idleMs = parseDuration(text);
+  if (idleMs === undefined || idleMs === 0) throw new UserError(`--timeout ${text}: expected ${DURATION_HELP}, e.g. 15s`);
+  return { connectMs: Math.min(DEFAULT_TIMEOUTS.connectMs, idleMs), idleMs, operationMs: 4 * idleMs };
 }

@@ -1,9 +1,9 @@
-import { BackendError, type Backend } from "../backends/backend.ts";
+import { BackendError, DEFAULT_TIMEOUTS, type Backend, type Timeouts } from "../backends/backend.ts";
 import { parseTarget, TargetError, type Target } from "../backends/index.ts";
 import { collectListing, type Listing } from "../sstate/listing.ts";
-import { EXIT, progressLine, UserError, type Io } from "./io.ts";
+import { EXIT, progressLine, UserError, type CommandIo } from "./io.ts";
 
-export function targetOf(io: Io, raw: string | undefined, what = "target"): Target {
+export function targetOf(io: CommandIo, raw: string | undefined, what = "target"): Target {
   if (!raw) throw new UserError(`no ${what}: give --target URL or set 'target:' in the policy`);
   try {
     return parseTarget(raw, io.cwd);
@@ -14,7 +14,7 @@ export function targetOf(io: Io, raw: string | undefined, what = "target"): Targ
 }
 
 /** Lists a whole target, with progress on a TTY. */
-export async function listTarget(io: Io, backend: Backend): Promise<Listing> {
+export async function listTarget(io: CommandIo, backend: Backend): Promise<Listing> {
   const progress = progressLine(io);
   try {
     return await collectListing(backend.list(), (n) => progress.update(`listing ${backend.displayUrl}: ${n.toLocaleString("en-US")} files`));
@@ -24,10 +24,10 @@ export async function listTarget(io: Io, backend: Backend): Promise<Listing> {
 }
 
 /** Runs `work` with an opened backend; backend problems become one-line messages with exit 1. */
-export async function withBackend<T>(io: Io, target: Target, work: (backend: Backend) => Promise<T>): Promise<T> {
+export async function withBackend<T>(io: CommandIo, target: Target, work: (backend: Backend) => Promise<T>, timeouts: Timeouts = DEFAULT_TIMEOUTS): Promise<T> {
   let backend: Backend | undefined;
   try {
-    backend = await target.open(io.env);
+    backend = await target.open(io.env, { timeouts, secrets: io.secrets });
     return await work(backend);
   } catch (error) {
     if (error instanceof BackendError) throw new UserError(error.message, EXIT.runtime);

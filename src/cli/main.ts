@@ -10,9 +10,10 @@ import { showCommand } from "./commands/show.ts";
 import { stampsCommand } from "./commands/stamps.ts";
 import { uploadCommand } from "./commands/upload.ts";
 import { validateCommand } from "./commands/validate.ts";
-import { EXIT, UserError, type Io } from "./io.ts";
+import { Redactor } from "../util/secrets.ts";
+import { EXIT, redactingIo, UserError, type CommandIo, type Io } from "./io.ts";
 
-type Command = (argv: string[], io: Io) => Promise<number>;
+type Command = (argv: string[], io: CommandIo) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   validate: { run: validateCommand, summary: "check policies; print every problem with line:col" },
@@ -34,11 +35,13 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
   .join("\n")}
 
-exit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 refused by a guard or stale plan, 4 apply or upload incomplete
+exit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 refused (guard, stale plan, another apply running),
+  4 finished, some files skipped because they changed since planning, 5 finished, some deletions or uploads failed
 `;
 
 /** The whole CLI as a function, so tests call it directly; `src/cli.ts` is only a shim. */
-export async function run(argv: string[], io: Io): Promise<number> {
+export async function run(argv: string[], outside: Io): Promise<number> {
+  const io = redactingIo(outside, Redactor.fromEnv(outside.env));
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     io.stdout(HELP);

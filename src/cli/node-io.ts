@@ -7,7 +7,6 @@ export function nodeIo(): Io {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     progressEnabled: process.stderr.isTTY === true && !process.env.CI,
-    color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
     env: process.env,
     cwd: process.cwd(),
     clock: () => new Date(),

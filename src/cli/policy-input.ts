@@ -3,10 +3,10 @@ import { resolve } from "node:path";
 import { resolveReferences } from "../io/references.ts";
 import { byPosition, formatDiagnostic, type Diagnostic } from "../policy/diagnostics.ts";
 import { loadPolicy, type Policy } from "../policy/load.ts";
-import { EXIT, UserError, type Io } from "./io.ts";
+import { EXIT, UserError, type CommandIo } from "./io.ts";
 
 /** Reads, checks and resolves a policy file; every problem is printed and the command exits 2. */
-export async function readPolicy(io: Io, file: string): Promise<{ policy: Policy; referencedHashes: Map<string, Set<string>> }> {
+export async function readPolicy(io: CommandIo, file: string): Promise<{ policy: Policy; referencedHashes: Map<string, Set<string>> }> {
   const { policy, referencedHashes, diagnostics } = await checkPolicy(io, file);
   if (!policy || diagnostics.length > 0) {
     throw new UserError(diagnostics.map(formatDiagnostic).join("\n"), EXIT.invalidInput);
@@ -14,7 +14,7 @@ export async function readPolicy(io: Io, file: string): Promise<{ policy: Policy
   return { policy, referencedHashes: referencedHashes! };
 }
 
-export async function checkPolicy(io: Io, file: string): Promise<{ policy?: Policy; referencedHashes?: Map<string, Set<string>>; diagnostics: Diagnostic[] }> {
+export async function checkPolicy(io: CommandIo, file: string): Promise<{ policy?: Policy; referencedHashes?: Map<string, Set<string>>; diagnostics: Diagnostic[] }> {
   let text: string;
   try {
     text = await readFile(resolve(io.cwd, file), "utf8");

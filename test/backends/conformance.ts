@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NotFoundError, type Backend, type RemoteFile } from "../../src/backends/backend.ts";
+import { NotFoundError, type Backend, type ExpectedFile, type RemoteFile } from "../../src/backends/backend.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";
 
 /** A fresh, empty cache root on the backend under test. */
@@ -11,6 +11,14 @@ export interface ConformanceFixture {
 
 const HASH = "0c9bd8928d96ea141f606e3372ed55f6c8b9d0e969443de97039aaf0588be7db";
 const ARCHIVE = `0c/9b/sstate:software-timer:cortexa8hf-neon-poky-linux-gnueabi:0.1:r0:cortexa8hf-neon:14:${HASH}_populate_sysroot.tar.zst`;
+
+async function statAll(backend: Backend, paths: readonly string[]): Promise<ExpectedFile[]> {
+  return mapConcurrent(paths, 8, async (path) => {
+    const file = await backend.stat(path);
+    if (!file) throw new Error(`${path} was just put but does not exist`);
+    return file;
+  });
+}
 
 async function listAll(backend: Backend): Promise<RemoteFile[]> {
   const files: RemoteFile[] = [];
@@ -33,7 +41,7 @@ function manyPaths(count: number): string[] {
 export function backendConformance(
   name: string,
   fresh: () => Promise<ConformanceFixture>,
-  options: { manyFiles?: number; /** S3 DeleteObjects reports absent keys as deleted. */ deleteReportsAbsentAsDeleted?: boolean } = {},
+  options: { manyFiles?: number } = {},
 ): void {
   describe(`${name} backend conformance`, () => {
     it("puts, gets and stats an object", async () => {
@@ -78,14 +86,27 @@ export function backendConformance(
       await mapConcurrent(paths, 8, (path) => backend.put(path, new Uint8Array(1)));
       const keep = paths[0]!;
       const gone = paths.slice(1);
-      const outcomes = await backend.deleteMany([...gone, "ff/ff/does-not-exist"]);
-      expect(outcomes.filter((o) => o.status === "deleted" && o.path !== "ff/ff/does-not-exist").map((o) => o.path).sort()).toEqual([...gone].sort());
-      expect(outcomes.find((o) => o.path === "ff/ff/does-not-exist")?.status).toBe(options.deleteReportsAbsentAsDeleted ? "deleted" : "missing");
+      const absent = { path: "ff/ff/does-not-exist", size: 1, mtimeMs: Date.now() };
+      const outcomes = await backend.deleteMany([...(await statAll(backend, gone)), absent]);
+      expect(outcomes.map((o) => o.path)).toEqual([...gone, absent.path]);
+      expect(outcomes.filter((o) => o.status === "deleted").map((o) => o.path).sort()).toEqual([...gone].sort());
+      expect(outcomes.at(-1)?.status).toBe("missing");
       expect((await listAll(backend)).map((f) => f.path)).toEqual([keep]);
       await backend.removeEmptyDirs?.(gone.map((p) => p.slice(0, p.lastIndexOf("/"))));
       const dirs = await directories();
       const keepDirs = keep.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"));
       expect(dirs.sort()).toEqual(keepDirs.sort());
+      await backend.close();
+    });
+
+    it("deletes nothing that changed since it was expected", async () => {
+      const { backend } = await fresh();
+      await backend.put(ARCHIVE, new TextEncoder().encode("as planned"));
+      const [planned] = await statAll(backend, [ARCHIVE]);
+      await backend.put(ARCHIVE, new TextEncoder().encode("rebuilt, longer"));
+      const [outcome] = await backend.deleteMany([planned!]);
+      expect(outcome).toMatchObject({ path: ARCHIVE, status: "changed" });
+      expect((await listAll(backend)).map((f) => f.path)).toEqual([ARCHIVE]);
       await backend.close();
     });
   });

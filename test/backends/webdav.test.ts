@@ -12,6 +12,7 @@ import { netrcCredentials } from "../../src/backends/webdav-credentials.ts";
 import type { WebdavBackend } from "../../src/backends/webdav.ts";
 import type { WebdavServerInfo } from "../support/servers.ts";
 import type {} from "../support/global-servers.ts";
+import { openOptions } from "../support/io.ts";
 import { backendConformance } from "./conformance.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -33,7 +34,7 @@ async function freshCollection(server: WebdavServerInfo): Promise<{ url: string;
 }
 
 async function open(url: string, env: Env): Promise<WebdavBackend> {
-  return (await parseTarget(url, "/").open(env)) as WebdavBackend;
+  return (await parseTarget(url, "/").open(env, openOptions())) as WebdavBackend;
 }
 
 async function freshBackend(server: WebdavServerInfo): Promise<{ backend: WebdavBackend; dir: string }> {
@@ -144,7 +145,8 @@ describe("webdav objects", () => {
       expect(new TextDecoder().decode(await backend.get(path))).toBe(path);
       expect((await backend.stat(path))?.path).toBe(path);
     }
-    expect((await backend.deleteMany(odd)).map((o) => o.status)).toEqual(["deleted", "deleted", "deleted"]);
+    const expected = await Promise.all(odd.map(async (path) => (await backend.stat(path))!));
+    expect((await backend.deleteMany(expected)).map((o) => o.status)).toEqual(["deleted", "deleted", "deleted"]);
     await backend.close();
   });
 
@@ -184,8 +186,8 @@ describe("webdav errors", () => {
     const backend = await open(`http://127.0.0.1:${await closedPort()}/dav/`, {});
     await expect(listAll(backend)).rejects.toThrow(/^cannot reach WebDAV server http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): check the URL and that the server is running$/);
     await expect(backend.get("x")).rejects.toBeInstanceOf(BackendError);
-    const outcomes = await backend.deleteMany(["a", "b"]);
-    expect(outcomes.map((o) => o.status === "failed" && o.transient)).toEqual([true, true]);
+    const outcomes = await backend.deleteMany(["a", "b"].map((path) => ({ path, size: 1, mtimeMs: 0 })));
+    expect(outcomes.map((o) => o.status)).toEqual(["failed", "failed"]);
     await backend.close();
   });
 

@@ -17,7 +17,7 @@ import { parseSstatePath } from "../../src/sstate/name.ts";
 import { selectUploads, uploadFiles } from "../../src/upload/upload.ts";
 import { generatedCache } from "../support/cache.ts";
 import type {} from "../support/global-servers.ts";
-import { testIo } from "../support/io.ts";
+import { openOptions, testIo } from "../support/io.ts";
 import { BASE_PAIR_LINES, BASE_PAIR_TAINT_LINE, FIXTURE_ARCH, INSTALL_LINES, placeFixturePairs, POPULATE_SYSROOT_LINES } from "../support/siginfo-fixtures.ts";
 
 async function cli(env: Env, ...argv: string[]) {
@@ -104,7 +104,7 @@ function parityScenario(label: string, fresh: () => Promise<RemoteCache>) {
 
     it("checks existence with one listing of the target, not a request per file, ≥ 8 uploads in flight", async () => {
       const { target, env } = await fresh();
-      const backend = (await parseTarget(target, "/").open(env)) as S3Backend | WebdavBackend;
+      const backend = (await parseTarget(target, "/").open(env, openOptions())) as S3Backend | WebdavBackend;
       const source = new FsBackend(local.root);
       const selection = selectUploads(await collectListing(source.list()), await collectListing(backend.list()), () => true);
       const result = await uploadFiles(source, backend, selection.upload, { concurrency: 8 });

@@ -11,7 +11,7 @@ import { run } from "../../src/cli/main.ts";
 import { parsePlan } from "../../src/plan/read-plan.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";
 import type {} from "../support/global-servers.ts";
-import { testIo } from "../support/io.ts";
+import { openOptions, testIo } from "../support/io.ts";
 import { sstatePath } from "../support/listing.ts";
 import type { WebdavServerInfo } from "../support/servers.ts";
 
@@ -130,7 +130,7 @@ scenario("S3 (radosgw)", async () => {
   const admin = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
   const { CreateBucketCommand } = await import("@aws-sdk/client-s3");
   await admin.send(new CreateBucketCommand({ Bucket: bucket }));
-  const writer = (endpoint: string) => parseTarget(target, "/").open(s3Env(endpoint));
+  const writer = (endpoint: string) => parseTarget(target, "/").open(s3Env(endpoint), openOptions());
   return {
     target,
     env: s3Env(),

@@ -37,7 +37,6 @@ export async function cli(cwd: string, argv: string[], clock: Date = PLANNED_AT)
     stdout: (text) => void (stdout += text),
     stderr: (text) => void (stderr += text),
     progressEnabled: false,
-    color: false,
     env: {},
     cwd,
     clock: () => clock,

@@ -1,6 +1,8 @@
-import type { Io } from "../../src/cli/io.ts";
+import { DEFAULT_TIMEOUTS, type OpenOptions } from "../../src/backends/backend.ts";
+import type { CommandIo } from "../../src/cli/io.ts";
+import { Redactor } from "../../src/util/secrets.ts";
 
-export interface TestIo extends Io {
+export interface TestIo extends CommandIo {
   out: string[];
   err: string[];
   readonly stdoutText: string;
@@ -23,9 +25,14 @@ export function testIo(options: { cwd?: string; clock?: () => Date; env?: Record
     stdout: (text) => void out.push(text),
     stderr: (text) => void err.push(text),
     progressEnabled: false,
-    color: false,
     env: options.env ?? {},
+    secrets: Redactor.fromEnv(options.env ?? {}),
     cwd: options.cwd ?? process.cwd(),
     clock: options.clock ?? (() => new Date()),
   };
+}
+
+/** Open options as the CLI passes them by default. */
+export function openOptions(overrides: Partial<OpenOptions> = {}): OpenOptions {
+  return { timeouts: DEFAULT_TIMEOUTS, secrets: new Redactor(), ...overrides };
 }

@@ -2,14 +2,14 @@ import { analyzeItems, missingItems, type ItemAnalysis, type ItemOutcome } from 
 import { count } from "../../plan/render/format.ts";
 import { shortHash } from "../../siginfo/compare.ts";
 import { concurrencyOption, globOption, parseCommandArgs } from "../args.ts";
-import { EXIT, progressLine, UserError, type Io } from "../io.ts";
+import { EXIT, progressLine, UserError, type CommandIo } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";
 
 const USAGE = "sstate-keeper analyze SRC TARGET [--task GLOB]… [--concurrency N]";
 const DEFAULT_CONCURRENCY = 8;
 
 /** isar-sstate analyze: why does the local build not find its items in the remote cache? */
-export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
+export async function analyzeCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     "analyze",
     argv,

@@ -11,12 +11,13 @@ import { parsePlan } from "../../plan/read-plan.ts";
 import { count, tally } from "../../plan/render/format.ts";
 import { formatBytes } from "../../policy/units.ts";
 import { concurrencyOption, parseCommandArgs, wholeNumberOption } from "../args.ts";
-import { EXIT, progressLine, UserError, type Io } from "../io.ts";
+import { EXIT, progressLine, UserError, type CommandIo } from "../io.ts";
 import { targetOf, withBackend } from "../listing-input.ts";
 import { readPlanText } from "./show.ts";
 
 const USAGE = "sstate-keeper apply PLAN [--target URL] [--policy P] [--journal F] [--log F] [--concurrency N] [--batch-size N] [--dry-run]";
-const DEFAULT_CONCURRENCY = 16;
+/** Batches in flight: one batch's checks overlap another's delete request. */
+const DEFAULT_CONCURRENCY = 8;
 /** Skipped and failed files listed in the summary; --log has every one. */
 const LISTED_PROBLEMS = 20;
 
@@ -31,7 +32,7 @@ interface Totals {
   checked: number;
 }
 
-export async function applyCommand(argv: string[], io: Io): Promise<number> {
+export async function applyCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     "apply",
     argv,
@@ -81,6 +82,8 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
           batchSize,
           dryRun,
           clock: io.clock,
+          // The audit log names what is about to be deleted first: whatever disk fills later, no deletion goes unrecorded.
+          beforeDelete: (files) => appendOrStop(log, files.map((file) => ({ path: file.path, outcome: "deleting", size: file.size, time: io.clock().toISOString() }))),
           onBatch: async (results) => {
             await appendOrStop(journal, results);
             await appendOrStop(log, results);
@@ -106,11 +109,13 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
     io.stderr(`${stopped.message}\nWhat finished is recorded in ${journalPath}; run the same apply again to finish the rest.\n`);
     return EXIT.runtime;
   }
-  if (totals.skipped.length + totals.failed.length > 0) {
-    io.stderr(
-      `apply ${dryRun ? "would be" : "is"} incomplete: ${count(totals.skipped.length)} skipped (changed since planning: kept; a new plan reconsiders them), ${count(totals.failed.length)} failed (run apply again to retry them)\n`,
-    );
-    return EXIT.incomplete;
+  if (totals.failed.length > 0) {
+    io.stderr(`apply ${dryRun ? "would fail" : "failed"} for ${count(totals.failed.length)} files (run apply again to retry them; a person should look at why)${totals.skipped.length > 0 ? `; ${count(totals.skipped.length)} skipped (changed since planning: kept)` : ""}\n`);
+    return EXIT.failed;
+  }
+  if (totals.skipped.length > 0) {
+    io.stderr(`${dryRun ? "dry run: " : "apply finished: "}${count(totals.skipped.length)} files ${dryRun ? "would be " : ""}skipped because they changed since planning (kept; a new plan reconsiders them)\n`);
+    return EXIT.skipped;
   }
   return EXIT.ok;
 }
@@ -188,7 +193,7 @@ function renderSummary(plan: PlanFile, totals: Totals, context: { planArg: strin
 }
 
 /** The policy file's sha256, computed as the policy loader does when it records it in a plan. */
-async function policyDigest(io: Io, file: string): Promise<string> {
+async function policyDigest(io: CommandIo, file: string): Promise<string> {
   try {
     return createHash("sha256").update(await readFile(resolve(io.cwd, file), "utf8")).digest("hex");
   } catch (error) {
@@ -202,7 +207,7 @@ function asUserError(error: unknown): never {
 }
 
 /** A journal or log that cannot be written stops the run: no deletion may go unrecorded. */
-async function appendOrStop(writer: JsonLinesWriter | undefined, results: readonly FileResult[]): Promise<void> {
+async function appendOrStop(writer: JsonLinesWriter | undefined, results: readonly object[]): Promise<void> {
   if (writer === undefined) return;
   try {
     await writer.append(results);

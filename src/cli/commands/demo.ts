@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { DEMO_NOW, generateCache } from "../../demo/generate.ts";
 import { writeCache } from "../../demo/write.ts";
 import { parseCommandArgs } from "../args.ts";
-import { progressLine, UserError, type Io } from "../io.ts";
+import { progressLine, UserError, type CommandIo } from "../io.ts";
 import { planCommand } from "./plan.ts";
 
 const USAGE = "sstate-keeper demo [--dir .demo-cache] [--files 5000] [--format text|markdown|json]";
@@ -13,7 +13,7 @@ const MARKER = ".sstate-keeper-demo.json";
 const EXAMPLE_POLICY = fileURLToPath(new URL("../../../policies/example.yaml", import.meta.url));
 
 /** Builds (once) a realistic cache with the project's deterministic generator and plans the example policy for it. */
-export async function demoCommand(argv: string[], io: Io): Promise<number> {
+export async function demoCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     "demo",
     argv,

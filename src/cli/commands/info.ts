@@ -1,7 +1,7 @@
 import { cacheInfo } from "../../info/report.ts";
 import { renderInfoMarkdown, renderInfoText } from "../../info/render.ts";
 import { nowOption, oneOf, parseCommandArgs } from "../args.ts";
-import { EXIT, UserError, type Io } from "../io.ts";
+import { EXIT, UserError, type CommandIo } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";
 import { FORMATS } from "./plan.ts";
 
@@ -9,7 +9,7 @@ const USAGE = "sstate-keeper info TARGET [--format text|markdown|json] [--now IS
 const DEFAULT_TOP = 10;
 
 /** Counts, bytes and health of a cache (isar-sstate `info -v`, and what a cleanup policy would act on). */
-export async function infoCommand(argv: string[], io: Io): Promise<number> {
+export async function infoCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     "info",
     argv,

@@ -7,7 +7,7 @@ import { renderText } from "../../plan/render/text.ts";
 import { DURATION_HELP, parseDuration } from "../../policy/units.ts";
 import { TOOL } from "../../version.ts";
 import { nowOption, oneOf, parseCommandArgs } from "../args.ts";
-import { EXIT, UserError, type Io } from "../io.ts";
+import { EXIT, UserError, type CommandIo } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";
 import { readPolicy } from "../policy-input.ts";
 
@@ -16,7 +16,7 @@ export const FORMATS = ["text", "markdown", "json"] as const;
 export type Format = (typeof FORMATS)[number];
 const DEFAULT_VALIDITY = "7d";
 
-export async function planCommand(argv: string[], io: Io): Promise<number> {
+export async function planCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     "plan",
     argv,

@@ -2,12 +2,12 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parsePlan } from "../../plan/read-plan.ts";
 import { oneOf, parseCommandArgs } from "../args.ts";
-import { EXIT, UserError, type Io } from "../io.ts";
+import { EXIT, UserError, type CommandIo } from "../io.ts";
 import { FORMATS, renderPlan } from "./plan.ts";
 
 const USAGE = "sstate-keeper show PLAN [--format text|markdown|json] [--all]";
 
-export async function showCommand(argv: string[], io: Io): Promise<number> {
+export async function showCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs("show", argv, { format: { type: "string", short: "f" }, all: { type: "boolean" } }, USAGE);
   if (positionals.length !== 1) throw new UserError(`show: name one plan file\nusage: ${USAGE}`);
   const plan = parsePlan(await readPlanText(io, positionals[0]!), positionals[0]!);
@@ -15,7 +15,7 @@ export async function showCommand(argv: string[], io: Io): Promise<number> {
   return EXIT.ok;
 }
 
-export async function readPlanText(io: Io, file: string): Promise<string> {
+export async function readPlanText(io: CommandIo, file: string): Promise<string> {
   try {
     return await readFile(resolve(io.cwd, file), "utf8");
   } catch (error) {

@@ -3,12 +3,12 @@ import { resolve } from "node:path";
 import { readStampHashes } from "../../io/references.ts";
 import { TOOL } from "../../version.ts";
 import { parseCommandArgs } from "../args.ts";
-import { EXIT, UserError, type Io } from "../io.ts";
+import { EXIT, UserError, type CommandIo } from "../io.ts";
 
 const USAGE = "sstate-keeper stamps DIR…";
 
 /** Prints the unihashes a build's stamps name, as a manifest usable with `keep: { hashes: … }`. */
-export async function stampsCommand(argv: string[], io: Io): Promise<number> {
+export async function stampsCommand(argv: string[], io: CommandIo): Promise<number> {
   const { positionals } = parseCommandArgs("stamps", argv, {}, USAGE);
   if (positionals.length === 0) throw new UserError(`stamps: name at least one stamps directory (e.g. build/tmp/stamps)\nusage: ${USAGE}`);
   const hashes = new Set<string>();

@@ -6,14 +6,14 @@ import { formatBytes } from "../../policy/units.ts";
 import { listingOf, type ManagedFile } from "../../sstate/listing.ts";
 import { selectUploads, uploadFiles, type UploadResult, type UploadSelection } from "../../upload/upload.ts";
 import { concurrencyOption, globOption, parseCommandArgs } from "../args.ts";
-import { EXIT, progressLine, UserError, type Io } from "../io.ts";
+import { EXIT, progressLine, UserError, type CommandIo } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";
 
 const USAGE = "sstate-keeper upload SRC TARGET [--pn GLOB]… [--arch GLOB]… [--dry-run] [--concurrency N]";
 const DEFAULT_CONCURRENCY = 8;
 
 /** isar-sstate upload: copies what the target lacks, under the same relative paths. */
-export async function uploadCommand(argv: string[], io: Io): Promise<number> {
+export async function uploadCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     "upload",
     argv,
@@ -62,7 +62,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       }
       for (const failure of result.failed) io.stderr(`upload failed: ${failure.path}: ${failure.error}\n`);
       io.stdout(renderSummary(`Upload ${source.url} → ${target.url}`, selection, filters, result));
-      return result.failed.length > 0 ? EXIT.incomplete : EXIT.ok;
+      return result.failed.length > 0 ? EXIT.failed : EXIT.ok;
     }),
   );
 }

@@ -1,11 +1,11 @@
 import { formatDiagnostic } from "../../policy/diagnostics.ts";
 import { parseCommandArgs } from "../args.ts";
-import { EXIT, UserError, type Io } from "../io.ts";
+import { EXIT, UserError, type CommandIo } from "../io.ts";
 import { checkPolicy } from "../policy-input.ts";
 
 const USAGE = "sstate-keeper validate POLICY…";
 
-export async function validateCommand(argv: string[], io: Io): Promise<number> {
+export async function validateCommand(argv: string[], io: CommandIo): Promise<number> {
   const { positionals } = parseCommandArgs("validate", argv, {}, USAGE);
   if (positionals.length === 0) throw new UserError(`validate: name at least one policy file\nusage: ${USAGE}`);
   let problems = 0;
