@@ -127,7 +127,7 @@ describe("validate, show and stamps", () => {
     expect(bad.stderr.trim().split("\n")).toHaveLength(12);
   });
 
-  it("show renders a saved plan and refuses edited or foreign-version plans", async () => {
+  it("show renders a saved plan and refuses edited, older- and newer-format plans", async () => {
     await cli("plan", "--policy", example, "--target", cache.root, "--now", DEMO_NOW_ISO, "--out", "show.json");
     const text = await readFile(join(work, "show.json"), "utf8");
     const shown = await cli("show", "show.json", "--format", "markdown");
@@ -142,10 +142,14 @@ describe("validate, show and stamps", () => {
     expect(edited.code).toBe(2);
     expect(edited.stderr).toContain("the plan was changed after it was made");
 
-    await writeFile(join(work, "v2.json"), JSON.stringify({ ...JSON.parse(text), formatVersion: 2 }));
-    const foreign = await cli("show", "v2.json");
-    expect(foreign.code).toBe(2);
-    expect(foreign.stderr).toContain("plan format version 2 is not supported by sstate-keeper");
+    await writeFile(join(work, "v1.json"), JSON.stringify({ ...JSON.parse(text), formatVersion: 1 }));
+    const older = await cli("show", "v1.json");
+    expect(older.code).toBe(2);
+    expect(older.stderr).toMatch(/plan format version 1 is not supported by sstate-keeper .* re-plan/);
+    await writeFile(join(work, "v3.json"), JSON.stringify({ ...JSON.parse(text), formatVersion: 3 }));
+    const newer = await cli("show", "v3.json");
+    expect(newer.code).toBe(2);
+    expect(newer.stderr).toContain("plan format version 3 is not supported by sstate-keeper");
   });
 
   it("stamps prints a sorted manifest of sigdata and setscene hashes", async () => {

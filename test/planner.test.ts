@@ -139,6 +139,57 @@ describe("OE --remove-orphans parity and the finer orphan selector", () => {
   });
 });
 
+describe("dependencies: a deletion made because an archive goes names that archive", () => {
+  const expiring = sstatePath({ pn: "zlib", arch: "core2-64", task: "populate_sysroot", seed: "expiring" });
+  const neverArchived = sstatePath({ pn: "zlib", arch: "core2-64", task: "populate_sysroot", ext: ".tar.zst.siginfo", seed: "lost" });
+  const oldSiginfoOwner = sstatePath({ pn: "zlib", arch: "core2-64", task: "package", seed: "kept-archive" });
+  const policy = `version: 1
+rules:
+  - name: keep-package
+    keep: { kind: archive, task: package }
+  - name: expire-archives
+    delete: { kind: archive, older-than: 30d }
+  - name: expire-siginfo
+    delete: { suffix: .siginfo, older-than: 90d }
+  - name: drop-orphans
+    delete: { orphan: true }
+`;
+  const files: TestFile[] = [
+    { path: expiring, age: 40 * DAY },
+    { path: `${expiring}.siginfo`, age: 40 * DAY },
+    { path: `${expiring}.sig`, age: 40 * DAY },
+    { path: `${expiring}.done`, age: 40 * DAY },
+    { path: neverArchived, age: 40 * DAY },
+    { path: oldSiginfoOwner, age: 100 * DAY },
+    { path: `${oldSiginfoOwner}.siginfo`, age: 100 * DAY },
+  ];
+
+  it.each([
+    [`${expiring}.siginfo`, "drop-orphans", expiring],
+    [`${expiring}.sig`, "drop-orphans", expiring],
+    [`${expiring}.done`, "drop-orphans", expiring],
+    [expiring, "expire-archives", undefined],
+    // No archive was ever listed for it: an orphan on its own.
+    [neverArchived, "drop-orphans", undefined],
+    // Deleted by its own age rule, whatever becomes of its (kept) archive.
+    [`${oldSiginfoOwner}.siginfo`, "expire-siginfo", undefined],
+  ])("%s is deleted by %s after %s", (path, decidedBy, after) => {
+    const decision = planFor(policy, files).deleted.find((d) => d.file.path === path);
+    expect(decision?.decidedBy).toBe(decidedBy);
+    expect(decision?.after?.path).toBe(after);
+  });
+
+  it("a .sig and .done that only follow their archive depend on it; the siginfo stays", () => {
+    const withoutOrphans = policy.replace(/  - name: drop-orphans\n    delete: \{ orphan: true \}\n/, "");
+    const deleted = planFor(withoutOrphans, files).deleted.filter((d) => d.file.path.startsWith(expiring));
+    expect(deleted.map((d) => [d.file.path.slice(expiring.length), d.decidedBy, d.after?.path])).toEqual([
+      ["", "expire-archives", undefined],
+      [".done", FOLLOWS_ARCHIVE, expiring],
+      [".sig", FOLLOWS_ARCHIVE, expiring],
+    ]);
+  });
+});
+
 describe("isar-sstate clean parity", () => {
   const archive2d = sstatePath({ pn: "hello", arch: "amd64", task: "dpkg_build", seed: "2d" });
   const archive1h = sstatePath({ pn: "hello", arch: "amd64", task: "dpkg_build", seed: "young" });

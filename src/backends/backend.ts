@@ -5,7 +5,10 @@ import type { SecretSink } from "../util/secrets.ts";
  * Paths are always relative to the backend's root, with POSIX separators and no leading "/".
  */
 
-/** One object as listed or stat'ed. `mtimeMs` is the file mtime, S3 LastModified or DAV getlastmodified. */
+/**
+ * One object as listed or stat'ed. `mtimeMs` is the file mtime, S3 LastModified or DAV
+ * getlastmodified, in whole milliseconds (what plans record; listing and stat agree on it).
+ */
 export interface RemoteFile {
   path: string;
   size: number;

@@ -1,11 +1,15 @@
-import { createHash } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { ManagedKind } from "../sstate/name.ts";
 import type { GuardResult } from "./guards.ts";
 import type { Evaluation, FileDecision } from "./planner.ts";
 import { compareCodeUnits } from "../util/compare.ts";
 
-/** Bumped on any incompatible change; other versions are refused, never guessed at. */
-export const PLAN_FORMAT_VERSION = 1;
+/**
+ * Bumped on any incompatible change; other versions are refused, never guessed at.
+ * 2: planned files name the archive their deletion depends on (`after`); plans may be signed.
+ */
+export const PLAN_FORMAT_VERSION = 2;
 
 export interface PlannedFile {
   path: string;
@@ -15,6 +19,8 @@ export interface PlannedFile {
   etag?: string;
   rules: string[];
   decidedBy: string;
+  /** The planned archive this file goes with: if that one is not deleted, this one must stay too. */
+  after?: string;
 }
 
 export interface Tally {
@@ -47,8 +53,10 @@ export interface PlanFile {
   refused: boolean;
   delete: PlannedFile[];
   keep?: PlannedFile[];
-  /** sha256 over the canonical JSON of everything else: detects hand edits. */
+  /** sha256 over the canonical JSON of everything else but the signature: the plan digest reviewers see. */
   integrity: string;
+  /** HMAC-SHA256 of the integrity digest with the plan key: proves `plan` made it with that key. */
+  signature?: string;
 }
 
 export interface PlanMetadata {
@@ -63,7 +71,8 @@ export interface PlanMetadata {
 
 const TOP_RECIPES = 20;
 
-export function buildPlan(evaluation: Evaluation, meta: PlanMetadata): PlanFile {
+/** `key`: the plan key (SSTATE_KEEPER_PLAN_KEY); with it the plan is signed. */
+export function buildPlan(evaluation: Evaluation, meta: PlanMetadata, key?: string): PlanFile {
   const body: Omit<PlanFile, "integrity"> = {
     formatVersion: PLAN_FORMAT_VERSION,
     tool: meta.tool,
@@ -79,17 +88,34 @@ export function buildPlan(evaluation: Evaluation, meta: PlanMetadata): PlanFile 
     delete: evaluation.deleted.map(plannedFile),
     ...(evaluation.kept ? { keep: evaluation.kept.map(plannedFile) } : {}),
   };
-  return { ...body, integrity: integrityOf(body) };
+  const integrity = integrityOf(body);
+  return { ...body, integrity, ...(key !== undefined ? { signature: planSignature(integrity, key) } : {}) };
 }
 
-function plannedFile({ file, rules, decidedBy }: FileDecision): PlannedFile {
+const SIGNATURE_SCHEME = "hmac-sha256:";
+
+/** The signature a plan with this integrity digest carries when made with `key`. */
+export function planSignature(integrity: string, key: string): string {
+  return SIGNATURE_SCHEME + createHmac("sha256", key).update(integrity).digest("hex");
+}
+
+/** Whether `plan` carries the signature `key` makes (compared in constant time). */
+export function hasValidSignature(plan: Pick<PlanFile, "integrity" | "signature">, key: string): boolean {
+  if (plan.signature === undefined) return false;
+  const expected = Buffer.from(planSignature(plan.integrity, key));
+  const given = Buffer.from(plan.signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function plannedFile({ file, rules, decidedBy, after }: FileDecision): PlannedFile {
   return {
     path: file.path,
     size: file.size,
-    mtime: new Date(Math.floor(file.mtimeMs)).toISOString(),
+    mtime: new Date(file.mtimeMs).toISOString(),
     ...(file.etag !== undefined ? { etag: file.etag } : {}),
     rules,
     decidedBy,
+    ...(after !== undefined ? { after: after.path } : {}),
   };
 }
 
@@ -144,7 +170,7 @@ export function canonicalJson(value: unknown): string {
  * sha256 over the canonical JSON of the plan's head and of each planned file in turn: the
  * same digest as of the whole, without building one string the size of a million-file plan.
  */
-export function integrityOf(body: Omit<PlanFile, "integrity">): string {
+export function integrityOf(body: Omit<PlanFile, "integrity" | "signature">): string {
   const { delete: deletions, keep, ...head } = body;
   const digest = createHash("sha256").update(canonicalJson(head));
   for (const list of [deletions, keep ?? []]) {
@@ -166,15 +192,16 @@ export function integrityOf(body: Omit<PlanFile, "integrity">): string {
  * the generic replacer sorted the keys of every one of a million files.
  */
 export function canonicalPlannedFile(file: PlannedFile): string {
+  const after = file.after !== undefined ? `"after":${JSON.stringify(file.after)},` : "";
   const etag = file.etag !== undefined ? `"etag":${JSON.stringify(file.etag)},` : "";
-  return `{"decidedBy":${JSON.stringify(file.decidedBy)},${etag}"mtime":${JSON.stringify(file.mtime)},"path":${JSON.stringify(file.path)},"rules":${JSON.stringify(file.rules)},"size":${JSON.stringify(file.size)}}`;
+  return `{${after}"decidedBy":${JSON.stringify(file.decidedBy)},${etag}"mtime":${JSON.stringify(file.mtime)},"path":${JSON.stringify(file.path)},"rules":${JSON.stringify(file.rules)},"size":${JSON.stringify(file.size)}}`;
 }
 
 /** Human-readable, stable serialisation (two-space indent, one planned file per line), in chunks so a huge plan is never one string. */
 export function* serializePlanChunks(plan: PlanFile): Generator<string> {
-  const { delete: deletions, keep, integrity, ...head } = plan;
+  const { delete: deletions, keep, integrity, signature, ...head } = plan;
   const placeholder = (name: string) => JSON.stringify(`\u0000${name}\u0000`);
-  const skeleton = JSON.stringify({ ...head, delete: `\u0000delete\u0000`, ...(keep ? { keep: `\u0000keep\u0000` } : {}), integrity }, null, 2);
+  const skeleton = JSON.stringify({ ...head, delete: `\u0000delete\u0000`, ...(keep ? { keep: `\u0000keep\u0000` } : {}), integrity, ...(signature !== undefined ? { signature } : {}) }, null, 2);
   let rest = skeleton;
   for (const [name, files] of [["delete", deletions], ["keep", keep]] as const) {
     if (!files) continue;

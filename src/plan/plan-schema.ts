@@ -12,6 +12,7 @@ const plannedFile = {
     etag: { type: "string" },
     rules: { type: "array", items: { type: "string" }, description: "Every rule that selected the file." },
     decidedBy: { type: "string", description: "The rule that decided, or @default, @min-age, @follows-archive." },
+    after: { type: "string", minLength: 1, description: "The planned archive this file's deletion depends on: if that archive is not deleted, this file stays too." },
   },
 };
 
@@ -60,7 +61,8 @@ export function planSchema(): Record<string, unknown> {
       refused: { type: "boolean" },
       delete: { type: "array", items: plannedFile },
       keep: { type: "array", items: plannedFile },
-      integrity: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+      integrity: { type: "string", pattern: "^sha256:[0-9a-f]{64}$", description: "The plan digest: sha256 over the canonical JSON of everything but itself and the signature." },
+      signature: { type: "string", pattern: "^hmac-sha256:[0-9a-f]{64}$", description: "HMAC-SHA256 of the digest with the plan key (SSTATE_KEEPER_PLAN_KEY)." },
     },
   };
 }

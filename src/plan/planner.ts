@@ -25,6 +25,11 @@ export interface FileDecision {
   /** Every rule that selected the file, in policy order. */
   rules: string[];
   decidedBy: string;
+  /**
+   * The archive whose deletion this one's depends on: a .sig/.done following it, or an `orphan`
+   * companion of an archive this plan deletes. If that archive stays, this file must stay too.
+   */
+  after?: ManagedFile;
 }
 
 export interface RuleTally {
@@ -110,7 +115,8 @@ export function evaluate({ listing, policy, now, referencedHashes, explainKept =
 
   resolve(firstPhase, () => true);
   // Files already kept by a first-phase keep rule or by min-age stay kept: keep wins across phases.
-  resolve(orphanPhase, (i) => state[i] === State.undecided);
+  const undecidedByFirstPhase = Uint8Array.from(state, (s) => (s === State.undecided ? 1 : 0));
+  resolve(orphanPhase, (i) => undecidedByFirstPhase[i] === 1);
 
   const followers: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -120,6 +126,14 @@ export function evaluate({ listing, policy, now, referencedHashes, explainKept =
     if (archive >= 0 && state[archive] === State.delete) followers.push(i);
   }
   for (const i of followers) state[i] = State.delete;
+  /**
+   * Only the first phase deletes archives; what is deleted after it (by an orphan rule, or
+   * following the archive) goes because its archive goes, when that archive is listed.
+   */
+  const archiveDependedOn = (i: number) => {
+    const archive = archiveOf[i]!;
+    return undecidedByFirstPhase[i] === 1 && archive >= 0 && state[archive] === State.delete ? archive : -1;
+  };
 
   const minAge = new Set(minAgeProtected);
   const followerSet = new Set(followers);
@@ -136,11 +150,16 @@ export function evaluate({ listing, policy, now, referencedHashes, explainKept =
     }
     return rules;
   };
-  const decisionOf = (i: number): FileDecision => ({
-    file: files[i] as ManagedFile,
-    rules: rulesOf(i),
-    decidedBy: decider[i]! >= 0 ? ruleNames[decider[i]!]! : minAge.has(i) ? MIN_AGE_KEEP : followerSet.has(i) ? FOLLOWS_ARCHIVE : DEFAULT_KEEP,
-  });
+  const decisionOf = (i: number): FileDecision => {
+    const decision: FileDecision = {
+      file: files[i] as ManagedFile,
+      rules: rulesOf(i),
+      decidedBy: decider[i]! >= 0 ? ruleNames[decider[i]!]! : minAge.has(i) ? MIN_AGE_KEEP : followerSet.has(i) ? FOLLOWS_ARCHIVE : DEFAULT_KEEP,
+    };
+    const archive = state[i] === State.delete ? archiveDependedOn(i) : -1;
+    if (archive >= 0) decision.after = files[archive] as ManagedFile;
+    return decision;
+  };
 
   const deleted: FileDecision[] = [];
   const kept: FileDecision[] | undefined = explainKept ? [] : undefined;

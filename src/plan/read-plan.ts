@@ -23,8 +23,9 @@ export function parsePlan(text: string, source: string): PlanFile {
   }
   const version = (data as { formatVersion?: unknown } | null)?.formatVersion;
   if (version !== PLAN_FORMAT_VERSION) {
+    const older = typeof version === "number" && version < PLAN_FORMAT_VERSION;
     throw new PlanFileError(
-      `${source}: plan format version ${JSON.stringify(version)} is not supported by ${TOOL.name} ${TOOL.version} (it reads version ${PLAN_FORMAT_VERSION}); make a new plan with this version`,
+      `${source}: plan format version ${JSON.stringify(version)} is not supported by ${TOOL.name} ${TOOL.version} (it reads version ${PLAN_FORMAT_VERSION}${older ? ", which records what each deletion depends on" : ""}); re-plan: make a new plan with this version, review it and apply that`,
     );
   }
   validatePlan ??= new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(planSchema());
@@ -36,7 +37,7 @@ export function parsePlan(text: string, source: string): PlanFile {
   for (const field of ["createdAt", "now", "expiresAt"] as const) {
     if (Number.isNaN(Date.parse(plan[field]))) throw new PlanFileError(`${source}: not a valid plan: ${field} is not a date`);
   }
-  const { integrity, ...body } = plan;
+  const { integrity, signature: _signature, ...body } = plan;
   if (integrityOf(body) !== integrity) {
     throw new PlanFileError(`${source}: the plan was changed after it was made (integrity check failed); plans must be applied exactly as reviewed — make a new plan`);
   }
