@@ -4,7 +4,7 @@ import { backoffDelay, DEFAULT_RETRY, retrying, withRetries, type RetryPolicy } 
 import { expectedOf } from "../src/apply/executor.ts";
 import { pathProblem, unsafePaths, verifyPlan } from "../src/apply/verify.ts";
 import type { GuardResult } from "../src/plan/guards.ts";
-import type { PlanFile, PlannedFile } from "../src/plan/plan-file.ts";
+import { planSignature, type PlanFile, type PlannedFile } from "../src/plan/plan-file.ts";
 
 const HASH = "0c9bd8928d96ea141f606e3372ed55f6c8b9d0e969443de97039aaf0588be7db";
 const NAME = `sstate:zlib:core2-64-poky-linux:1.3.1:r0:core2-64:14:${HASH}_populate_sysroot.tar.zst`;
@@ -45,7 +45,8 @@ describe("pathProblem", () => {
     [`0c/./9b/${NAME}`, "'.' path segment"],
     [`/srv/sstate/${ARCHIVE}`, "absolute path"],
     [`C:/sstate/${ARCHIVE}`, "absolute path"],
-    [`0c\\9b\\${NAME}`, "backslash"],
+    // A backslash is an ordinary character of a POSIX name: this is one name, and not an sstate one.
+    [`0c\\9b\\${NAME}`, "not a managed sstate file"],
     [`0c//9b/${NAME}`, "empty path segment"],
     [`${ARCHIVE}/`, "empty path segment"],
     [`0c/9b/${NAME}\u0000.txt`, "NUL"],
@@ -75,7 +76,7 @@ describe("verifyPlan", () => {
     const bad = ["../x", "/etc/passwd", "README", `0c/../../${NAME}`, "a\\b", "c//d", "./e"].map((path) => planned({ path }));
     const rejection = verifyPlan(planWith({ delete: [planned(), ...bad] }), BEFORE_EXPIRY);
     expect(rejection?.kind).toBe("tampered");
-    expect(rejection?.message).toContain("7 planned path(s)");
+    expect(rejection?.message).toContain("7 planned file(s)");
     expect(rejection?.message).toContain('"../x"');
     expect(rejection?.message).toContain('"/etc/passwd"');
     expect(rejection?.message).toContain("… and 2 more");
@@ -103,6 +104,44 @@ describe("verifyPlan", () => {
   it("rejects another target and a changed policy", () => {
     expect(verifyPlan(planWith({}), { ...BEFORE_EXPIRY, targetUrl: "file:///srv/other" })).toEqual({ kind: "stale", message: expect.stringContaining("made for file:///srv/sstate, not for file:///srv/other") });
     expect(verifyPlan(planWith({}), { ...BEFORE_EXPIRY, policySha256: "b".repeat(64) })).toEqual({ kind: "stale", message: expect.stringContaining("the policy has changed") });
+    expect(verifyPlan(planWith({}), { ...BEFORE_EXPIRY, policyTargetUrl: "s3://mirror/ci" })).toEqual({ kind: "stale", message: expect.stringContaining("the policy's target is s3://mirror/ci") });
+    expect(verifyPlan(planWith({}), { ...BEFORE_EXPIRY, policyTargetUrl: "file:///srv/sstate" })).toBeUndefined();
+  });
+
+  it.each(["file:///", "file:///home", "file:///srv/"])("applies a plan for %s only when the command line or the policy confirms it", (target) => {
+    expect(verifyPlan(planWith({ target }), BEFORE_EXPIRY)).toEqual({ kind: "stale", message: expect.stringContaining("is a filesystem root or a top-level directory") });
+    expect(verifyPlan(planWith({ target }), { ...BEFORE_EXPIRY, targetUrl: target })).toBeUndefined();
+    expect(verifyPlan(planWith({ target }), { ...BEFORE_EXPIRY, policyTargetUrl: target })).toBeUndefined();
+  });
+
+  it("refuses a dependency on anything but the file's own planned archive", () => {
+    const siginfo = planned({ path: `${ARCHIVE}.siginfo`, after: ARCHIVE });
+    expect(verifyPlan(planWith({ delete: [planned(), siginfo] }), BEFORE_EXPIRY)).toBeUndefined();
+    const notPlanned = verifyPlan(planWith({ delete: [siginfo] }), BEFORE_EXPIRY);
+    expect(notPlanned).toEqual({ kind: "tampered", message: expect.stringContaining("which the plan does not delete") });
+    const other = planned({ path: `0c/9b/${NAME.replace("populate_sysroot", "package")}` });
+    const foreign = verifyPlan(planWith({ delete: [planned(), other, { ...siginfo, after: other.path }] }), BEFORE_EXPIRY);
+    expect(foreign).toEqual({ kind: "tampered", message: expect.stringContaining("which is not this file's own archive") });
+  });
+
+  it("checks signatures with the plan key, and with --require-signed refuses what it cannot check", () => {
+    const integrity = `sha256:${"c".repeat(64)}`;
+    const signed = planWith({ integrity, signature: planSignature(integrity, "the-plan-key") });
+    expect(verifyPlan(signed, { ...BEFORE_EXPIRY, planKey: "the-plan-key", requireSigned: true })).toBeUndefined();
+    expect(verifyPlan(signed, { ...BEFORE_EXPIRY, planKey: "another-key" })).toEqual({ kind: "tampered", message: expect.stringContaining("signature does not match the plan key") });
+    // A forger who recomputed the digest cannot recompute the signature.
+    const forged = { ...signed, integrity: `sha256:${"d".repeat(64)}` };
+    expect(verifyPlan(forged, { ...BEFORE_EXPIRY, planKey: "the-plan-key" })?.kind).toBe("tampered");
+    const unsigned = planWith({ integrity });
+    expect(verifyPlan(unsigned, { ...BEFORE_EXPIRY, planKey: "the-plan-key" })).toBeUndefined();
+    expect(verifyPlan(unsigned, { ...BEFORE_EXPIRY, planKey: "the-plan-key", requireSigned: true })).toEqual({ kind: "tampered", message: expect.stringContaining("the plan is not signed") });
+    expect(verifyPlan(signed, { ...BEFORE_EXPIRY, requireSigned: true })).toEqual({ kind: "tampered", message: expect.stringContaining("needs the plan key") });
+  });
+
+  it("refuses a plan whose digest is not the reviewed one", () => {
+    const plan = planWith({ integrity: `sha256:${"c".repeat(64)}` });
+    expect(verifyPlan(plan, { ...BEFORE_EXPIRY, expectDigest: plan.integrity })).toBeUndefined();
+    expect(verifyPlan(plan, { ...BEFORE_EXPIRY, expectDigest: `sha256:${"e".repeat(64)}` })).toEqual({ kind: "stale", message: expect.stringContaining("this is not the plan that was reviewed") });
   });
 });
 

@@ -300,7 +300,7 @@ class FaultyBackend implements Backend {
 
 describe("executePlan isolates failures and stops when nothing can work", () => {
   const run = (backend: Backend, cache: PlannedCache, results: FileResult[]) =>
-    executePlan({ backend, files: cache.plan.delete, concurrency: 4, batchSize: 50, dryRun: false, clock: () => PLANNED_AT, beforeDelete: async () => undefined, onBatch: async (batch) => void results.push(...batch) });
+    executePlan({ backend, files: cache.plan.delete, earlier: new Map(), concurrency: 4, batchSize: 50, dryRun: false, clock: () => PLANNED_AT, beforeDelete: async () => undefined, onBatch: async (batch) => void results.push(...batch) });
 
   it("fails only the file that fails; the others are deleted", async () => {
     const cache = await plannedCache(CACHE_FILES);

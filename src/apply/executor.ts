@@ -17,6 +17,8 @@ export interface ExecuteOptions {
   backend: Backend;
   /** The planned files to deal with, in plan order (the journal's settled ones already left out). */
   files: readonly PlannedFile[];
+  /** What earlier runs settled (from the journal): the archives some of `files` depend on may be among them. */
+  earlier: ReadonlyMap<string, FileResult>;
   /** Batches checked or deleted at once. */
   concurrency: number;
   /** Files per deleteMany call (and per journal write), at most MAX_BATCH_SIZE. */
@@ -46,6 +48,10 @@ export function expectedOf(file: PlannedFile): ExpectedFile {
  * Deletes the planned files in batches; the backend deletes each only if it is still exactly
  * as planned. A call that throws fails its batch (the backend has retried within its budget);
  * refused credentials, or several failing calls in a row, stop the run.
+ *
+ * Files whose deletion depends on an archive (`after`) go in a second pass, once that archive's
+ * outcome is known: if it was kept (changed since planning) they are kept too; if it could not be
+ * deleted they are not attempted and stay unsettled, so a re-run decides them with it.
  */
 export async function executePlan(options: ExecuteOptions): Promise<void> {
   const { backend, dryRun, clock } = options;
@@ -106,16 +112,42 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
     }
   };
 
-  await mapConcurrent(batchesOf(options.files, Math.min(options.batchSize ?? MAX_BATCH_SIZE, MAX_BATCH_SIZE)), options.concurrency, async (batch) => {
-    if (stop !== undefined) return;
-    try {
-      await options.onBatch(await runBatch(batch));
-    } catch (error) {
-      stop ??= error;
-    }
-  });
+  const batchSize = Math.min(options.batchSize ?? MAX_BATCH_SIZE, MAX_BATCH_SIZE);
+  const dependedOn = new Set<string>();
+  for (const file of options.files) if (file.after !== undefined) dependedOn.add(file.after);
+  const outcomes = new Map<string, FileResult>();
+  const settle = async (results: readonly FileResult[]) => {
+    for (const settled of results) if (dependedOn.has(settled.path)) outcomes.set(settled.path, settled);
+    await options.onBatch(results);
+  };
+  const runAll = (files: readonly PlannedFile[]) =>
+    mapConcurrent(batchesOf(files, batchSize), options.concurrency, async (batch) => {
+      if (stop !== undefined) return;
+      try {
+        await settle(await runBatch(batch));
+      } catch (error) {
+        stop ??= error;
+      }
+    });
+
+  await runAll(options.files.filter((file) => file.after === undefined));
+  if (stop !== undefined) throw stop;
+  const ready: PlannedFile[] = [];
+  const held: FileResult[] = [];
+  for (const file of options.files) {
+    if (file.after === undefined) continue;
+    const archive = outcomes.get(file.after) ?? options.earlier.get(file.after);
+    if (archive !== undefined && GONE.has(archive.outcome)) ready.push(file);
+    else if (archive?.outcome === "skipped") held.push(result(file, "skipped", `kept with its archive ${file.after}, which changed since planning`));
+    else held.push(result(file, "failed", `not attempted: its archive ${file.after} was not deleted${archive?.reason !== undefined ? ` (${archive.reason})` : ""}`));
+  }
+  for (const batch of batchesOf(held, batchSize)) await settle(batch);
+  await runAll(ready);
   if (stop !== undefined) throw stop;
 }
+
+/** An archive with one of these outcomes is gone (or, in a dry run, would go): what depends on it may follow. */
+const GONE: ReadonlySet<Outcome> = new Set(["deleted", "missing", "would-delete"]);
 
 function batchesOf<T>(items: readonly T[], size: number): T[][] {
   const batches: T[][] = [];

@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
-import { open, truncate } from "node:fs/promises";
-import { dirname } from "node:path";
+import { truncate } from "node:fs/promises";
+import { writeFileAtomically } from "../util/atomic-file.ts";
 import { TOOL } from "../version.ts";
 import { JsonLinesWriter } from "./json-lines.ts";
 import { JOURNALED_OUTCOMES, type FileResult } from "./outcome.ts";
@@ -9,7 +9,9 @@ import { JOURNALED_OUTCOMES, type FileResult } from "./outcome.ts";
  * The apply journal: JSON lines, a header naming the plan by its integrity digest, then one
  * line per settled file, appended and fdatasync'd after every batch. Because a line is only
  * written after its file was dealt with, a killed run leaves at worst deletions that are not
- * journaled; the re-run finds those files gone and counts them as done.
+ * journaled; the re-run finds those files gone and counts them as done. Only the holder of the
+ * journal's lock (lock.ts) reads and writes it, and a new journal appears whole, header
+ * included, so it never gets two headers.
  */
 
 const JOURNAL_KIND = "sstate-keeper apply journal";
@@ -84,10 +86,8 @@ export async function readJournal(path: string, planIntegrity: string): Promise<
   return state;
 }
 
-/** Opens the journal for appending: drops a line cut short by a crash and writes the header of a new journal. */
+/** Opens the journal for appending: drops a line cut short by a crash, and creates a new journal with its header. */
 export async function openJournal(state: JournalState, plan: { integrity: string; target: string }, now: Date): Promise<JsonLinesWriter> {
-  if (state.completeBytes < state.size) await truncate(state.path, state.completeBytes);
-  const writer = await JsonLinesWriter.open(state.path, { durable: true });
   if (!state.started) {
     const header: JournalHeader = {
       journal: JOURNAL_KIND,
@@ -97,10 +97,11 @@ export async function openJournal(state: JournalState, plan: { integrity: string
       tool: `${TOOL.name} ${TOOL.version}`,
       createdAt: now.toISOString(),
     };
-    await writer.append([header]);
-    await syncDirectory(dirname(state.path));
+    await writeFileAtomically(state.path, [`${JSON.stringify(header)}\n`]);
+  } else if (state.completeBytes < state.size) {
+    await truncate(state.path, state.completeBytes);
   }
-  return writer;
+  return JsonLinesWriter.open(state.path, { durable: true });
 }
 
 function parseLine(path: string, line: string, lineNumber: number): unknown {
@@ -121,19 +122,5 @@ function checkHeader(header: unknown, path: string, planIntegrity: string): void
     throw new JournalError(
       `${path}: this journal records an apply of another plan (${plan}), not of this one (${planIntegrity}), so it cannot tell what this plan has done. Give this plan its own --journal file, or remove that journal if its plan is finished with.`,
     );
-  }
-}
-
-/** Makes a new journal's directory entry durable too, so that it survives a power loss. */
-async function syncDirectory(directory: string): Promise<void> {
-  try {
-    const handle = await open(directory, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Not every platform can open or sync a directory (Windows); the journal's own fdatasync already covers a killed process.
   }
 }

@@ -1,5 +1,5 @@
-import type { PlanFile } from "../plan/plan-file.ts";
-import { parseSstatePath } from "../sstate/name.ts";
+import { hasValidSignature, type PlanFile } from "../plan/plan-file.ts";
+import { archivePathOf, parseSstatePath } from "../sstate/name.ts";
 
 /**
  * Why a plan is not applied. `tampered`: it could not have come from `sstate-keeper plan`
@@ -18,6 +18,14 @@ export interface ApplyExpectations {
   targetUrl?: string;
   /** sha256 of the `--policy` file, when given. */
   policySha256?: string;
+  /** Normalised URL of the `--policy` file's `target:`, when it has one. */
+  policyTargetUrl?: string;
+  /** The plan key (SSTATE_KEEPER_PLAN_KEY), when the environment has it. */
+  planKey?: string;
+  /** `--require-signed`: only a plan signed with the plan key is applied. */
+  requireSigned?: boolean;
+  /** `--expect-digest`: the digest of the plan that was reviewed. */
+  expectDigest?: string;
 }
 
 /** Offending paths quoted in the message; the rest are counted. */
@@ -26,13 +34,21 @@ const MAKE_NEW_PLAN = "make a new plan with 'sstate-keeper plan --out …', revi
 
 /** Every check that must pass before the first deletion. Pure: no I/O, no clock. */
 export function verifyPlan(plan: PlanFile, expected: ApplyExpectations): Rejection | undefined {
-  const offending = unsafePaths(plan.delete.map((file) => file.path));
+  const offending = [...unsafePaths(plan.delete.map((file) => file.path)), ...unsafeDependencies(plan)];
   if (offending.length > 0) {
     const shown = offending.slice(0, SHOWN_PATHS).map(({ path, problem }) => `\n  ${JSON.stringify(path)}: ${problem}`);
     const more = offending.length > SHOWN_PATHS ? `\n  … and ${offending.length - SHOWN_PATHS} more` : "";
     return {
       kind: "tampered",
-      message: `refused as tampered: ${offending.length} planned path(s) are not managed sstate files inside the target root, which 'sstate-keeper plan' never writes:${shown.join("")}${more}\nNothing was deleted; ${MAKE_NEW_PLAN}.`,
+      message: `refused as tampered: ${offending.length} planned file(s) are not what 'sstate-keeper plan' writes (managed sstate files inside the target root, each depending only on its own planned archive):${shown.join("")}${more}\nNothing was deleted; ${MAKE_NEW_PLAN}.`,
+    };
+  }
+  const authenticity = authenticityProblem(plan, expected);
+  if (authenticity) return authenticity;
+  if (expected.expectDigest !== undefined && expected.expectDigest !== plan.integrity) {
+    return {
+      kind: "stale",
+      message: `this is not the plan that was reviewed: its digest is ${plan.integrity}, --expect-digest says ${expected.expectDigest}. Nothing was deleted; apply the reviewed plan file, or review this one and pass its digest.`,
     };
   }
   if (plan.refused) {
@@ -54,6 +70,18 @@ export function verifyPlan(plan: PlanFile, expected: ApplyExpectations): Rejecti
       message: `the plan was made for ${plan.target}, not for ${expected.targetUrl}: its paths, sizes and mtimes describe another cache. Nothing was deleted; apply it without --target (to the cache it was made for), or make a new plan for ${expected.targetUrl} with 'sstate-keeper plan --target …', review it and apply that.`,
     };
   }
+  if (expected.targetUrl === undefined && expected.policyTargetUrl !== undefined && expected.policyTargetUrl !== plan.target) {
+    return {
+      kind: "stale",
+      message: `the plan is for ${plan.target}, but the policy's target is ${expected.policyTargetUrl}. Nothing was deleted; ${MAKE_NEW_PLAN}.`,
+    };
+  }
+  if (expected.targetUrl === undefined && expected.policyTargetUrl === undefined && isTooWideTarget(plan.target)) {
+    return {
+      kind: "stale",
+      message: `the plan's target ${plan.target} is a filesystem root or a top-level directory: a plan that reaches that far is only applied when the target is confirmed by --target (or by the 'target:' of the --policy file). Nothing was deleted.`,
+    };
+  }
   if (expected.policySha256 !== undefined && expected.policySha256 !== plan.policy.sha256) {
     return {
       kind: "stale",
@@ -61,6 +89,43 @@ export function verifyPlan(plan: PlanFile, expected: ApplyExpectations): Rejecti
     };
   }
   return undefined;
+}
+
+/**
+ * A signed plan must carry the signature of the plan key; with --require-signed an unsigned plan
+ * (or no key to check it with) is refused too. Either way the plan cannot be proven to come
+ * from `sstate-keeper plan` with the key: it is treated as tampered.
+ */
+function authenticityProblem(plan: PlanFile, expected: ApplyExpectations): Rejection | undefined {
+  const refuse = (why: string): Rejection => ({ kind: "tampered", message: `refused: ${why}. Nothing was deleted; ${MAKE_NEW_PLAN}.` });
+  if (expected.planKey !== undefined && plan.signature !== undefined && !hasValidSignature(plan, expected.planKey)) {
+    return refuse("the plan's signature does not match the plan key (SSTATE_KEEPER_PLAN_KEY): it was changed after it was made, or made with another key");
+  }
+  if (!expected.requireSigned) return undefined;
+  if (expected.planKey === undefined) return refuse("--require-signed needs the plan key in SSTATE_KEEPER_PLAN_KEY to check the signature");
+  if (plan.signature === undefined) return refuse("--require-signed, and the plan is not signed (make plans with SSTATE_KEEPER_PLAN_KEY set)");
+  return undefined;
+}
+
+/** `file:///`, `file:///srv`: a plan whose target is that wide could name files all over the disk. */
+function isTooWideTarget(target: string): boolean {
+  if (!target.startsWith("file:")) return false;
+  const segments = new URL(target).pathname.split("/").filter((segment) => segment !== "");
+  return segments.length < 2;
+}
+
+/** Every `after` must name the planned archive of the file itself, as `plan` writes it. */
+function unsafeDependencies(plan: PlanFile): { path: string; problem: string }[] {
+  const plannedArchives = new Set<string>();
+  for (const file of plan.delete) if (parseSstatePath(file.path)?.kind === "archive") plannedArchives.add(file.path);
+  const offending: { path: string; problem: string }[] = [];
+  for (const { path, after } of plan.delete) {
+    if (after === undefined) continue;
+    const name = parseSstatePath(path);
+    if (name === undefined || archivePathOf(path, name) !== after) offending.push({ path, problem: `'after' names ${JSON.stringify(after)}, which is not this file's own archive` });
+    else if (!plannedArchives.has(after)) offending.push({ path, problem: `'after' names ${JSON.stringify(after)}, which the plan does not delete` });
+  }
+  return offending;
 }
 
 /** The planned paths that are not a normalised relative path to a managed sstate file, each with its problem. */
@@ -83,7 +148,6 @@ export function unsafePaths(paths: readonly string[]): { path: string; problem: 
 export function pathProblem(path: string): string | undefined {
   if (path === "") return "empty path";
   if (path.includes("\u0000")) return "contains a NUL character";
-  if (path.includes("\\")) return "contains a backslash (paths use / only)";
   if (path.startsWith("/") || /^[A-Za-z]:/.test(path)) return "absolute path (paths are relative to the target root)";
   for (const segment of path.split("/")) {
     if (segment === "") return "empty path segment ('//' or a trailing '/')";

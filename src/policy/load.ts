@@ -68,6 +68,11 @@ function validator(): ReturnType<Ajv["compile"]> {
   return compiledValidator;
 }
 
+/** The sha256 a plan records of the policy text it was made from, and apply compares. */
+export function policyDigest(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
 /** Parses and checks a policy; every problem is collected with its line and column. No I/O. */
 export function loadPolicy(text: string, file: string): LoadResult {
   const lines = new LineCounter();
@@ -94,7 +99,7 @@ export function loadPolicy(text: string, file: string): LoadResult {
   const source: Source = { doc, lines, report: at };
   const policy = compilePolicy(data as RawPolicy, source, invalidPaths);
   policy.file = file;
-  policy.sha256 = createHash("sha256").update(text).digest("hex");
+  policy.sha256 = policyDigest(text);
   // Relative to the policy file; the caller resolves against its working directory.
   policy.rules.forEach((rule) => rule.references.forEach((ref) => (ref.path = isAbsolute(ref.written) ? ref.written : join(dirname(file), ref.written))));
   return { policy, diagnostics };

@@ -1,36 +1,31 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
-import { ApplyStoppedError, executePlan, MAX_BATCH_SIZE } from "../../apply/executor.ts";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { MAX_BATCH_SIZE } from "../../apply/executor.ts";
 import { JsonLinesWriter } from "../../apply/json-lines.ts";
-import { JournalError, openJournal, readJournal, type JournalState } from "../../apply/journal.ts";
-import { isSettled, type FileResult } from "../../apply/outcome.ts";
+import { JournalError, openJournal, readJournal } from "../../apply/journal.ts";
+import { acquireLock, LockedError, type Lock } from "../../apply/lock.ts";
+import type { FileResult } from "../../apply/outcome.ts";
+import { applyPlan, verdictOf, type ApplyReport } from "../../apply/run.ts";
 import { verifyPlan } from "../../apply/verify.ts";
-import type { PlanFile, PlannedFile } from "../../plan/plan-file.ts";
 import { parsePlan } from "../../plan/read-plan.ts";
 import { count, tally } from "../../plan/render/format.ts";
+import { loadPolicy, policyDigest } from "../../policy/load.ts";
 import { formatBytes } from "../../policy/units.ts";
-import { concurrencyOption, parseCommandArgs, wholeNumberOption } from "../args.ts";
+import { concurrencyOption, oneOf, parseCommandArgs, timeoutOption, wholeNumberOption } from "../args.ts";
+import { outputFile } from "../destinations.ts";
 import { EXIT, progressLine, UserError, type CommandIo } from "../io.ts";
 import { targetOf, withBackend } from "../listing-input.ts";
 import { readPlanText } from "./show.ts";
 
-const USAGE = "sstate-keeper apply PLAN [--target URL] [--policy P] [--journal F] [--log F] [--concurrency N] [--batch-size N] [--dry-run]";
+const USAGE =
+  "sstate-keeper apply PLAN [--target URL] [--policy P] [--require-signed] [--expect-digest sha256:…] [--journal F] [--log F] [--concurrency N] [--batch-size N] [--timeout D] [--dry-run] [--format text|json]";
 /** Batches in flight: one batch's checks overlap another's delete request. */
 const DEFAULT_CONCURRENCY = 8;
 /** Skipped and failed files listed in the summary; --log has every one. */
 const LISTED_PROBLEMS = 20;
-
-interface Totals {
-  deleted: { files: number; bytes: number };
-  wouldDelete: { files: number; bytes: number };
-  missing: number;
-  skipped: FileResult[];
-  failed: FileResult[];
-  /** Deleted or already gone according to the journal of an earlier run. */
-  doneEarlier: number;
-  checked: number;
-}
+const PLAN_KEY = "SSTATE_KEEPER_PLAN_KEY";
 
 export async function applyCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -39,179 +34,149 @@ export async function applyCommand(argv: string[], io: CommandIo): Promise<numbe
     {
       target: { type: "string", short: "t" },
       policy: { type: "string", short: "p" },
+      "require-signed": { type: "boolean" },
+      "expect-digest": { type: "string" },
       journal: { type: "string" },
       log: { type: "string" },
       concurrency: { type: "string", short: "j" },
       "batch-size": { type: "string" },
+      timeout: { type: "string" },
       "dry-run": { type: "boolean", short: "n" },
+      format: { type: "string", short: "f" },
     },
     USAGE,
   );
   if (positionals.length !== 1) throw new UserError(`apply: name one plan file\nusage: ${USAGE}`);
   const planArg = positionals[0]!;
-  const concurrency = concurrencyOption(values.concurrency, DEFAULT_CONCURRENCY);
-  const batchSize = wholeNumberOption("batch-size", values["batch-size"], MAX_BATCH_SIZE, MAX_BATCH_SIZE);
-  const dryRun = values["dry-run"] === true;
+  const options = {
+    dryRun: values["dry-run"] === true,
+    concurrency: concurrencyOption(values.concurrency, DEFAULT_CONCURRENCY),
+    batchSize: wholeNumberOption("batch-size", values["batch-size"], MAX_BATCH_SIZE, MAX_BATCH_SIZE),
+  };
+  const format = oneOf("format", values.format, ["text", "json"] as const, "text");
+  const timeouts = timeoutOption(values.timeout);
+  const expectDigest = values["expect-digest"];
+  if (expectDigest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(expectDigest)) throw new UserError(`--expect-digest ${expectDigest}: expected the plan digest as the plan comment shows it, sha256: and 64 hex digits`);
+  const journalPath = await outputFile(io, "journal", values.journal ?? `${planArg}.journal`);
+  const logPath = values.log === undefined ? undefined : await outputFile(io, "log", values.log);
 
   const plan = parsePlan(await readPlanText(io, planArg), planArg);
   const target = targetOf(io, values.target ?? plan.target);
+  const policy = values.policy === undefined ? undefined : await policyFacts(io, values.policy);
   const rejection = verifyPlan(plan, {
     now: io.clock(),
-    targetUrl: values.target === undefined ? undefined : target.url,
-    policySha256: values.policy === undefined ? undefined : await policyDigest(io, values.policy),
+    ...(values.target !== undefined ? { targetUrl: target.url } : {}),
+    ...(policy?.sha256 !== undefined ? { policySha256: policy.sha256 } : {}),
+    ...(policy?.target !== undefined ? { policyTargetUrl: targetOf(io, policy.target, "policy target").url } : {}),
+    ...(io.env[PLAN_KEY] ? { planKey: io.env[PLAN_KEY] } : {}),
+    requireSigned: values["require-signed"] === true,
+    ...(expectDigest !== undefined ? { expectDigest } : {}),
   });
   if (rejection) throw new UserError(`${planArg}: ${rejection.message}`, rejection.kind === "tampered" ? EXIT.invalidInput : EXIT.refused);
+  if (format === "text") io.stdout(`${options.dryRun ? "dry run of" : "applying"} plan ${plan.integrity} (made ${plan.createdAt}, expires ${plan.expiresAt}) to ${plan.target}\n`);
 
-  const journalPath = resolve(io.cwd, values.journal ?? `${planArg}.journal`);
-  const earlier = await readJournal(journalPath, plan.integrity).catch(asUserError);
-  const totals: Totals = { deleted: { files: 0, bytes: 0 }, wouldDelete: { files: 0, bytes: 0 }, missing: 0, skipped: [], failed: [], doneEarlier: 0, checked: 0 };
-  const { pending, emptied } = resumePoint(plan, earlier, totals);
-
-  const journal = dryRun ? undefined : await openJournal(earlier, plan, io.clock()).catch(asUserError);
-  const log = values.log === undefined ? undefined : await JsonLinesWriter.open(resolve(io.cwd, values.log), { durable: false }).catch(asUserError);
+  // A dry run changes nothing: it needs no lock and writes no journal.
+  const locks: Lock[] = [];
+  let journal: JsonLinesWriter | undefined;
+  let log: JsonLinesWriter | undefined;
   const progress = progressLine(io);
-  let stopped: Error | undefined;
+  let report: ApplyReport;
   try {
-    await appendOrStop(log, totals.skipped);
-    await withBackend(io, target, async (backend) => {
-      try {
-        await executePlan({
+    if (!options.dryRun) {
+      locks.push(await acquireLock(`${journalPath}.lock`, `journal ${journalPath}`, io.clock()).catch(asUserError));
+      locks.push(await acquireLock(targetLockPath(plan.target), `target ${plan.target} on this machine`, io.clock()).catch(asUserError));
+    }
+    const earlier = await readJournal(journalPath, plan.integrity).catch(asUserError);
+    journal = options.dryRun ? undefined : await openJournal(earlier, plan, io.clock()).catch(asUserError);
+    log = logPath === undefined ? undefined : await JsonLinesWriter.open(logPath, { durable: true }).catch(asUserError);
+    report = await withBackend(
+      io,
+      target,
+      (backend) =>
+        applyPlan({
+          plan,
           backend,
-          files: pending,
-          concurrency,
-          batchSize,
-          dryRun,
+          earlier: earlier.previous,
+          journal,
+          log,
           clock: io.clock,
-          // The audit log names what is about to be deleted first: whatever disk fills later, no deletion goes unrecorded.
-          beforeDelete: (files) => appendOrStop(log, files.map((file) => ({ path: file.path, outcome: "deleting", size: file.size, time: io.clock().toISOString() }))),
-          onBatch: async (results) => {
-            await appendOrStop(journal, results);
-            await appendOrStop(log, results);
-            for (const result of results) add(totals, result, emptied);
-            progress.update(`${dryRun ? "checking" : "applying"} ${planArg}: ${count(totals.checked)} of ${count(pending.length)} files, ${formatBytes(totals.deleted.bytes)} freed`);
-          },
-        });
-      } catch (error) {
-        if (!(error instanceof ApplyStoppedError || error instanceof UserError)) throw error;
-        stopped = error;
-      }
-      // Directories emptied by an earlier, interrupted run are retried too.
-      if (!dryRun && !stopped) await backend.removeEmptyDirs?.([...emptied]);
-    });
+          options,
+          onProgress: (now) => progress.update(`${options.dryRun ? "checking" : "applying"} ${planArg}: ${count(now.checked)} of ${count(now.pending)} files, ${formatBytes(now.deleted.bytes)} freed`),
+        }),
+      timeouts,
+    );
   } finally {
     progress.done();
     await journal?.close();
     await log?.close();
+    for (const lock of locks) await lock.release();
   }
 
-  io.stdout(renderSummary(plan, totals, { planArg, dryRun, journalPath: journal ? journalPath : undefined }));
-  if (stopped) {
-    io.stderr(`${stopped.message}\nWhat finished is recorded in ${journalPath}; run the same apply again to finish the rest.\n`);
-    return EXIT.runtime;
-  }
-  if (totals.failed.length > 0) {
-    io.stderr(`apply ${dryRun ? "would fail" : "failed"} for ${count(totals.failed.length)} files (run apply again to retry them; a person should look at why)${totals.skipped.length > 0 ? `; ${count(totals.skipped.length)} skipped (changed since planning: kept)` : ""}\n`);
-    return EXIT.failed;
-  }
-  if (totals.skipped.length > 0) {
-    io.stderr(`${dryRun ? "dry run: " : "apply finished: "}${count(totals.skipped.length)} files ${dryRun ? "would be " : ""}skipped because they changed since planning (kept; a new plan reconsiders them)\n`);
-    return EXIT.skipped;
-  }
-  return EXIT.ok;
-}
-
-/** The planned files still to do after earlier runs, and the directories those runs may have emptied. */
-function resumePoint(plan: PlanFile, earlier: JournalState, totals: Totals): { pending: PlannedFile[]; emptied: Set<string> } {
-  const pending: PlannedFile[] = [];
-  const emptied = new Set<string>();
-  for (const file of plan.delete) {
-    const previous = earlier.previous.get(file.path);
-    if (previous === undefined || !isSettled(previous.outcome)) pending.push(file);
-    else if (previous.outcome === "skipped") totals.skipped.push(previous);
-    else {
-      totals.doneEarlier++;
-      addParent(emptied, file.path);
-    }
-  }
-  return { pending, emptied };
-}
-
-function add(totals: Totals, result: FileResult, emptied: Set<string>): void {
-  totals.checked++;
-  switch (result.outcome) {
-    case "deleted":
-      totals.deleted.files++;
-      totals.deleted.bytes += result.size;
-      addParent(emptied, result.path);
-      break;
-    case "would-delete":
-      totals.wouldDelete.files++;
-      totals.wouldDelete.bytes += result.size;
-      break;
-    case "missing":
-      totals.missing++;
-      addParent(emptied, result.path);
-      break;
-    case "skipped":
-      totals.skipped.push(result);
-      break;
+  const verdict = verdictOf(report);
+  if (format === "json") io.stdout(`${JSON.stringify({ ...report, verdict, journal: options.dryRun ? undefined : journalPath }, null, 2)}\n`);
+  else io.stdout(renderSummary(report, { planArg, journalPath: options.dryRun ? undefined : journalPath }));
+  switch (verdict) {
+    case "stopped":
+      io.stderr(`${report.stopped}\nWhat finished is recorded in ${journalPath}; run the same apply again to finish the rest.\n`);
+      // Once deletions have started, a stop leaves planned files behind that failed: a person must look.
+      return report.deleted.files > 0 ? EXIT.failed : EXIT.runtime;
     case "failed":
-      totals.failed.push(result);
-      break;
+      io.stderr(
+        `apply ${options.dryRun ? "would fail" : "failed"} for ${count(report.failed.length)} files (run apply again to retry them; a person should look at why)${report.skipped.length > 0 ? `; ${count(report.skipped.length)} skipped (changed since planning: kept)` : ""}\n`,
+      );
+      return EXIT.failed;
+    case "skipped":
+      io.stderr(`${options.dryRun ? "dry run: " : "apply finished: "}${count(report.skipped.length)} files ${options.dryRun ? "would be " : ""}skipped because they changed since planning (kept; a new plan reconsiders them)\n`);
+      return EXIT.skipped;
+    case "ok":
+      return EXIT.ok;
   }
 }
 
-function addParent(dirs: Set<string>, path: string): void {
-  const slash = path.lastIndexOf("/");
-  if (slash > 0) dirs.add(path.slice(0, slash));
+/** The `--policy` file's digest (as plans record it) and its `target:`, if it has one. */
+async function policyFacts(io: CommandIo, file: string): Promise<{ sha256: string; target: string | undefined }> {
+  let text: string;
+  try {
+    text = await readFile(resolve(io.cwd, file), "utf8");
+  } catch (error) {
+    throw new UserError(`${file}: cannot read the policy: ${(error as Error).message}`);
+  }
+  return { sha256: policyDigest(text), target: loadPolicy(text, file).policy?.target };
 }
 
-function renderSummary(plan: PlanFile, totals: Totals, context: { planArg: string; dryRun: boolean; journalPath: string | undefined }): string {
+/** One apply per target on this machine, whatever journal each uses. */
+function targetLockPath(target: string): string {
+  return join(tmpdir(), `sstate-keeper-${createHash("sha256").update(target).digest("hex").slice(0, 16)}.lock`);
+}
+
+function renderSummary(report: ApplyReport, context: { planArg: string; journalPath: string | undefined }): string {
   const out: string[] = [];
   const row = (label: string, text: string) => out.push(`  ${label.padEnd(13)} ${text}`);
   const files = (n: number) => `${count(n)} file${n === 1 ? "" : "s"}`;
-  if (context.dryRun) {
-    out.push(`dry run of ${context.planArg} on ${plan.target}: nothing was deleted`);
-    row("would delete", tally(totals.wouldDelete));
+  if (report.dryRun) {
+    out.push(`dry run of ${context.planArg} on ${report.target}: nothing was deleted`);
+    row("would delete", tally(report.wouldDelete));
   } else {
-    out.push(`applied ${context.planArg} to ${plan.target}`);
-    row("deleted", `${files(totals.deleted.files)}, ${formatBytes(totals.deleted.bytes)} freed`);
+    out.push(`applied ${context.planArg} to ${report.target}`);
+    row("deleted", `${files(report.deleted.files)}, ${formatBytes(report.deleted.bytes)} freed`);
   }
-  row("already gone", files(totals.missing));
-  row("skipped", `${files(totals.skipped.length)} (changed since planning, kept)`);
-  row("failed", files(totals.failed.length));
-  if (totals.doneEarlier > 0) row("done earlier", `${files(totals.doneEarlier)} (by an earlier run${context.journalPath ? `, journal ${context.journalPath}` : ""})`);
+  row("already gone", files(report.missing));
+  row("skipped", `${files(report.skipped.length)} (changed since planning, kept)`);
+  row("failed", files(report.failed.length));
+  if (report.doneEarlier > 0) row("done earlier", `${files(report.doneEarlier)} (by an earlier run${context.journalPath ? `, journal ${context.journalPath}` : ""})`);
   const list = (title: string, results: FileResult[]) => {
     if (results.length === 0) return;
     out.push("", `${title}:`);
     for (const result of results.slice(0, LISTED_PROBLEMS)) out.push(`  - ${result.path}: ${result.reason}`);
     if (results.length > LISTED_PROBLEMS) out.push(`  … and ${count(results.length - LISTED_PROBLEMS)} more (--log FILE records every file)`);
   };
-  list("skipped (a new plan reconsiders them)", totals.skipped);
-  list("failed (run apply again to retry them)", totals.failed);
+  list("skipped (a new plan reconsiders them)", report.skipped);
+  list("failed (run apply again to retry them)", report.failed);
   return `${out.join("\n")}\n`;
-}
-
-/** The policy file's sha256, computed as the policy loader does when it records it in a plan. */
-async function policyDigest(io: CommandIo, file: string): Promise<string> {
-  try {
-    return createHash("sha256").update(await readFile(resolve(io.cwd, file), "utf8")).digest("hex");
-  } catch (error) {
-    throw new UserError(`${file}: cannot read the policy: ${(error as Error).message}`);
-  }
 }
 
 function asUserError(error: unknown): never {
   if (error instanceof JournalError) throw new UserError(error.message);
+  if (error instanceof LockedError) throw new UserError(error.message, EXIT.refused);
   throw new UserError((error as Error).message, EXIT.runtime);
-}
-
-/** A journal or log that cannot be written stops the run: no deletion may go unrecorded. */
-async function appendOrStop(writer: JsonLinesWriter | undefined, results: readonly object[]): Promise<void> {
-  if (writer === undefined) return;
-  try {
-    await writer.append(results);
-  } catch (error) {
-    throw new UserError(`${writer.path}: cannot write (${(error as Error).message}); stopped so that no deletion goes unrecorded`, EXIT.runtime);
-  }
 }

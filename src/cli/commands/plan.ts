@@ -52,7 +52,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
       target: target.url,
       policy: { path: portablePath(io.cwd, values.policy!), sha256: policy.sha256 },
       listing: { files: listing.files.length, bytes: listing.bytes, sha256: listing.sha256 },
-    });
+    }, io.env["SSTATE_KEEPER_PLAN_KEY"] || undefined);
   });
   if (values.out) {
     const file = await open(resolve(io.cwd, values.out), "w");
