@@ -105,8 +105,9 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyReport> {
       beforeDelete: (files) => record(log, files.map((file) => ({ path: file.path, outcome: "deleting", size: file.size, time: time() }))),
       onBatch: async (results) => {
         await record(log, results);
-        await record(journal, results);
+        // Counted before the journal write: if that fails, the report still says what was done.
         for (const result of results) tally(report, result, emptied);
+        await record(journal, results);
         input.onProgress?.(report);
       },
     });

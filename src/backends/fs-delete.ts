@@ -12,17 +12,20 @@
  *   change. Node has no `openat`/`unlinkat`; the working directory is the handle we can pin.
  * - A file is first renamed aside (atomic), then checked, then unlinked: a touch before the rename
  *   shows in the check (the file is put back and reported changed), a touch after it finds no
- *   file. There is no moment at which a touched file can be deleted.
+ *   file. There is no moment at which a touched file can be deleted. The aside name is fixed,
+ *   `<name>.deleting` (a temp leftover to the sstate grammar), so a run killed between rename and
+ *   unlink leaves a file the next run finds and finishes.
  *
  * Everything here is synchronous: the working directory is the process's, so no other work may
  * run between entering a directory and leaving it.
  */
-import { randomBytes } from "node:crypto";
 import { linkSync, lstatSync, renameSync, rmdirSync, statSync, unlinkSync, type Stats } from "node:fs";
 import process from "node:process";
 import type { DeleteOutcome, ExpectedFile, RemoteFile } from "./backend.ts";
 import { changeSincePlanning } from "./precondition.ts";
 
+/** Where a file waits between its rename and its unlink. */
+const ASIDE = ".deleting";
 const NOT_INSIDE = "not deleted: its directory is no longer a directory inside the target root (replaced by a symlink or moved since planning)";
 
 interface Identity {
@@ -103,12 +106,13 @@ export class PinnedRoot {
   #deleteHere(expected: ExpectedFile): DeleteOutcome {
     const { path } = expected;
     const name = path.slice(path.lastIndexOf("/") + 1);
-    const aside = `${name}.keeper-${randomBytes(4).toString("hex")}`;
+    const aside = `${name}${ASIDE}`;
     try {
       renameSync(name, aside);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { path, status: "missing" };
-      return { path, status: "failed", error: messageOf(error) };
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") return { path, status: "failed", error: messageOf(error) };
+      // Gone, unless an interrupted run left it aside.
+      if (lstatSync(aside, { throwIfNoEntry: false }) === undefined) return { path, status: "missing" };
     }
     const change = changeSincePlanning(expected, this.#fileOf(path, lstatSync(aside)));
     if (change !== undefined) {

@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -30,14 +32,14 @@ export interface CliResult {
 }
 
 /** Runs the CLI as a function in `cwd`, with a fixed clock. */
-export async function cli(cwd: string, argv: string[], clock: Date = PLANNED_AT): Promise<CliResult> {
+export async function cli(cwd: string, argv: string[], clock: Date = PLANNED_AT, env: Record<string, string> = {}): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const io: Io = {
     stdout: (text) => void (stdout += text),
     stderr: (text) => void (stderr += text),
     progressEnabled: false,
-    env: {},
+    env,
     cwd,
     clock: () => clock,
   };
@@ -93,4 +95,24 @@ export async function emptyDirectories(root: string): Promise<string[]> {
 export function without(before: readonly RemoteFile[], paths: Iterable<string>): RemoteFile[] {
   const gone = new Set(paths);
   return before.filter((file) => !gone.has(file.path));
+}
+
+const TYPESCRIPT_LOADER = fileURLToPath(new URL("./typescript-loader.mjs", import.meta.url));
+const CLI_SOURCE = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
+
+/** Runs the CLI from source in a process of its own (Node with the test loader): for runs that must be another process, user or clock. */
+export function spawnCli(cwd: string, argv: string[], options: { uid?: number; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", TYPESCRIPT_LOADER, CLI_SOURCE, ...argv], {
+      cwd,
+      env: { PATH: process.env["PATH"] ?? "", ...options.env },
+      ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", (error) => resolve({ code: null, stdout, stderr: `${stderr}${error.message}` }));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
 }
