@@ -102,6 +102,18 @@ describe("bad input exits 2 with one clear message and lists nothing", () => {
     expect(stderr).not.toContain("internal error");
   });
 
+  it.each(["s3://AKIAKEY:s3cr3t-pass@bucket/x", "http://keeper:s3cr3t-pass@127.0.0.1:1/dav/", "webdav+https://keeper:s3cr3t-pass@dav.example/x", "https://keeper:s3cr3t-pass@[::1"])(
+    "a refused target URL never prints its password: %s",
+    async (url) => {
+      for (const argv of [["plan", "--policy", example, "--target", url], ["info", url], ["upload", cache.root, url]]) {
+        const { code, stdout, stderr } = await cli(...argv);
+        expect(code).toBe(2);
+        expect(stdout + stderr).not.toContain("s3cr3t-pass");
+        expect(stderr).toContain("***@");
+      }
+    },
+  );
+
   it("a target that does not exist is a runtime error (exit 1) with what to check", async () => {
     const { code, stderr } = await cli("plan", "--policy", example, "--target", join(work, "missing-cache"));
     expect(code).toBe(1);
