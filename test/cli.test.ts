@@ -63,7 +63,7 @@ describe("plan on a generated cache", () => {
     expect(stdout).toMatch(/^### sstate-keeper plan for `file:\/\//);
     expect(stdout).toContain("| rule | action | matched files | matched bytes | decided files | decided bytes |");
     expect(stdout).toContain("| arch | files | bytes |");
-    expect(stdout).toContain("| recipe | files | bytes |");
+    expect(stdout).toContain("| top recipes by bytes freed | files | bytes |");
     expect(stdout).toContain("<details><summary>Files to delete (");
   });
 

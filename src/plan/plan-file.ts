@@ -33,6 +33,8 @@ export interface PlanSummary {
   keep: Tally;
   unmanaged: Tally;
   byRule: { rule: string; action: "keep" | "delete"; matched: Tally; decided: Tally }[];
+  /** The kept side by reason: each keep rule, then @min-age (too young to delete) and @default (no rule selected them). */
+  keepByReason: ({ reason: string } & Tally)[];
   /** Deletions per kind, arch and recipe (top recipes by bytes). */
   deleteByKind: Record<string, Tally>;
   deleteByArch: ({ arch: string } & Tally)[];
@@ -146,6 +148,7 @@ function summarize(evaluation: Evaluation): PlanSummary {
   return {
     delete: tallyOf(evaluation.deleted),
     keep: { files: evaluation.keptTally.files, bytes: evaluation.keptTally.bytes },
+    keepByReason: [...evaluation.keptTally.byReason].map(([reason, tally]) => ({ reason, ...tally })),
     unmanaged: { files: evaluation.unmanaged.length, bytes: evaluation.unmanaged.reduce((sum, f) => sum + f.size, 0) },
     byRule: evaluation.rules.map((r) => ({
       rule: r.rule,

@@ -39,11 +39,16 @@ export function planSchema(): Record<string, unknown> {
       },
       summary: {
         type: "object",
-        required: ["delete", "keep", "unmanaged", "byRule"],
+        required: ["delete", "keep", "keepByReason", "unmanaged", "byRule"],
         properties: {
           delete: tally,
           keep: tally,
           unmanaged: tally,
+          keepByReason: {
+            type: "array",
+            description: "Kept files by reason: each keep rule, then @min-age and @default.",
+            items: { type: "object", required: ["reason", "files", "bytes"], properties: { reason: { type: "string" }, files: { type: "integer", minimum: 0 }, bytes: { type: "number", minimum: 0 } } },
+          },
           byRule: {
             type: "array",
             items: { type: "object", required: ["rule", "action", "matched", "decided"], properties: { rule: { type: "string" }, action: { enum: ["keep", "delete"] }, matched: tally, decided: tally } },

@@ -45,6 +45,8 @@ export interface KeptTally {
   files: number;
   bytes: number;
   archives: number;
+  /** Kept files by the reason they stay: each keep rule (policy order), then @min-age and @default. */
+  byReason: Map<string, { files: number; bytes: number }>;
 }
 
 export interface Evaluation {
@@ -163,7 +165,8 @@ export function evaluate({ listing, policy, now, referencedHashes, explainKept =
 
   const deleted: FileDecision[] = [];
   const kept: FileDecision[] | undefined = explainKept ? [] : undefined;
-  const keptTally: KeptTally = { files: 0, bytes: 0, archives: 0 };
+  const keptTally: KeptTally = { files: 0, bytes: 0, archives: 0, byReason: new Map() };
+  for (const reason of [...policy.rules.filter((rule) => rule.action === "keep").map((rule) => rule.name), MIN_AGE_KEEP, DEFAULT_KEEP]) keptTally.byReason.set(reason, { files: 0, bytes: 0 });
   const unmanaged: ListedFile[] = [];
   const tallies: RuleTally[] = policy.rules.map((rule) => ({ rule: rule.name, action: rule.action, matchedFiles: 0, matchedBytes: 0, decidedFiles: 0, decidedBytes: 0 }));
   for (let i = 0; i < count; i++) {
@@ -177,6 +180,9 @@ export function evaluate({ listing, policy, now, referencedHashes, explainKept =
       keptTally.files++;
       keptTally.bytes += file.size;
       if (file.name.kind === "archive") keptTally.archives++;
+      const reason = keptTally.byReason.get(decider[i]! >= 0 ? ruleNames[decider[i]!]! : minAge.has(i) ? MIN_AGE_KEEP : DEFAULT_KEEP)!;
+      reason.files++;
+      reason.bytes += file.size;
       kept?.push(decisionOf(i));
     }
     for (let r = 0; r < tallies.length; r++) {

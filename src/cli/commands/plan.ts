@@ -2,16 +2,16 @@ import { open } from "node:fs/promises";
 import { relative, resolve, sep } from "node:path";
 import { buildPlan, serializePlan, serializePlanChunks, type PlanFile } from "../../plan/plan-file.ts";
 import { evaluate } from "../../plan/planner.ts";
-import { renderMarkdown } from "../../plan/render/markdown.ts";
+import { DEFAULT_MAX_CHARS, renderMarkdown } from "../../plan/render/markdown.ts";
 import { renderText } from "../../plan/render/text.ts";
 import { DURATION_HELP, parseDuration } from "../../policy/units.ts";
 import { TOOL } from "../../version.ts";
-import { nowOption, oneOf, parseCommandArgs } from "../args.ts";
+import { nowOption, oneOf, parseCommandArgs, wholeNumberOption } from "../args.ts";
 import { EXIT, UserError, type CommandIo } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";
 import { readPolicy } from "../policy-input.ts";
 
-const USAGE = "sstate-keeper plan --policy P [--target URL] [--now ISO] [--out plan.json] [--format text|markdown|json] [--explain] [--all] [--valid-for 7d]";
+const USAGE = "sstate-keeper plan --policy P [--target URL] [--now ISO] [--out plan.json] [--format text|markdown|json] [--max-chars N] [--explain] [--all] [--valid-for 7d]";
 export const FORMATS = ["text", "markdown", "json"] as const;
 export type Format = (typeof FORMATS)[number];
 const DEFAULT_VALIDITY = "7d";
@@ -29,6 +29,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
       explain: { type: "boolean" },
       all: { type: "boolean" },
       "valid-for": { type: "string" },
+      "max-chars": { type: "string" },
     },
     USAGE,
   );
@@ -63,7 +64,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
     }
   }
   if (format === "json") for (const chunk of coalesce(serializePlanChunks(plan))) io.stdout(chunk);
-  else io.stdout(renderPlan(plan, format, values.all === true));
+  else io.stdout(renderPlan(plan, format, { all: values.all === true, maxChars: maxCharsOption(values["max-chars"]) }));
   if (plan.refused) {
     io.stderr(`plan refused by guard: ${plan.guards.filter((g) => g.verdict === "refused").map((g) => `${g.name}: ${g.message}`).join("; ")}\n`);
     return EXIT.refused;
@@ -87,10 +88,15 @@ function* coalesce(chunks: Iterable<string>): Generator<string> {
   if (pending.length > 0) yield pending.join("");
 }
 
-export function renderPlan(plan: PlanFile, format: Format, all: boolean): string {
+export function renderPlan(plan: PlanFile, format: Format, options: { all: boolean; maxChars: number }): string {
   if (format === "json") return serializePlan(plan);
-  if (format === "markdown") return renderMarkdown(plan);
-  return renderText(plan, { all, limit: 30 });
+  if (format === "markdown") return renderMarkdown(plan, { maxChars: options.maxChars });
+  return renderText(plan, { all: options.all, limit: 30 });
+}
+
+/** `--max-chars N`: the markdown rendering's budget (GitHub comments hold 65,536 characters). */
+export function maxCharsOption(text: string | undefined): number {
+  return wholeNumberOption("max-chars", text, DEFAULT_MAX_CHARS, 10_000_000);
 }
 
 /** The policy path as recorded in the plan: relative to where the command ran, with / separators. */

@@ -1,62 +1,126 @@
 import { formatBytes } from "../../policy/units.ts";
-import type { PlanFile } from "../plan-file.ts";
-import { ageOf, count, reasonOf } from "./format.ts";
+import { parseSstatePath } from "../../sstate/name.ts";
+import type { PlanFile, PlannedFile, Tally } from "../plan-file.ts";
+import { DEFAULT_KEEP, MIN_AGE_KEEP } from "../planner.ts";
+import { ageOf, count } from "./format.ts";
 
-/** GitHub and GitLab cut comments at 64 KiB; the JSON plan artifact always has every file. */
-const MAX_LISTED = 500;
+/**
+ * GitHub rejects comment bodies over 65,536 characters (GitLab notes allow more); the default
+ * leaves room for what a CI job adds around the plan.
+ */
+export const DEFAULT_MAX_CHARS = 60_000;
+/** The long tables show their biggest rows; the plan JSON has all. */
+const TOP_ROWS = 10;
+const SHORT_HASH = 8;
 
-const cell = (text: string) => text.replace(/\|/g, "\\|");
+export interface MarkdownOptions {
+  /** The rendering never exceeds this many characters. */
+  maxChars: number;
+}
 
-/** The plan as a pull-request comment: summary tables and a collapsible list. */
-export function renderMarkdown(plan: PlanFile): string {
-  const out: string[] = [];
-  const verdict = plan.refused ? "❌ **refused by a guard** — apply will not run it" : "✅ guards passed";
-  out.push(`### sstate-keeper plan for \`${plan.target}\``);
-  out.push("");
-  out.push(
-    `Policy \`${plan.policy.path}\` · now ${plan.now} · expires ${plan.expiresAt} · ${verdict}`,
-  );
-  out.push("");
-  out.push("| | files | bytes |");
-  out.push("|---|---:|---:|");
-  out.push(`| **delete** | ${count(plan.summary.delete.files)} | ${formatBytes(plan.summary.delete.bytes)} |`);
-  out.push(`| keep | ${count(plan.summary.keep.files)} | ${formatBytes(plan.summary.keep.bytes)} |`);
-  out.push(`| unmanaged (never touched) | ${count(plan.summary.unmanaged.files)} | ${formatBytes(plan.summary.unmanaged.bytes)} |`);
-  out.push("");
-  out.push("| rule | action | matched files | matched bytes | decided files | decided bytes |");
-  out.push("|---|---|---:|---:|---:|---:|");
-  for (const r of plan.summary.byRule) {
-    out.push(`| \`${cell(r.rule)}\` | ${r.action} | ${count(r.matched.files)} | ${formatBytes(r.matched.bytes)} | ${count(r.decided.files)} | ${formatBytes(r.decided.bytes)} |`);
+const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
+const row = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+
+/** A table whose rows beyond `limit` are summed up in one line under it. */
+function table(header: readonly string[], align: string, rows: readonly string[][], limit = Infinity, more = "more"): string[] {
+  const lines = [row(header), align, ...rows.slice(0, limit).map((cells) => row(cells))];
+  if (rows.length > limit) lines.push("", `… and ${count(rows.length - limit)} ${more} in plan.json`);
+  return lines;
+}
+
+const tallyCells = (t: Tally) => [count(t.files), formatBytes(t.bytes)];
+
+const REASON_LABELS: Record<string, string> = {
+  [MIN_AGE_KEEP]: `${code(MIN_AGE_KEEP)} (younger than the min-age guard)`,
+  [DEFAULT_KEEP]: `${code(DEFAULT_KEEP)} (no rule selected them)`,
+};
+
+/**
+ * The plan as a pull-request comment or merge-request note: the digest and the whole summary
+ * first, then as many file rows as the character budget leaves room for, readable (recipe,
+ * task, short hash) rather than 150-character paths. Reads only the serialised plan.
+ */
+export function renderMarkdown(plan: PlanFile, options: MarkdownOptions = { maxChars: DEFAULT_MAX_CHARS }): string {
+  const summary = plan.summary;
+  const verdict = plan.refused ? "❌ **refused by a guard**: apply will not run it" : "✅ guards passed";
+  const out: string[] = [
+    `### sstate-keeper plan for ${code(plan.target)}`,
+    "",
+    `**Plan digest** ${code(plan.integrity)}${plan.signature !== undefined ? " (signed)" : ""} · made ${plan.createdAt} · **expires ${plan.expiresAt}** · ${verdict}`,
+    "",
+    `Policy ${code(plan.policy.path)} (sha256 ${code(plan.policy.sha256.slice(0, 12))}) · ages as of ${plan.now} · listed ${count(plan.listing.files)} files, ${formatBytes(plan.listing.bytes)}`,
+    "",
+    ...table(["", "files", "bytes"], "|---|---:|---:|", [
+      ["**delete**", ...tallyCells(summary.delete)],
+      ["keep", ...tallyCells(summary.keep)],
+      ["unmanaged (never touched)", ...tallyCells(summary.unmanaged)],
+    ]),
+    "",
+    "#### Rules",
+    "",
+    ...table(
+      ["rule", "action", "matched files", "matched bytes", "decided files", "decided bytes"],
+      "|---|---|---:|---:|---:|---:|",
+      summary.byRule.map((r) => [code(cell(r.rule)), r.action, ...tallyCells(r.matched), ...tallyCells(r.decided)]),
+      100,
+      "more rules",
+    ),
+    "",
+    "#### Kept, by reason",
+    "",
+    ...table(
+      ["reason", "files", "bytes"],
+      "|---|---:|---:|",
+      summary.keepByReason.map((k) => [REASON_LABELS[k.reason] ?? code(cell(k.reason)), ...tallyCells(k)]),
+    ),
+    "",
+    "#### Deleted, by kind, arch and recipe",
+    "",
+    ...table(
+      ["kind", "files", "bytes"],
+      "|---|---:|---:|",
+      Object.entries(summary.deleteByKind).map(([kind, t]) => [kind, ...tallyCells(t)]),
+    ),
+    "",
+    ...table(["arch", "files", "bytes"], "|---|---:|---:|", summary.deleteByArch.map((a) => [cell(a.arch || "(SWSPEC)"), ...tallyCells(a)]), TOP_ROWS, "more archs"),
+    "",
+    ...table(["top recipes by bytes freed", "files", "bytes"], "|---|---:|---:|", summary.deleteTopRecipes.map((r) => [cell(r.pn), ...tallyCells(r)]), TOP_ROWS, "more recipes"),
+    "",
+    "#### Guards",
+    "",
+    ...table(
+      ["guard", "limit", "value", "verdict"],
+      "|---|---|---|---|",
+      plan.guards.map((g) => [g.name, cell(g.limit), cell(g.value), g.verdict === "refused" ? `❌ ${cell(g.message)}` : "ok"]),
+    ),
+  ];
+  if (plan.delete.length === 0) out.push("", "Nothing to delete.");
+  const head = `${out.join("\n")}\n`;
+  return head + fileRows(plan, options.maxChars - head.length);
+}
+
+/** As many rows of files to delete as `budget` characters hold, with the line that says how many more. */
+function fileRows(plan: PlanFile, budget: number): string {
+  if (plan.delete.length === 0) return "";
+  const opening = ["", `<details><summary>Files to delete (${count(plan.delete.length)})</summary>`, "", row(["recipe", "task", "arch", "hash", "file", "size", "age", "decided by"]), "|---|---|---|---|---|---:|---:|---|"].join("\n");
+  const closing = (more: number) => `${more > 0 ? `\n\n… and ${count(more)} more in plan.json` : ""}\n\n</details>\n`;
+  const reserve = closing(plan.delete.length).length;
+  let text = `${opening}\n`;
+  if (text.length + reserve > budget) return "";
+  let shown = 0;
+  for (const file of plan.delete) {
+    const line = `${fileRow(file, plan)}\n`;
+    if (text.length + line.length + reserve > budget) break;
+    text += line;
+    shown++;
   }
-  out.push("");
-  out.push("| guard | limit | value | verdict |");
-  out.push("|---|---|---|---|");
-  for (const g of plan.guards) out.push(`| ${g.name} | ${cell(g.limit)} | ${cell(g.value)} | ${g.verdict === "refused" ? `❌ ${cell(g.message)}` : "ok"} |`);
-  if (plan.summary.deleteByArch.length) {
-    out.push("");
-    out.push("<details><summary>Deletions per arch and top recipes</summary>");
-    out.push("");
-    out.push("| arch | files | bytes |");
-    out.push("|---|---:|---:|");
-    for (const a of plan.summary.deleteByArch) out.push(`| ${cell(a.arch || "(SWSPEC)")} | ${count(a.files)} | ${formatBytes(a.bytes)} |`);
-    out.push("");
-    out.push("| recipe | files | bytes |");
-    out.push("|---|---:|---:|");
-    for (const r of plan.summary.deleteTopRecipes) out.push(`| ${cell(r.pn)} | ${count(r.files)} | ${formatBytes(r.bytes)} |`);
-    out.push("");
-    out.push("</details>");
-  }
-  if (plan.delete.length) {
-    const shown = plan.delete.slice(0, MAX_LISTED);
-    out.push("");
-    out.push(`<details><summary>Files to delete (${count(plan.delete.length)})</summary>`);
-    out.push("");
-    out.push("| path | size | age | decided by |");
-    out.push("|---|---:|---:|---|");
-    for (const f of shown) out.push(`| \`${cell(f.path)}\` | ${formatBytes(f.size)} | ${ageOf(f, plan)} | ${cell(reasonOf(f))} |`);
-    if (shown.length < plan.delete.length) out.push(`\n… and ${count(plan.delete.length - shown.length)} more: see the plan JSON artifact.`);
-    out.push("");
-    out.push("</details>");
-  }
-  return `${out.join("\n")}\n`;
+  return `${text.trimEnd()}${closing(plan.delete.length - shown)}`;
+}
+
+function fileRow(file: PlannedFile, plan: PlanFile): string {
+  const name = parseSstatePath(file.path);
+  const decided = file.after !== undefined ? `${cell(file.decidedBy)}, with its archive` : cell(file.decidedBy);
+  if (name === undefined) return row([code(cell(file.path)), "", "", "", "", formatBytes(file.size), ageOf(file, plan), decided]);
+  return row([cell(name.pn), cell(name.task), cell(name.arch || "(SWSPEC)"), code(name.hash.slice(0, SHORT_HASH)), code(name.suffix), formatBytes(file.size), ageOf(file, plan), decided]);
 }

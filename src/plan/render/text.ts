@@ -11,7 +11,7 @@ export interface TextOptions {
 /** The plan for a terminal; reads only the serialised plan. */
 export function renderText(plan: PlanFile, options: TextOptions = { all: false, limit: 30 }): string {
   const out: string[] = [];
-  out.push(`Plan for ${plan.target}`);
+  out.push(`Plan ${plan.integrity}${plan.signature !== undefined ? " (signed)" : ""} for ${plan.target}`);
   out.push(`  policy ${plan.policy.path} (sha256 ${plan.policy.sha256.slice(0, 12)}), now ${plan.now}, expires ${plan.expiresAt}`);
   out.push(`  listed ${tally(plan.listing)}; ${count(plan.summary.unmanaged.files)} unmanaged files are never touched`);
   out.push("");
