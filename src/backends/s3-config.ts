@@ -1,6 +1,6 @@
 import type { S3ClientConfig } from "@aws-sdk/client-s3";
 import { maskCredentialText } from "../util/secrets.ts";
-import { DEFAULT_RETRY } from "../util/retry.ts";
+import { DEFAULT_RETRY, type RetryPolicy } from "../util/retry.ts";
 import { BackendError, type OpenOptions } from "./backend.ts";
 import type { Env } from "./registry.ts";
 
@@ -8,9 +8,17 @@ export interface S3Settings {
   config: S3ClientConfig;
   /** The endpoint as messages name it: "S3 endpoint http://host:port", or "the AWS S3 endpoint of REGION". */
   endpoint: string;
-  /** Tries per request, the first included (AWS_MAX_ATTEMPTS, else the retry default). */
-  attempts: number;
+  /** How each request is retried. */
+  retry: RetryPolicy;
 }
+
+/**
+ * The operation budget (timeouts.operationMs) is what bounds a request's retries; the count is
+ * a backstop. Pauses are capped at 2 s so that a short budget (`--timeout 2s`: 8 s) still holds
+ * eight attempts: an unlucky run of transient faults is ridden out rather than failing a listing.
+ */
+const RETRY_ATTEMPTS = 10;
+const MAX_RETRY_PAUSE_MS = 2_000;
 
 /**
  * Client settings from the environment given to Target.open (the CLI passes the process's):
@@ -41,7 +49,7 @@ export function s3ClientConfig(env: Env, pathStyle: boolean | undefined, { timeo
   return {
     config,
     endpoint: endpoint === undefined ? `the AWS S3 endpoint of ${region}` : `S3 endpoint ${endpoint}`,
-    attempts: Number(env["AWS_MAX_ATTEMPTS"]) || DEFAULT_RETRY.attempts,
+    retry: { ...DEFAULT_RETRY, attempts: Number(env["AWS_MAX_ATTEMPTS"]) || RETRY_ATTEMPTS, maxDelayMs: MAX_RETRY_PAUSE_MS, budgetMs: timeouts.operationMs },
   };
 }
 

@@ -11,7 +11,7 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { mapConcurrent } from "../util/concurrency.ts";
-import { DEFAULT_RETRY, retrying, withRetries, type RetryPolicy } from "../util/retry.ts";
+import { retrying, withRetries, type RetryPolicy } from "../util/retry.ts";
 import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type OpenOptions, type RemoteFile, type Timeouts } from "./backend.ts";
 import { changeSincePlanning } from "./precondition.ts";
 import type { Env } from "./registry.ts";
@@ -87,13 +87,13 @@ export class S3Backend implements Backend {
   private inFlight = 0;
   private peakInFlight = 0;
 
-  private constructor(location: S3Location, config: S3ClientConfig, endpoint: string, timeouts: Timeouts, attempts: number) {
+  private constructor(location: S3Location, config: S3ClientConfig, endpoint: string, timeouts: Timeouts, retry: RetryPolicy) {
     this.location = location;
     this.keyPrefix = location.prefix === "" ? "" : `${location.prefix}/`;
     this.displayUrl = displayUrlOf(location);
     this.endpoint = endpoint;
     this.timeouts = timeouts;
-    this.retry = { ...DEFAULT_RETRY, attempts, budgetMs: timeouts.operationMs };
+    this.retry = retry;
     this.client = new S3Client(config);
     this.client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -112,11 +112,11 @@ export class S3Backend implements Backend {
 
   /** Connects and checks the bucket is reachable with these credentials, so mistakes surface before any work. */
   static async open(location: S3Location, env: Env, pathStyle: boolean | undefined, options: OpenOptions): Promise<S3Backend> {
-    const { config, endpoint, attempts } = s3ClientConfig(env, pathStyle, options);
+    const { config, endpoint, retry } = s3ClientConfig(env, pathStyle, options);
     // The SDK warns on stderr that Node 20 support ends in 2027 (process.emitWarning, once per
     // process, when a client is built); this documented switch keeps it out of our output.
     process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
-    const backend = new S3Backend(location, config, endpoint, options.timeouts, attempts);
+    const backend = new S3Backend(location, config, endpoint, options.timeouts, retry);
     try {
       // Credentials from a profile or the instance are learnt here: registered so that no message prints them.
       const identity = await backend.request("credentials", backend.displayUrl, () => backend.client.config.credentials());
