@@ -14,11 +14,12 @@ export interface S3Settings {
 
 /**
  * The operation budget (timeouts.operationMs) is what bounds a request's retries; the count is
- * a backstop. Pauses are capped at 2 s so that a short budget (`--timeout 2s`: 8 s) still holds
- * eight attempts: an unlucky run of transient faults is ridden out rather than failing a listing.
+ * a backstop. Pauses grow from 250 ms to at most 1 s, so that a short budget still holds many
+ * attempts: with `--timeout 2s` (8 s) about ten fast failures in a row, or four silences, are
+ * ridden out before a listing page is given up.
  */
-const RETRY_ATTEMPTS = 10;
-const MAX_RETRY_PAUSE_MS = 2_000;
+const RETRY_ATTEMPTS = 20;
+const MAX_RETRY_PAUSE_MS = 1_000;
 
 /**
  * Client settings from the environment given to Target.open (the CLI passes the process's):

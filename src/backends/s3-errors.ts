@@ -142,6 +142,12 @@ export function isTransientCode(code: string | undefined): boolean {
   return code !== undefined && TRANSIENT_CODES.has(code);
 }
 
+/** Whether the endpoint refused the connection or did not resolve: at first contact, a wrong endpoint rather than a busy one. */
+export function isUnreachable(error: unknown): boolean {
+  const failure = classify(error);
+  return failure.kind === "network" && UNREACHABLE_CODES.has(failure.code);
+}
+
 /** Whether the error says the credentials were refused: nothing else will work either. */
 export function isCredentialFailure(error: unknown): boolean {
   return classify(error).kind === "credentials";

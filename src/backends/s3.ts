@@ -16,7 +16,7 @@ import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type Exp
 import { changeSincePlanning } from "./precondition.ts";
 import type { Env } from "./registry.ts";
 import { s3ClientConfig } from "./s3-config.ts";
-import { errorSummary, isCredentialFailure, isRequestFailure, isTransient, isTransientCode, MalformedAnswerError, missingBucket, requestFailure } from "./s3-errors.ts";
+import { errorSummary, isCredentialFailure, isRequestFailure, isTransient, isTransientCode, isUnreachable, MalformedAnswerError, missingBucket, requestFailure } from "./s3-errors.ts";
 import { commonPrefix, compareKeys, decodeListedKey, isXmlSafeKey, keyBefore } from "./s3-keys.ts";
 import { displayUrlOf, type S3Location } from "./s3-target.ts";
 
@@ -122,11 +122,13 @@ export class S3Backend implements Backend {
       const identity = await backend.request("credentials", backend.displayUrl, () => backend.client.config.credentials());
       options.secrets.add(identity.secretAccessKey);
       options.secrets.add(identity.sessionToken);
-      await backend.request("HeadBucket", backend.displayUrl, () => backend.client.send(new HeadBucketCommand({ Bucket: location.bucket })), {
+      await backend.request("HeadBucket", backend.displayUrl, async () => answered200(await backend.client.send(new HeadBucketCommand({ Bucket: location.bucket })), "HeadBucket"), {
         // HEAD answers carry no error code: a 404 here can only mean the bucket.
         notFound: (error) => {
           throw missingBucket(location.bucket, endpoint, error);
         },
+        // At first contact a refused connection means a wrong endpoint: say so at once.
+        retryUnreachable: false,
       });
     } catch (error) {
       backend.client.destroy();
@@ -174,7 +176,7 @@ export class S3Backend implements Backend {
       "HeadObject",
       this.urlOf(path),
       async () => {
-        const head = await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path) }));
+        const head = answered200(await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path) })), "HeadObject");
         const file: RemoteFile = { path, size: head.ContentLength ?? 0, mtimeMs: secondsOf(head.LastModified) };
         if (head.ETag !== undefined) file.etag = head.ETag;
         return file;
@@ -286,7 +288,12 @@ export class S3Backend implements Backend {
    * starting after the operation budget (or `deadline`); the final failure becomes one line.
    * `notFound` answers a definite 404 (not a missing bucket).
    */
-  private async request<T>(operation: string, subject: string, send: () => Promise<T>, options: { deadline?: number | undefined; notFound?: (error: unknown) => T } = {}): Promise<T> {
+  private async request<T>(
+    operation: string,
+    subject: string,
+    send: () => Promise<T>,
+    options: { deadline?: number | undefined; notFound?: (error: unknown) => T; retryUnreachable?: boolean } = {},
+  ): Promise<T> {
     const startedAt = this.retry.now();
     const policy = options.deadline === undefined ? this.retry : { ...this.retry, budgetMs: options.deadline - startedAt };
     let attempts = 0;
@@ -296,7 +303,7 @@ export class S3Backend implements Backend {
           attempts++;
           return send();
         },
-        isTransient,
+        options.retryUnreachable === false ? (error) => isTransient(error) && !isUnreachable(error) : isTransient,
         policy,
       );
     } catch (error) {
@@ -490,6 +497,12 @@ function listedPageOf(answer: ListObjectsV2CommandOutput): ListedPage {
   }
   const prefixes = (answer.CommonPrefixes ?? []).flatMap((common) => (common.Prefix === undefined ? [] : [decode(common.Prefix)]));
   return { objects, prefixes, next: answer.IsTruncated ? answer.NextContinuationToken : undefined };
+}
+
+/** A HEAD answer has no body to check: anything but 200 (a 207 from a WebDAV server, say) is not S3 answering. */
+function answered200<T extends { $metadata: { httpStatusCode?: number } }>(answer: T, operation: string): T {
+  if (answer.$metadata.httpStatusCode !== 200) throw new MalformedAnswerError(`a ${operation} answer with HTTP ${answer.$metadata.httpStatusCode}`);
+  return answer;
 }
 
 function isNotFound(error: unknown): boolean {
