@@ -226,10 +226,7 @@ export class S3Backend implements Backend {
     const { unsettled, error } = await retrying(
       files,
       async (pending) => {
-        const current = await this.statMany(
-          pending.map((file) => file.path),
-          deadline,
-        );
+        const current = await this.statMany(pending.map((file) => file.path), deadline);
         const unchanged: ExpectedFile[] = [];
         pending.forEach((expected, index) => {
           const found = current[index];
