@@ -18,7 +18,6 @@ export function displayUrlOf(location: S3Location): string {
 function parseS3Url(url: URL): { location: S3Location; pathStyle: boolean | undefined } {
   const bucket = url.hostname;
   if (bucket === "" || url.port !== "") throw new TargetError("an S3 target is s3://BUCKET[/PREFIX]; the endpoint comes from AWS_ENDPOINT_URL_S3");
-  if (url.username !== "" || url.password !== "") throw new TargetError("an S3 target holds no credentials: give them in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE");
   let pathStyle: boolean | undefined;
   for (const [name, value] of url.searchParams) {
     if (name !== "path-style" || (value !== "true" && value !== "false")) {

@@ -141,7 +141,7 @@ describe("S3 target URLs", () => {
     expect(() => parseTarget("s3://bucket/p?region=eu-west-1", "/")).toThrow("unknown S3 target option 'region=eu-west-1'; the only one is ?path-style=true|false");
     expect(() => parseTarget("s3://bucket:9000/p", "/")).toThrow(/AWS_ENDPOINT_URL_S3/);
     expect(() => parseTarget("s3:///p", "/")).toThrow(/s3:\/\/BUCKET\[\/PREFIX\]/);
-    expect(() => parseTarget("s3://user:password@bucket/p", "/")).toThrow("an S3 target holds no credentials: give them in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE");
+    expect(() => parseTarget("s3://user:password@bucket/p", "/")).toThrow("a target URL must not contain credentials (s3://***@bucket/p)");
   });
 
   it("resolves endpoint, region, addressing and credentials from the given environment", () => {
