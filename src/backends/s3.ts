@@ -1,4 +1,5 @@
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -6,15 +7,17 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  type ListObjectsV2CommandOutput,
   type S3ClientConfig,
-  type _Object as S3Object,
 } from "@aws-sdk/client-s3";
-import { compareCodeUnits } from "../util/compare.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
-import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type OpenOptions, type RemoteFile } from "./backend.ts";
+import { retrying, withRetries, type RetryPolicy } from "../util/retry.ts";
+import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type OpenOptions, type RemoteFile, type Timeouts } from "./backend.ts";
 import { changeSincePlanning } from "./precondition.ts";
-import { DEFAULT_RETRY, retrying } from "../util/retry.ts";
 import type { Env } from "./registry.ts";
+import { s3ClientConfig } from "./s3-config.ts";
+import { errorSummary, isCredentialFailure, isRequestFailure, isTransient, isTransientCode, isUnreachable, MalformedAnswerError, missingBucket, requestFailure } from "./s3-errors.ts";
+import { commonPrefix, compareKeys, decodeListedKey, isXmlSafeKey, keyBefore } from "./s3-keys.ts";
 import { displayUrlOf, type S3Location } from "./s3-target.ts";
 
 /** Prefixes listed at once: SPEC §8 asks for ≥ 8 requests in flight; more buys little on one endpoint. */
@@ -24,29 +27,15 @@ const DELETE_CONCURRENCY = 8;
 const DELETE_BATCH = 1000;
 /** Listed pages (≤ 1000 files each) buffered ahead of a slow consumer before listing pauses. */
 const MAX_QUEUED_PAGES = 64;
-/** HeadObject requests at once when a batch is not answered by one listing. */
+/** HeadObject (and single DeleteObject) requests at once. */
 const STAT_CONCURRENCY = 16;
 /**
  * statMany lists at most one page per this many paths asked for before it HEADs the rest: a
  * batch of 1000 deletions from a million-object bucket with 85k of them spans about 12 pages.
  */
 const LISTED_OBJECTS_PER_PAGE = 50;
-const ASCII = /^[\x00-\x7f]*$/;
-/** Attempts per request (the SDK backs off exponentially with jitter); AWS_MAX_ATTEMPTS overrides. */
-const DEFAULT_MAX_ATTEMPTS = 5;
 
 const HASH_DIR = /^[0-9a-f]{2}\/$/;
-const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
-const TLS_CODES = new Set([
-  "EPROTO",
-  "CERT_HAS_EXPIRED",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-]);
-const CREDENTIAL_CODES = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken", "TokenRefreshRequired"]);
-const TRANSIENT_CODES = new Set(["SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "Throttling", "TimeoutError", "ECONNRESET", "ETIMEDOUT", "EPIPE"]);
 
 /** One unit of listing work: a key prefix and how to list it. */
 interface ListTask {
@@ -59,31 +48,53 @@ interface ListTask {
   kind: "root" | "nativelsb" | "tree";
 }
 
-interface SdkError {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
+/** One listed object, its key decoded. */
+interface ListedObject {
+  key: string;
+  size: number;
+  mtimeMs: number;
+  etag?: string;
 }
 
-/** An sstate cache in an S3 bucket (AWS or an S3-compatible server such as Ceph radosgw). */
+/** A checked ListObjectsV2 answer with its keys decoded. */
+interface ListedPage {
+  objects: ListedObject[];
+  prefixes: string[];
+  /** The continuation token, or undefined on the last page. */
+  next: string | undefined;
+}
+
+/** A deletion's outcome, and whether trying again (after checking the object again) may still delete it. */
+interface DeleteAttempt {
+  outcome: DeleteOutcome;
+  again: boolean;
+}
+
+/**
+ * An sstate cache in an S3 bucket (AWS or an S3-compatible server such as Ceph radosgw).
+ * Every request is retried on transient failures (throttling, server errors, resets, timeouts,
+ * truncated answers) within the operation budget; refused credentials fail at once.
+ */
 export class S3Backend implements Backend {
   readonly displayUrl: string;
   private readonly client: S3Client;
   private readonly location: S3Location;
   private readonly keyPrefix: string;
-  private readonly endpointLabel: string;
+  private readonly endpoint: string;
+  private readonly timeouts: Timeouts;
+  private readonly retry: RetryPolicy;
   private readonly counts: Record<string, number> = {};
   private inFlight = 0;
   private peakInFlight = 0;
 
-  private constructor(location: S3Location, config: S3ClientConfig, endpointLabel: string) {
+  private constructor(location: S3Location, config: S3ClientConfig, endpoint: string, timeouts: Timeouts, retry: RetryPolicy) {
     this.location = location;
     this.keyPrefix = location.prefix === "" ? "" : `${location.prefix}/`;
     this.displayUrl = displayUrlOf(location);
-    this.endpointLabel = endpointLabel;
+    this.endpoint = endpoint;
+    this.timeouts = timeouts;
+    this.retry = retry;
     this.client = new S3Client(config);
-    // In the deserialize step, inside the SDK's retry loop: every HTTP attempt is counted.
     this.client.middlewareStack.add(
       (next, context) => async (args) => {
         const command = (context.commandName ?? "unknown").replace(/Command$/, "");
@@ -101,18 +112,27 @@ export class S3Backend implements Backend {
 
   /** Connects and checks the bucket is reachable with these credentials, so mistakes surface before any work. */
   static async open(location: S3Location, env: Env, pathStyle: boolean | undefined, options: OpenOptions): Promise<S3Backend> {
-    const { config, endpointLabel } = s3ClientConfig(env, pathStyle, options);
+    const { config, endpoint, retry } = s3ClientConfig(env, pathStyle, options);
     // The SDK warns on stderr that Node 20 support ends in 2027 (process.emitWarning, once per
     // process, when a client is built); this documented switch keeps it out of our output.
     process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
-    const backend = new S3Backend(location, config, endpointLabel);
+    const backend = new S3Backend(location, config, endpoint, options.timeouts, retry);
     try {
-      await backend.client.send(new HeadBucketCommand({ Bucket: location.bucket }));
+      // Credentials from a profile or the instance are learnt here: registered so that no message prints them.
+      const identity = await backend.request("credentials", backend.displayUrl, () => backend.client.config.credentials());
+      options.secrets.add(identity.secretAccessKey);
+      options.secrets.add(identity.sessionToken);
+      await backend.request("HeadBucket", backend.displayUrl, async () => answered200(await backend.client.send(new HeadBucketCommand({ Bucket: location.bucket })), "HeadBucket"), {
+        // HEAD answers carry no error code: a 404 here can only mean the bucket.
+        notFound: (error) => {
+          throw missingBucket(location.bucket, endpoint, error);
+        },
+        // At first contact a refused connection means a wrong endpoint: say so at once.
+        retryUnreachable: false,
+      });
     } catch (error) {
       backend.client.destroy();
-      // HEAD answers carry no error code: a 404 here can only mean the bucket.
-      if ((error as SdkError).$metadata?.httpStatusCode === 404) throw backend.missingBucket(error);
-      throw backend.backendError(error, "HeadBucket");
+      throw error;
     }
     return backend;
   }
@@ -151,16 +171,18 @@ export class S3Backend implements Backend {
     }
   }
 
-  async stat(path: string): Promise<RemoteFile | undefined> {
-    try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path) }));
-      const file: RemoteFile = { path, size: head.ContentLength ?? 0, mtimeMs: secondsOf(head.LastModified) };
-      if (head.ETag !== undefined) file.etag = head.ETag;
-      return file;
-    } catch (error) {
-      if ((error as SdkError).$metadata?.httpStatusCode === 404) return undefined;
-      throw this.backendError(error, `HeadObject ${this.urlOf(path)}`);
-    }
+  async stat(path: string, deadline?: number): Promise<RemoteFile | undefined> {
+    return this.request(
+      "HeadObject",
+      this.urlOf(path),
+      async () => {
+        const head = answered200(await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path) })), "HeadObject");
+        const file: RemoteFile = { path, size: head.ContentLength ?? 0, mtimeMs: secondsOf(head.LastModified) };
+        if (head.ETag !== undefined) file.etag = head.ETag;
+        return file;
+      },
+      { deadline, notFound: () => undefined },
+    );
   }
 
   /**
@@ -169,95 +191,132 @@ export class S3Backend implements Backend {
    * spread over a big bucket would need more pages than objects, so the listing stops after
    * one page per LISTED_OBJECTS_PER_PAGE paths asked for.
    */
-  async statMany(paths: readonly string[]): Promise<(RemoteFile | undefined)[]> {
-    const sorted = [...paths].sort(compareCodeUnits);
+  async statMany(paths: readonly string[], deadline?: number): Promise<(RemoteFile | undefined)[]> {
+    const sorted = [...paths].sort(compareKeys);
     const first = sorted[0];
     const last = sorted.at(-1);
-    // S3 orders keys by UTF-8 bytes, JavaScript by UTF-16 units: the same for ASCII, which sstate names are.
-    if (first === undefined || last === undefined || paths.length < 2 || !sorted.every((path) => ASCII.test(path))) return mapConcurrent(paths, STAT_CONCURRENCY, (path) => this.stat(path));
+    if (first === undefined || last === undefined || paths.length < 2) return mapConcurrent(paths, STAT_CONCURRENCY, (path) => this.stat(path, deadline));
     const found = new Map<string, RemoteFile>();
-    let listedThrough = "";
+    let listedThrough: string | undefined;
     let complete = false;
     let token: string | undefined;
     const maxPages = Math.ceil(paths.length / LISTED_OBJECTS_PER_PAGE);
-    // A key just before the first path: its own prefix sorts before it.
-    const startAfter = this.keyOf(first).slice(0, -1);
+    const range: ListTask = { prefix: this.keyPrefix + commonPrefix(first, last), kind: "tree" };
     for (let pages = 0; pages < maxPages && !complete; pages++) {
-      const page = await this.listPage({ prefix: this.keyPrefix + commonPrefix(first, last), kind: "tree" }, token, token === undefined ? startAfter : undefined);
-      for (const file of this.filesOf(page.Contents, undefined)) {
-        found.set(file.path, file);
-        listedThrough = file.path;
-      }
-      token = page.NextContinuationToken;
-      complete = !page.IsTruncated || token === undefined || listedThrough >= last;
+      const page = await this.listPage(range, token, token === undefined ? keyBefore(this.keyOf(first)) : undefined, deadline);
+      for (const file of this.filesOf(page.objects, undefined)) found.set(file.path, file);
+      const lastKey = page.objects.at(-1)?.key;
+      if (lastKey !== undefined) listedThrough = lastKey.slice(this.keyPrefix.length);
+      token = page.next;
+      complete = token === undefined || (listedThrough !== undefined && compareKeys(listedThrough, last) >= 0);
     }
-    return mapConcurrent(paths, STAT_CONCURRENCY, async (path) => (complete || path <= listedThrough ? found.get(path) : this.stat(path)));
+    const reached = (path: string) => complete || (listedThrough !== undefined && compareKeys(path, listedThrough) <= 0);
+    return mapConcurrent(paths, STAT_CONCURRENCY, async (path) => (reached(path) ? found.get(path) : this.stat(path, deadline)));
   }
 
   /**
-   * Checks the files with one listing of their key range (statMany), then deletes the unchanged
-   * ones with DeleteObjects, retrying the keys S3 reports as failing transiently.
+   * Checks the files with one listing of their key range (statMany) right before deleting the
+   * unchanged ones: with DeleteObjects, each key conditional on the planned ETag where the plan
+   * has one (AWS honours it; radosgw 16 ignores it), or one DeleteObject for a key that XML
+   * cannot carry. Keys that fail transiently are checked again and retried, within the budget.
    */
   async deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]> {
-    const current = await this.statMany(files.map((file) => file.path));
+    const deadline = this.retry.now() + this.retry.budgetMs;
     const outcomes = new Map<string, DeleteOutcome>();
-    const unchanged: string[] = [];
-    files.forEach((expected, index) => {
-      const found = current[index];
-      const change = found === undefined ? undefined : changeSincePlanning(expected, found);
-      if (found === undefined) outcomes.set(expected.path, { path: expected.path, status: "missing" });
-      else if (change !== undefined) outcomes.set(expected.path, { path: expected.path, status: "changed", reason: change });
-      else unchanged.push(expected.path);
-    });
-    const batches: string[][] = [];
-    for (let i = 0; i < unchanged.length; i += DELETE_BATCH) batches.push(unchanged.slice(i, i + DELETE_BATCH));
-    await mapConcurrent(batches, DELETE_CONCURRENCY, async (batch) => {
-      await retrying(
-        batch,
-        async (paths) => {
-          const transient: string[] = [];
-          for (const outcome of await this.deleteBatch(paths)) {
-            outcomes.set(outcome.outcome.path, outcome.outcome);
-            if (outcome.transient) transient.push(outcome.outcome.path);
-          }
-          return transient;
-        },
-        DEFAULT_RETRY,
-      );
-    });
+    const { unsettled, error } = await retrying(
+      files,
+      async (pending) => {
+        const current = await this.statMany(pending.map((file) => file.path), deadline);
+        const unchanged: ExpectedFile[] = [];
+        pending.forEach((expected, index) => {
+          const found = current[index];
+          const change = found === undefined ? undefined : changeSincePlanning(expected, found);
+          if (found === undefined) outcomes.set(expected.path, { path: expected.path, status: "missing" });
+          else if (change !== undefined) outcomes.set(expected.path, { path: expected.path, status: "changed", reason: change });
+          else unchanged.push(expected);
+        });
+        const attempts = await this.deleteUnchanged(unchanged);
+        attempts.forEach((attempt) => outcomes.set(attempt.outcome.path, attempt.outcome));
+        return unchanged.filter((_, index) => attempts[index]!.again);
+      },
+      this.retry,
+      // statMany has retried its own requests, and what deleting throws (refused credentials) is final.
+      () => false,
+    );
+    if (error !== undefined) {
+      // Nothing done yet, refused credentials, or a bug: the call as a whole failed.
+      if (outcomes.size === 0 || !(error instanceof BackendError) || error.kind === "auth") throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      for (const file of unsettled) outcomes.set(file.path, { path: file.path, status: "failed", error: reason });
+    }
     return files.map((file) => outcomes.get(file.path)!);
   }
 
   async put(path: string, data: Uint8Array): Promise<void> {
     // A single PutObject is atomic: the key shows the old object or the whole new one, never a part.
-    try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path), Body: data, ContentLength: data.length }));
-    } catch (error) {
-      throw this.backendError(error, `PutObject ${this.urlOf(path)}`);
-    }
+    await this.request("PutObject", this.urlOf(path), () =>
+      this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path), Body: data, ContentLength: data.length })),
+    );
   }
 
   async get(path: string): Promise<Uint8Array> {
-    try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path) }));
-      return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
-    } catch (error) {
-      if ((error as SdkError).name === "NoSuchKey" || (error as SdkError).$metadata?.httpStatusCode === 404) throw new NotFoundError(path);
-      throw this.backendError(error, `GetObject ${this.urlOf(path)}`);
-    }
+    return this.request(
+      "GetObject",
+      this.urlOf(path),
+      async () => {
+        const object = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path) }));
+        // Read inside the attempt: a body cut short is retried like any lost answer.
+        return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+      },
+      {
+        notFound: () => {
+          throw new NotFoundError(path);
+        },
+      },
+    );
   }
 
   async close(): Promise<void> {
     this.client.destroy();
   }
 
+  /**
+   * Sends one request with retries: transient failures are tried again with backoff, no attempt
+   * starting after the operation budget (or `deadline`); the final failure becomes one line.
+   * `notFound` answers a definite 404 (not a missing bucket).
+   */
+  private async request<T>(
+    operation: string,
+    subject: string,
+    send: () => Promise<T>,
+    options: { deadline?: number | undefined; notFound?: (error: unknown) => T; retryUnreachable?: boolean } = {},
+  ): Promise<T> {
+    const startedAt = this.retry.now();
+    const policy = options.deadline === undefined ? this.retry : { ...this.retry, budgetMs: options.deadline - startedAt };
+    let attempts = 0;
+    try {
+      return await withRetries(
+        () => {
+          attempts++;
+          return send();
+        },
+        options.retryUnreachable === false ? (error) => isTransient(error) && !isUnreachable(error) : isTransient,
+        policy,
+      );
+    } catch (error) {
+      if (options.notFound !== undefined && isNotFound(error)) return options.notFound(error);
+      if (!isRequestFailure(error)) throw error;
+      throw requestFailure(error, { operation, subject, endpoint: this.endpoint, bucket: this.location.bucket, timeouts: this.timeouts, attempts, elapsedMs: this.retry.now() - startedAt });
+    }
+  }
+
   private async listAll(pages: PageQueue): Promise<void> {
     // Small caches fit in one page: take it first and fan out only when there is more.
     const first = await this.listPage({ prefix: this.keyPrefix, kind: "tree" }, undefined, undefined);
-    const firstFiles = this.filesOf(first.Contents, undefined);
+    const firstFiles = this.filesOf(first.objects, undefined);
     if (firstFiles.length > 0) await pages.put(firstFiles);
-    if (!first.IsTruncated) return;
-    const seenThrough = first.Contents?.at(-1)?.Key;
+    if (first.next === undefined) return;
+    const seenThrough = first.objects.at(-1)?.key;
     const tasks: ListTask[] = [{ prefix: this.keyPrefix, kind: "root" }];
     let active = 0;
     await new Promise<void>((resolve, reject) => {
@@ -283,74 +342,110 @@ export class S3Backend implements Backend {
     do {
       if (pages.closed) return;
       const answer = await this.listPage(task, token, startAfter);
-      for (const common of answer.CommonPrefixes ?? []) {
-        const prefix = common.Prefix;
-        if (prefix === undefined || (seenThrough !== undefined && prefix < seenThrough && !seenThrough.startsWith(prefix))) continue;
+      for (const prefix of answer.prefixes) {
+        // A directory wholly before the first page's last key was listed whole by that page.
+        if (seenThrough !== undefined && compareKeys(prefix, seenThrough) < 0 && !seenThrough.startsWith(prefix)) continue;
         const name = prefix.slice(task.prefix.length);
         found({ prefix, kind: task.kind === "root" && !HASH_DIR.test(name) ? "nativelsb" : "tree" });
       }
-      const files = this.filesOf(answer.Contents, seenThrough);
+      const files = this.filesOf(answer.objects, seenThrough);
       if (files.length > 0) await pages.put(files);
-      token = answer.IsTruncated ? answer.NextContinuationToken : undefined;
+      token = answer.next;
     } while (token !== undefined);
   }
 
-  private async listPage(task: ListTask, token: string | undefined, startAfter: string | undefined) {
-    try {
-      return await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.location.bucket,
-          Prefix: task.prefix,
-          Delimiter: task.kind === "tree" ? undefined : "/",
-          ContinuationToken: token,
-          StartAfter: startAfter,
-        }),
-      );
-    } catch (error) {
-      throw this.backendError(error, `ListObjectsV2 ${this.displayUrl}`);
-    }
+  /** One ListObjectsV2 page, URL-encoded so that any key arrives intact, checked and decoded. */
+  private async listPage(task: ListTask, token: string | undefined, startAfter: string | undefined, deadline?: number): Promise<ListedPage> {
+    return this.request(
+      "ListObjectsV2",
+      this.displayUrl,
+      async () =>
+        listedPageOf(
+          await this.client.send(
+            new ListObjectsV2Command({
+              Bucket: this.location.bucket,
+              Prefix: task.prefix,
+              Delimiter: task.kind === "tree" ? undefined : "/",
+              ContinuationToken: token,
+              StartAfter: startAfter === "" ? undefined : startAfter,
+              EncodingType: "url",
+            }),
+          ),
+        ),
+      { deadline },
+    );
   }
 
-  private filesOf(objects: readonly S3Object[] | undefined, seenThrough: string | undefined): RemoteFile[] {
+  private filesOf(objects: readonly ListedObject[], seenThrough: string | undefined): RemoteFile[] {
     const files: RemoteFile[] = [];
-    for (const object of objects ?? []) {
-      const key = object.Key;
+    for (const object of objects) {
       // Keys ending in "/" are the empty "folder" markers some S3 consoles create, not files.
-      if (key === undefined || key.endsWith("/") || (seenThrough !== undefined && key <= seenThrough)) continue;
-      const file: RemoteFile = { path: key.slice(this.keyPrefix.length), size: object.Size ?? 0, mtimeMs: secondsOf(object.LastModified) };
-      if (object.ETag !== undefined) file.etag = object.ETag;
+      if (object.key.endsWith("/") || (seenThrough !== undefined && compareKeys(object.key, seenThrough) <= 0)) continue;
+      const file: RemoteFile = { path: object.key.slice(this.keyPrefix.length), size: object.size, mtimeMs: object.mtimeMs };
+      if (object.etag !== undefined) file.etag = object.etag;
       files.push(file);
     }
     return files;
   }
 
-  private async deleteBatch(paths: readonly string[]): Promise<{ outcome: DeleteOutcome; transient: boolean }[]> {
+  /** One attempt at deleting each file (checked just before), in the files' order. */
+  private async deleteUnchanged(files: readonly ExpectedFile[]): Promise<DeleteAttempt[]> {
+    const attempts = new Map<string, DeleteAttempt>();
+    const batchable = files.filter((file) => isXmlSafeKey(this.keyOf(file.path)));
+    const single = files.filter((file) => !isXmlSafeKey(this.keyOf(file.path)));
+    const batches: ExpectedFile[][] = [];
+    for (let i = 0; i < batchable.length; i += DELETE_BATCH) batches.push(batchable.slice(i, i + DELETE_BATCH));
+    await Promise.all([
+      mapConcurrent(batches, DELETE_CONCURRENCY, async (batch) => (await this.deleteBatch(batch)).forEach((attempt) => attempts.set(attempt.outcome.path, attempt))),
+      mapConcurrent(single, STAT_CONCURRENCY, async (file) => attempts.set(file.path, await this.deleteOne(file))),
+    ]);
+    return files.map((file) => attempts.get(file.path)!);
+  }
+
+  /** One DeleteObjects request (a single attempt: what fails transiently is checked again before the next). */
+  private async deleteBatch(files: readonly ExpectedFile[]): Promise<DeleteAttempt[]> {
     let answer;
     try {
       answer = await this.client.send(
         new DeleteObjectsCommand({
           Bucket: this.location.bucket,
-          Delete: { Quiet: false, Objects: paths.map((path) => ({ Key: this.keyOf(path) })) },
+          Delete: { Quiet: false, Objects: files.map((file) => ({ Key: this.keyOf(file.path), ...(file.etag !== undefined ? { ETag: file.etag } : {}) })) },
         }),
       );
     } catch (error) {
-      const fixable = this.userFixableError(error);
-      if (fixable) throw fixable;
-      const message = errorSummary(error);
-      return paths.map((path) => ({ outcome: { path, status: "failed", error: message }, transient: isTransient(error) }));
+      const failed = this.deleteFailure(error, "DeleteObjects", this.displayUrl);
+      return files.map((file) => ({ outcome: { path: file.path, status: "failed", error: failed.error }, again: failed.again }));
     }
-    const byKey = new Map<string, { outcome: DeleteOutcome; transient: boolean }>();
+    const byKey = new Map<string, DeleteAttempt>();
     for (const deleted of answer.Deleted ?? []) {
-      if (deleted.Key !== undefined) byKey.set(deleted.Key, { outcome: { path: deleted.Key.slice(this.keyPrefix.length), status: "deleted" }, transient: false });
+      if (deleted.Key !== undefined) byKey.set(deleted.Key, { outcome: { path: deleted.Key.slice(this.keyPrefix.length), status: "deleted" }, again: false });
     }
     for (const failure of answer.Errors ?? []) {
-      if (failure.Key === undefined) continue;
-      byKey.set(failure.Key, {
-        outcome: { path: failure.Key.slice(this.keyPrefix.length), status: "failed", error: `${failure.Code ?? "error"}: ${failure.Message ?? "S3 did not delete it"}` },
-        transient: TRANSIENT_CODES.has(failure.Code ?? ""),
-      });
+      if (failure.Key !== undefined) byKey.set(failure.Key, keyFailure(failure.Key.slice(this.keyPrefix.length), failure.Code, "DeleteObjects"));
     }
-    return paths.map((path) => byKey.get(this.keyOf(path)) ?? { outcome: { path, status: "failed", error: "S3 reported no outcome for this key" }, transient: true });
+    return files.map((file) => byKey.get(this.keyOf(file.path)) ?? { outcome: { path: file.path, status: "failed", error: "S3 DeleteObjects reported no outcome for it" }, again: true });
+  }
+
+  /** One DeleteObject, conditional on the planned ETag where there is one: for a key that cannot travel in XML. */
+  private async deleteOne(file: ExpectedFile): Promise<DeleteAttempt> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(file.path), ...(file.etag !== undefined ? { IfMatch: file.etag } : {}) }));
+      return { outcome: { path: file.path, status: "deleted" }, again: false };
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || status === 412) return keyFailure(file.path, status === 404 ? "NoSuchKey" : "PreconditionFailed", "DeleteObject");
+      const failed = this.deleteFailure(error, "DeleteObject", this.urlOf(file.path));
+      return { outcome: { path: file.path, status: "failed", error: failed.error }, again: failed.again };
+    }
+  }
+
+  /** A delete request that failed as a whole: refused credentials stop everything, anything else fails (or retries) its keys. */
+  private deleteFailure(error: unknown, operation: string, subject: string): { error: string; again: boolean } {
+    if (!isRequestFailure(error)) throw error;
+    if (isCredentialFailure(error)) {
+      throw requestFailure(error, { operation, subject, endpoint: this.endpoint, bucket: this.location.bucket, timeouts: this.timeouts, attempts: 1, elapsedMs: 0 });
+    }
+    return { error: `S3 ${operation} failed at ${this.endpoint}: ${errorSummary(error, this.timeouts)}`, again: isTransient(error) };
   }
 
   private keyOf(path: string): string {
@@ -360,65 +455,56 @@ export class S3Backend implements Backend {
   private urlOf(path: string): string {
     return `s3://${this.location.bucket}/${this.keyOf(path)}`;
   }
+}
 
-  private missingBucket(cause: unknown): BackendError {
-    return new BackendError(`bucket '${this.location.bucket}' does not exist at ${this.endpointLabel}: check the target URL`, { cause });
+/** Per-key codes of a delete answer that mean something other than "failed". */
+function keyFailure(path: string, code: string | undefined, operation: string): DeleteAttempt {
+  switch (code) {
+    // AWS reports an absent key as deleted; a server that says NoSuchKey means the same.
+    case "NoSuchKey":
+      return { outcome: { path, status: "missing" }, again: false };
+    case "PreconditionFailed":
+      return { outcome: { path, status: "changed", reason: "its ETag no longer is the planned one (S3 PreconditionFailed): the object was rewritten since planning" }, again: false };
   }
-
-  /** The one-line explanation of a problem the user can fix, or undefined for anything else. */
-  private userFixableError(error: unknown): BackendError | undefined {
-    const { name = "", code = "", $metadata } = error as SdkError;
-    const status = $metadata?.httpStatusCode;
-    if (UNREACHABLE_CODES.has(code)) {
-      return new BackendError(`cannot reach S3 endpoint ${this.endpointLabel} (${code}): check AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and the network`, { cause: error });
-    }
-    if (TLS_CODES.has(code) || code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_")) {
-      return new BackendError(`TLS connection to S3 endpoint ${this.endpointLabel} failed (${code}): check the endpoint's http/https scheme and its certificate (NODE_EXTRA_CA_CERTS)`, { cause: error });
-    }
-    if (name === "CredentialsProviderError") {
-      return new BackendError(`no S3 credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE`, { cause: error });
-    }
-    if (CREDENTIAL_CODES.has(name) || status === 403) {
-      const reason = CREDENTIAL_CODES.has(name) ? name : "HTTP 403";
-      return new BackendError(`S3 refused the credentials for ${this.displayUrl} (${reason}): check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_PROFILE and the bucket policy`, { cause: error });
-    }
-    if (name === "NoSuchBucket") return this.missingBucket(error);
-    if (name === "PermanentRedirect" || name === "AuthorizationHeaderMalformed" || status === 301) {
-      return new BackendError(`bucket '${this.location.bucket}' is in another region: set AWS_REGION to the bucket's region`, { cause: error });
-    }
-    return undefined;
-  }
-
-  private backendError(error: unknown, request: string): unknown {
-    if ((error as SdkError).name === "AbortError") return error;
-    return this.userFixableError(error) ?? new BackendError(`S3 ${request} failed: ${errorSummary(error)}`, { cause: error });
-  }
+  return { outcome: { path, status: "failed", error: `S3 ${operation} answered ${code ?? "an error without a code"} for it` }, again: isTransientCode(code) };
 }
 
 /**
- * Client settings from the environment given to Target.open (the CLI passes the process's):
- * endpoint, region, path-style addressing (explicit setting, else on for custom endpoints,
- * which rarely serve BUCKET.host names) and credentials (else the SDK's default chain).
+ * Checks that a page is complete and decodes it: an answer without IsTruncated (an empty body
+ * parses as an empty page) or a truncated one without a continuation token cannot be a whole
+ * listing and is retried, never taken as the end.
  */
-export function s3ClientConfig(env: Env, pathStyle: boolean | undefined, { timeouts }: OpenOptions): { config: S3ClientConfig; endpointLabel: string } {
-  const endpoint = env["AWS_ENDPOINT_URL_S3"] || env["AWS_ENDPOINT_URL"] || undefined;
-  const region = env["AWS_REGION"] || env["AWS_DEFAULT_REGION"] || "us-east-1";
-  const config: S3ClientConfig = {
-    region,
-    forcePathStyle: pathStyle ?? pathStyleFromEnv(env["SSTATE_KEEPER_S3_PATH_STYLE"]) ?? endpoint !== undefined,
-    maxAttempts: Number(env["AWS_MAX_ATTEMPTS"]) || DEFAULT_MAX_ATTEMPTS,
-    requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
+function listedPageOf(answer: ListObjectsV2CommandOutput): ListedPage {
+  if (answer.IsTruncated === undefined) throw new MalformedAnswerError("a ListObjectsV2 answer without IsTruncated");
+  if (answer.IsTruncated && !answer.NextContinuationToken) throw new MalformedAnswerError("a truncated ListObjectsV2 answer without a continuation token");
+  const encoded = answer.EncodingType === "url";
+  const decode = (text: string) => {
+    try {
+      return encoded ? decodeListedKey(text) : text;
+    } catch {
+      throw new MalformedAnswerError("a ListObjectsV2 answer with a key that is no URL-encoded UTF-8");
+    }
   };
-  if (endpoint !== undefined) config.endpoint = endpoint;
-  const accessKeyId = env["AWS_ACCESS_KEY_ID"];
-  const secretAccessKey = env["AWS_SECRET_ACCESS_KEY"];
-  if (accessKeyId && secretAccessKey) {
-    const sessionToken = env["AWS_SESSION_TOKEN"];
-    config.credentials = sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
-  } else if (env["AWS_PROFILE"]) {
-    config.profile = env["AWS_PROFILE"];
+  const objects: ListedObject[] = [];
+  for (const object of answer.Contents ?? []) {
+    if (object.Key === undefined) throw new MalformedAnswerError("a ListObjectsV2 answer with an object without a key");
+    const listed: ListedObject = { key: decode(object.Key), size: object.Size ?? 0, mtimeMs: secondsOf(object.LastModified) };
+    if (object.ETag !== undefined) listed.etag = object.ETag;
+    objects.push(listed);
   }
-  return { config, endpointLabel: endpoint ?? `the AWS S3 endpoint of ${region}` };
+  const prefixes = (answer.CommonPrefixes ?? []).flatMap((common) => (common.Prefix === undefined ? [] : [decode(common.Prefix)]));
+  return { objects, prefixes, next: answer.IsTruncated ? answer.NextContinuationToken : undefined };
+}
+
+/** A HEAD answer has no body to check: anything but 200 (a 207 from a WebDAV server, say) is not S3 answering. */
+function answered200<T extends { $metadata: { httpStatusCode?: number } }>(answer: T, operation: string): T {
+  if (answer.$metadata.httpStatusCode !== 200) throw new MalformedAnswerError(`a ${operation} answer with HTTP ${answer.$metadata.httpStatusCode}`);
+  return answer;
+}
+
+function isNotFound(error: unknown): boolean {
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return $metadata?.httpStatusCode === 404 && name !== "NoSuchBucket";
 }
 
 /**
@@ -472,27 +558,4 @@ class PageQueue {
 /** Listings report milliseconds on some servers (radosgw), HeadObject only seconds: truncate both so they agree. */
 function secondsOf(date: Date | undefined): number {
   return date === undefined ? 0 : Math.floor(date.getTime() / 1000) * 1000;
-}
-
-function isTransient(error: unknown): boolean {
-  const { name = "", code = "", $metadata } = error as SdkError;
-  const status = $metadata?.httpStatusCode ?? 0;
-  return TRANSIENT_CODES.has(name) || TRANSIENT_CODES.has(code) || status === 429 || status >= 500;
-}
-
-function errorSummary(error: unknown): string {
-  const { name = "Error", code, message = "", $metadata } = error as SdkError;
-  const status = $metadata?.httpStatusCode;
-  return `${code ?? name}${status !== undefined ? ` (HTTP ${status})` : ""}${message && message !== "UnknownError" ? `: ${message}` : ""}`;
-}
-
-function pathStyleFromEnv(value: string | undefined): boolean | undefined {
-  if (value === undefined || value === "") return undefined;
-  return value === "1" || value.toLowerCase() === "true";
-}
-
-function commonPrefix(a: string, b: string): string {
-  let length = 0;
-  while (length < a.length && a.charCodeAt(length) === b.charCodeAt(length)) length++;
-  return a.slice(0, length);
 }

@@ -11,6 +11,8 @@
 //   truncate-clean   forward, send part of the body as a complete response (Content-Length fitted):
 //                    only a strict parser notices
 //   stall            forward nothing and never answer (the client must time out)
+//   stall-after-headers  forward, send the real status and headers and half the body, then
+//                    nothing more (the client's idle timeout must cover the body too)
 //   echo-headers     answer 400 with a body that reflects every request header, credentials included
 //
 // The counts of what was injected are kept per kind, for the tests to assert and report.
@@ -18,7 +20,7 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
-export const FAULT_KINDS = ["error-before", "error-after", "reset-before", "reset-after", "truncate-reset", "truncate-clean", "stall", "echo-headers"] as const;
+export const FAULT_KINDS = ["error-before", "error-after", "reset-before", "reset-after", "truncate-reset", "truncate-clean", "stall", "stall-after-headers", "echo-headers"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** The kinds a "hostile network" run injects (echo-headers is a test of its own). */
@@ -149,6 +151,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         res.write(answer.body.subarray(0, Math.floor(answer.body.length / 2)));
         return void setImmediate(() => req.socket.destroy());
       }
+      case "stall-after-headers":
+        res.writeHead(answer.status, replayHeaders(answer.headers, answer.body.length));
+        res.flushHeaders();
+        return void res.write(answer.body.subarray(0, Math.floor(answer.body.length / 2)));
       case "truncate-clean": {
         const cut = answer.body.subarray(0, Math.floor(answer.body.length * random()));
         res.writeHead(answer.status, replayHeaders(answer.headers, cut.length));

@@ -6,12 +6,12 @@ import { DEFAULT_MAX_CHARS, renderMarkdown } from "../../plan/render/markdown.ts
 import { renderText } from "../../plan/render/text.ts";
 import { DURATION_HELP, parseDuration } from "../../policy/units.ts";
 import { TOOL } from "../../version.ts";
-import { nowOption, oneOf, parseCommandArgs, wholeNumberOption } from "../args.ts";
+import { nowOption, oneOf, parseCommandArgs, timeoutOption, wholeNumberOption } from "../args.ts";
 import { EXIT, UserError, type CommandIo } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";
 import { readPolicy } from "../policy-input.ts";
 
-const USAGE = "sstate-keeper plan --policy P [--target URL] [--now ISO] [--out plan.json] [--format text|markdown|json] [--max-chars N] [--explain] [--all] [--valid-for 7d]";
+const USAGE = "sstate-keeper plan --policy P [--target URL] [--now ISO] [--out plan.json] [--format text|markdown|json] [--max-chars N] [--explain] [--all] [--valid-for 7d] [--timeout 15s]";
 export const FORMATS = ["text", "markdown", "json"] as const;
 export type Format = (typeof FORMATS)[number];
 const DEFAULT_VALIDITY = "7d";
@@ -30,6 +30,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
       all: { type: "boolean" },
       "valid-for": { type: "string" },
       "max-chars": { type: "string" },
+      timeout: { type: "string" },
     },
     USAGE,
   );
@@ -39,6 +40,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
   const now = nowOption(io, values.now);
   const validForMs = parseDuration(values["valid-for"] ?? DEFAULT_VALIDITY);
   if (validForMs === undefined) throw new UserError(`--valid-for '${values["valid-for"]}' is not ${DURATION_HELP}`);
+  const timeouts = timeoutOption(values.timeout);
 
   const { policy, referencedHashes } = await readPolicy(io, values.policy);
   const target = targetOf(io, values.target ?? policy.target);
@@ -54,7 +56,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
       policy: { path: portablePath(io.cwd, values.policy!), sha256: policy.sha256 },
       listing: { files: listing.files.length, bytes: listing.bytes, sha256: listing.sha256 },
     }, io.env["SSTATE_KEEPER_PLAN_KEY"] || undefined);
-  });
+  }, timeouts);
   if (values.out) {
     const file = await open(resolve(io.cwd, values.out), "w");
     try {
