@@ -45,7 +45,8 @@ it(`a ${FILES.toLocaleString("en-US")}-file apply killed with SIGKILL finishes o
 
   // Really interrupted midway: some planned files are gone, others are still there.
   const afterKill = new Set((await listing(cache.root)).map((file) => file.path));
-  const leftAfterKill = planned.filter((path) => afterKill.has(path)).length;
+  // A file the kill caught between its rename aside and its unlink is not deleted yet: the re-run finishes it.
+  const leftAfterKill = planned.filter((path) => afterKill.has(path) || afterKill.has(`${path}.deleting`)).length;
   expect(leftAfterKill).toBeGreaterThan(0);
   expect(leftAfterKill).toBeLessThan(planned.length);
 

@@ -6,12 +6,6 @@ import type { FileResult, Outcome } from "./outcome.ts";
 
 /** Paths per deleteMany call at most: S3 DeleteObjects takes at most 1000 keys. */
 export const MAX_BATCH_SIZE = 1000;
-/**
- * Calls that still threw after the backend's own retries, in a row, before the run stops: by
- * then the backend is down or refusing us, not one file bad, and going on would only fail the
- * rest slowly.
- */
-const GIVE_UPS_BEFORE_STOPPING = 3;
 
 export interface ExecuteOptions {
   backend: Backend;
@@ -46,8 +40,8 @@ export function expectedOf(file: PlannedFile): ExpectedFile {
 
 /**
  * Deletes the planned files in batches; the backend deletes each only if it is still exactly
- * as planned. A call that throws fails its batch (the backend has retried within its budget);
- * refused credentials, or several failing calls in a row, stop the run.
+ * as planned. A call that throws (the backend has retried within its budget) fails its batch and
+ * stops the run.
  *
  * Files whose deletion depends on an archive (`after`) go in a second pass, once that archive's
  * outcome is known: if it was kept (changed since planning) they are kept too; if it could not be
@@ -55,7 +49,6 @@ export function expectedOf(file: PlannedFile): ExpectedFile {
  */
 export async function executePlan(options: ExecuteOptions): Promise<void> {
   const { backend, dryRun, clock } = options;
-  let giveUpsInARow = 0;
   let stop: unknown;
   const result = (file: PlannedFile, outcome: Outcome, reason?: string): FileResult => ({
     path: file.path,
@@ -64,9 +57,10 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
     size: file.size,
     time: clock().toISOString(),
   });
+  // A call throws only when the backend gave up on it after its own retries: the server is down or
+  // refusing us, not one file bad, and going on would only fail the rest slowly.
   const gaveUp = (error: unknown) => {
-    if (error instanceof BackendError && error.kind === "auth") stop ??= new ApplyStoppedError(error, "the server refused the credentials");
-    else if (++giveUpsInARow >= GIVE_UPS_BEFORE_STOPPING) stop ??= new ApplyStoppedError(error, `${GIVE_UPS_BEFORE_STOPPING} backend calls in a row failed even after retrying`);
+    stop ??= new ApplyStoppedError(error, error instanceof BackendError && error.kind === "auth" ? "the server refused the credentials" : "the backend failed even after retrying");
   };
 
   const check = async (files: readonly PlannedFile[]): Promise<FileResult[]> => {
@@ -103,9 +97,7 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
   const runBatch = async (batch: readonly PlannedFile[]): Promise<FileResult[]> => {
     if (stop !== undefined) return batch.map((file) => result(file, "failed", "not attempted: the run stopped early"));
     try {
-      const results = dryRun ? await check(batch) : await remove(batch);
-      giveUpsInARow = 0;
-      return results;
+      return dryRun ? await check(batch) : await remove(batch);
     } catch (error) {
       gaveUp(error);
       return batch.map((file) => result(file, "failed", messageOf(error)));
