@@ -41,10 +41,18 @@ export function parseTarget(raw: string, cwd: string): Target {
   if (url.username || url.password) {
     throw new TargetError(`a target URL must not contain credentials (${maskCredentialText(raw)}); use the environment (AWS_*, SSTATE_KEEPER_WEBDAV_USER/PASSWORD) or ~/.netrc`);
   }
-  if (scheme === "file") return fileTarget(fileURLToPath(url));
+  if (scheme === "file") return fileTarget(localPathOf(url));
   const open = openers[scheme];
   if (!open) throw new TargetError(`unsupported target scheme '${scheme}://'; use a path, file://, s3://, http(s):// or webdav+http(s)://`);
   return open(url, raw);
+}
+
+function localPathOf(url: URL): string {
+  try {
+    return fileURLToPath(url);
+  } catch (error) {
+    throw new TargetError(`'${url.href}' is not a local path: ${(error as Error).message}`);
+  }
 }
 
 function fileTarget(path: string): Target {
