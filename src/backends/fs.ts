@@ -1,10 +1,10 @@
 import type { Stats } from "node:fs";
 import { mkdir, readdir, readFile, realpath, rename, rmdir, lstat as lstatAsync, unlink, writeFile } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { uploadTemporaryPath } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "./backend.ts";
 import { changeSincePlanning } from "./precondition.ts";
@@ -117,7 +117,7 @@ export class FsBackend implements Backend {
     const target = this.absolute(path);
     await mkdir(dirname(target), { recursive: true });
     // Written beside the target and renamed: readers never see a partial object under the final name.
-    const temporary = `${target}.keeper-${randomBytes(4).toString("hex")}`;
+    const temporary = uploadTemporaryPath(target);
     await writeFile(temporary, data);
     await rename(temporary, target);
   }

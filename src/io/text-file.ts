@@ -83,7 +83,14 @@ function firstInvalidByte(bytes: Uint8Array): number {
     if (validPrefix(middle)) low = middle;
     else high = middle;
   }
-  return high - 1;
+  // The decoder fails at the byte that breaks a sequence; the sequence it breaks may have begun before it.
+  const failed = high - 1;
+  for (let back = 1; back <= 3 && failed - back >= 0; back++) {
+    const byte = bytes[failed - back]!;
+    if (byte < 0x80) break;
+    if (byte >= 0xc0) return back < (byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2) ? failed - back : failed;
+  }
+  return failed;
 }
 
 /** The 1-based line and column just after a valid UTF-8 prefix (columns count characters). */
