@@ -1,10 +1,10 @@
-import { open } from "node:fs/promises";
 import { relative, resolve, sep } from "node:path";
 import { buildPlan, serializePlan, serializePlanChunks, type PlanFile } from "../../plan/plan-file.ts";
 import { evaluate } from "../../plan/planner.ts";
 import { renderMarkdown } from "../../plan/render/markdown.ts";
 import { renderText } from "../../plan/render/text.ts";
 import { DURATION_HELP, parseDuration } from "../../policy/units.ts";
+import { writeFileAtomically, unwritableReason } from "../../util/atomic-file.ts";
 import { TOOL } from "../../version.ts";
 import { nowOption, oneOf, parseCommandArgs } from "../args.ts";
 import { EXIT, UserError, type CommandIo } from "../io.ts";
@@ -38,6 +38,9 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
   const now = nowOption(io, values.now);
   const validForMs = parseDuration(values["valid-for"] ?? DEFAULT_VALIDITY);
   if (validForMs === undefined) throw new UserError(`--valid-for '${values["valid-for"]}' is not ${DURATION_HELP}`);
+  const out = values.out === undefined ? undefined : resolve(io.cwd, values.out);
+  const unwritable = out === undefined ? undefined : await unwritableReason(out);
+  if (unwritable !== undefined) throw new UserError(`--out ${values.out}: ${unwritable}; nothing was listed`);
 
   const { policy, referencedHashes } = await readPolicy(io, values.policy);
   const target = targetOf(io, values.target ?? policy.target);
@@ -54,14 +57,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
       listing: { files: listing.files.length, bytes: listing.bytes, sha256: listing.sha256 },
     });
   });
-  if (values.out) {
-    const file = await open(resolve(io.cwd, values.out), "w");
-    try {
-      for (const chunk of coalesce(serializePlanChunks(plan))) await file.write(chunk);
-    } finally {
-      await file.close();
-    }
-  }
+  if (out !== undefined) await writeFileAtomically(out, coalesce(serializePlanChunks(plan)));
   if (format === "json") for (const chunk of coalesce(serializePlanChunks(plan))) io.stdout(chunk);
   else io.stdout(renderPlan(plan, format, values.all === true));
   if (plan.refused) {
