@@ -164,6 +164,8 @@ export class FsBackend implements Backend {
    */
   private insideRootCheck(): (dir: string) => Promise<boolean> {
     const root = realpath(this.root);
+    // Handled where it is awaited; a call that checks no directory must not leave it unhandled (a crash).
+    root.catch(() => undefined);
     const answers = new Map<string, Promise<boolean>>();
     return (dir) => {
       let answer = answers.get(dir);
