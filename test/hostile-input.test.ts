@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -161,5 +162,22 @@ describe("a hostile hashes manifest is bad input, located in the manifest", () =
     if (process.getuid?.() === 0) return void expect(code).toBe(0);
     expect(code).toBe(2);
     expect(stderr).toMatch(new RegExp(`^${file}:4:22: cannot read stamps directory '${stamps}': EACCES`));
+  });
+});
+
+describe("a plan file that is not text is refused before it is parsed", () => {
+  it.each([
+    { title: "a FIFO without a writer", make: (file: string) => execFileSync("mkfifo", [file]), expected: (file: string) => `${file}: cannot read the plan: not a regular file` },
+    { title: "not UTF-8", make: (file: string) => writeFileSync(file, Buffer.from([0x7b, 0x0a, 0x22, 0xc3, 0x28, 0x22])), expected: (file: string) => `${file}:2:2: the plan is not UTF-8 text: byte 0xc3 here is not valid UTF-8` },
+  ])("$title", async ({ title, make, expected }) => {
+    const file = join(work, `${title.replace(/\W+/g, "-")}.json`);
+    make(file);
+    for (const command of ["show", "apply"]) {
+      const io = testIo({ cwd: work });
+      const started = Date.now();
+      expect(await run([command, file], io)).toBe(2);
+      expect(io.stderrText).toBe(`${expected(file)}\n`);
+      expect(Date.now() - started).toBeLessThan(CASE_BOUND_MS);
+    }
   });
 });
