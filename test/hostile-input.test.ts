@@ -65,6 +65,7 @@ describe("a hostile policy is bad input: exit 2 and one located message, at once
     { title: "target with an unknown scheme", content: "version: 1\ntarget: ftp://mirror/sstate\nrules: []\n", at: "2:9", message: "target: unsupported target scheme 'ftp://'" },
     { title: "target with bad percent-encoding", content: "version: 1\ntarget: s3://bucket/%zz\nrules: []\n", at: "2:9", message: "'%zz' in the S3 prefix is not valid percent-encoding" },
     { title: "target file URL with a host", content: "version: 1\ntarget: file://otherhost/sstate\nrules: []\n", at: "2:9", message: "is not a local path" },
+    { title: "target of a megabyte", content: `version: 1\ntarget: ${"t".repeat(200_000)}\nrules: []\n`, at: "2:9", message: "target: a target of 200000 characters is longer than any path or URL (at most 4096)" },
     { title: "target is a number", content: "version: 1\ntarget: 5\nrules: []\n", at: "2:9", message: "target: must be string" },
   ])("$title", async ({ title, content, at, message }) => {
     const { code, stderr, file, ms } = await validate(`${title.replace(/\W+/g, "-")}.yaml`, content);

@@ -28,7 +28,11 @@ export function registerScheme(schemes: string[], open: (url: URL, raw: string) 
   for (const scheme of schemes) openers[scheme] = open;
 }
 
+/** PATH_MAX on Linux; a URL is no longer in practice. A longer "target" is garbage, and each message quoting it would be huge. */
+const MAX_TARGET_LENGTH = 4096;
+
 export function parseTarget(raw: string, cwd: string): Target {
+  if (raw.length > MAX_TARGET_LENGTH) throw new TargetError(`a target of ${raw.length} characters is longer than any path or URL (at most ${MAX_TARGET_LENGTH})`);
   const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw);
   if (!schemeMatch) return fileTarget(isAbsolute(raw) ? raw : resolve(cwd, raw));
   const scheme = schemeMatch[1]!.toLowerCase();
