@@ -76,7 +76,7 @@ function validator(): ReturnType<Ajv["compile"]> {
 /** Parses and checks a policy; every problem is collected with its line and column. No I/O. */
 export function loadPolicy(text: string, file: string): LoadResult {
   const lines = new LineCounter();
-  // Keys are checked for uniqueness by checkDocumentShape (linear); the library's warnings are ours to report.
+  // Keys are checked for uniqueness by checkDocumentShape (linear); the library would print its warnings to the process's stderr.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, logLevel: "error" });
   const diagnostics: Diagnostic[] = [];
   const at = (path: JsonPath, code: string, message: string, options: { key?: boolean; hint?: string } = {}) => {

@@ -55,10 +55,11 @@ export async function uploadCommand(argv: string[], io: CommandIo): Promise<numb
       const selection = selectUploads(sourceListing, targetListing, wanted);
       const filters = [...(values.pn ?? []).map((glob) => `--pn ${glob}`), ...(values.arch ?? []).map((glob) => `--arch ${glob}`)];
       const temporaries = staleUploadTemporaries(targetListing, io.clock().getTime());
+      const stale: Tally = { files: temporaries.length, bytes: temporaries.reduce((sum, file) => sum + file.size, 0) };
       if (dryRun) {
         for (const file of selection.upload) io.stdout(`would upload ${file.path} (${formatBytes(file.size)})\n`);
         for (const file of temporaries) io.stdout(`would clean ${file.path} (left by an interrupted upload)\n`);
-        io.stdout(renderSummary(`Dry run: upload ${source.url} → ${target.url}`, selection, filters, undefined, temporaries.length > 0 ? leftoversSummary("would clean", { files: temporaries.length, bytes: temporaries.reduce((sum, file) => sum + file.size, 0) }) : undefined));
+        io.stdout(renderSummary(`Dry run: upload ${source.url} → ${target.url}`, selection, filters, undefined, stale.files > 0 ? leftoversSummary("would clean", stale) : undefined));
         return EXIT.ok;
       }
       const cleaning = await cleanTemporaries(to, temporaries);
@@ -75,7 +76,7 @@ export async function uploadCommand(argv: string[], io: CommandIo): Promise<numb
         progress.done();
       }
       for (const failure of result.failed) io.stderr(`upload failed: ${failure.path}: ${failure.error}\n`);
-      io.stdout(renderSummary(`Upload ${source.url} → ${target.url}`, selection, filters, result, temporaries.length > 0 ? leftoversSummary("cleaned", cleaning.cleaned, cleaning) : undefined));
+      io.stdout(renderSummary(`Upload ${source.url} → ${target.url}`, selection, filters, result, stale.files > 0 ? leftoversSummary("cleaned", cleaning.cleaned, cleaning) : undefined));
       return result.failed.length > 0 || cleaning.failed.length > 0 ? EXIT.failed : EXIT.ok;
     }),
   );
