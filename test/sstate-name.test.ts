@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { archivePathOf, parseSstatePath } from "../src/sstate/name.ts";
+import { archivePathOf, isUploadTemporary, parseSstatePath, uploadTemporaryPath } from "../src/sstate/name.ts";
 import { hashOfStamp, parseManifest } from "../src/sstate/stamps.ts";
 
 const fixture = readFileSync(new URL("./fixtures/real-sstate-names.txt", import.meta.url), "utf8").split("\n");
@@ -67,6 +67,8 @@ describe("sstate grammar edge cases", () => {
     { path: `0e/88/${base}.sig`, kind: "signature", nativelsb: "" },
     { path: `0e/88/${base}abc_12xy`, kind: "temp", nativelsb: "" },
     { path: `0e/88/${base}.siginfo.Ab3dE5gH`, kind: "temp", nativelsb: "" },
+    { path: `0e/88/${base}.keeper-0a1b2c3d`, kind: "temp", nativelsb: "" },
+    { path: `universal/0e/88/${base}.siginfo.keeper-ffee0011`, kind: "temp", nativelsb: "universal" },
     { path: `IN/VA/sstate:zlib:core2-64-poky-linux:1.3.1:r0:core2-64:14:INVALID_package.tar.zst`, kind: "archive", nativelsb: "" },
   ])("$path is $kind", ({ path, kind, nativelsb }) => {
     expect(parseSstatePath(path)).toMatchObject({ kind, nativelsb });
@@ -81,8 +83,26 @@ describe("sstate grammar edge cases", () => {
     `0e/88/sstate:zlib:${hash}_populate_sysroot.tar.zst`,
     `0e/88/sstate:zlib-native:x86_64-linux:1.3.1:r0:x86_64:14:XYZ_populate_sysroot.tar.zst`,
     `tmpab12cd/${base}.tmp`,
+    `0e/88/${base}.keeper-0A1B2C3D`,
+    `0e/88/${base}.keeper-0a1b2c3`,
+    `0e/88/${base}.keeper-0a1b2c3d4`,
   ])("%s is unmanaged", (path) => {
     expect(parseSstatePath(path)).toBeUndefined();
+  });
+});
+
+describe("upload temporaries", () => {
+  const archive = `0e/88/sstate:zlib-native:x86_64-linux:1.3.1:r0:x86_64:14:${"0e8813404e01ad4d8267d7d5c36ccdffdf7cfc98b6ce83aa65ad5c2baf0f520f"}_populate_sysroot.tar.zst`;
+  it.each([archive, `${archive}.siginfo`, `${archive}.sig`])("the temporary an upload of %s writes is a temp leftover of its own", (path) => {
+    const temporary = uploadTemporaryPath(path);
+    expect(temporary).toMatch(/\.keeper-[0-9a-f]{8}$/);
+    const name = parseSstatePath(temporary);
+    expect(name).toMatchObject({ kind: "temp", pn: "zlib-native", task: "populate_sysroot" });
+    expect(isUploadTemporary(name!)).toBe(true);
+  });
+
+  it.each([`${archive}abc_12xy`, `${archive}.Ab3dE5gH`, `${archive}.siginfo.Ab3dE5gH`])("bitbake's leftover %s is a temp file but not an upload temporary", (path) => {
+    expect(isUploadTemporary(parseSstatePath(path)!)).toBe(false);
   });
 });
 

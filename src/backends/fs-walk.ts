@@ -28,6 +28,8 @@ export type WalkedUnit =
       mtimesMs: Float64Array;
       /** Positions of symlinks among the paths. */
       symlinks: number[];
+      /** Positions of FIFOs, sockets and devices among the paths. */
+      specials: number[];
     }
   | { index: number; error: string };
 
@@ -45,13 +47,15 @@ export function inPathOrder(entries: readonly Dirent[]): WalkEntry[] {
 /**
  * Lists a unit with synchronous calls: on a listing thread of its own, one blocking lstat per
  * file costs less than a callback per file, and the threads keep every core's kernel side busy.
- * Symlinks are listed with their own lstat and never followed.
+ * Symlinks are listed with their own lstat and never followed; FIFOs, sockets and devices are
+ * listed as special (the lstat says so) and never opened.
  */
 export function walkUnit(root: string, unit: WalkUnit): WalkedUnit {
   const paths: string[] = [];
   const sizes: number[] = [];
   const mtimes: number[] = [];
   const symlinks: number[] = [];
+  const specials: number[] = [];
   const visit = (path: string, entry: WalkEntry) => {
     const absolute = `${root}/${path}`;
     if (entry.directory) {
@@ -69,6 +73,7 @@ export function walkUnit(root: string, unit: WalkUnit): WalkedUnit {
     // A filesystem that reports no entry types: the lstat says what it is.
     if (stats.isDirectory()) return visit(path, { name: entry.name, directory: true });
     if (stats.isSymbolicLink()) symlinks.push(paths.length);
+    else if (isSpecial(stats)) specials.push(paths.length);
     paths.push(path);
     sizes.push(stats.size);
     mtimes.push(listedMtimeMs(stats));
@@ -78,7 +83,12 @@ export function walkUnit(root: string, unit: WalkUnit): WalkedUnit {
   } catch (error) {
     return { index: unit.index, error: (error as Error).message };
   }
-  return { index: unit.index, paths: paths.join("\u0000"), sizes: Float64Array.from(sizes), mtimesMs: Float64Array.from(mtimes), symlinks };
+  return { index: unit.index, paths: paths.join("\u0000"), sizes: Float64Array.from(sizes), mtimesMs: Float64Array.from(mtimes), symlinks, specials };
+}
+
+/** A FIFO, socket or device: what an lstat says is neither a regular file, a directory nor a symlink. */
+export function isSpecial(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): boolean {
+  return !stats.isFile() && !stats.isDirectory() && !stats.isSymbolicLink();
 }
 
 /** Whole milliseconds: what plans record, and the same on Node and Deno (whose sub-ms parts differ). */

@@ -1,11 +1,10 @@
-import type { Stats } from "node:fs";
-import { realpathSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, lstat as lstatAsync, writeFile } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
+import { constants, realpathSync, type Stats } from "node:fs";
+import { mkdir, open, readdir, rename, lstat as lstatAsync, stat as statAsync, writeFile, type FileHandle } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { uploadTemporaryPath } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "./backend.ts";
 import { PinnedRoot } from "./fs-delete.ts";
@@ -106,17 +105,31 @@ export class FsBackend implements Backend {
     const target = this.absolute(path);
     await mkdir(dirname(target), { recursive: true });
     // Written beside the target and renamed: readers never see a partial object under the final name.
-    const temporary = `${target}.keeper-${randomBytes(4).toString("hex")}`;
-    await writeFile(temporary, data);
+    const temporary = uploadTemporaryPath(target);
+    // Created, never opened if something is there already (a FIFO would block the write).
+    await writeFile(temporary, data, { flag: "wx" });
     await rename(temporary, target);
   }
 
+  /**
+   * Reads a regular file (through a symlink, as bitbake's mirror links are). A FIFO, socket or
+   * device is refused without being opened (opening a FIFO waits for a writer forever); one
+   * swapped in after that check is opened non-blocking, found out on the descriptor and never read.
+   */
   async get(path: string): Promise<Uint8Array> {
+    const absolute = this.absolute(path);
+    const notRegular = () => new BackendError(`${path}: not a regular file (a FIFO, socket or device); not read`, { kind: "config" });
+    let file: FileHandle | undefined;
     try {
-      return await readFile(this.absolute(path));
+      if (!(await statAsync(absolute)).isFile()) throw notRegular();
+      file = await open(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
+      if (!(await file.stat()).isFile()) throw notRegular();
+      return await file.readFile();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(path);
       throw error;
+    } finally {
+      await file?.close();
     }
   }
 
@@ -151,6 +164,7 @@ function parentOf(path: string): string {
 function fileOf(path: string, stats: Stats): RemoteFile {
   const file: RemoteFile = { path, size: stats.size, mtimeMs: listedMtimeMs(stats) };
   if (stats.isSymbolicLink()) file.symlink = true;
+  // A FIFO, socket or device, or a directory where a file was planned.
   else if (!stats.isFile()) file.special = true;
   return file;
 }
@@ -206,5 +220,6 @@ function filesOf(walked: Extract<WalkedUnit, { paths: string }>): RemoteFile[] {
   const files = new Array<RemoteFile>(paths.length);
   for (let i = 0; i < paths.length; i++) files[i] = { path: paths[i]!, size: walked.sizes[i]!, mtimeMs: walked.mtimesMs[i]! };
   for (const i of walked.symlinks) files[i]!.symlink = true;
+  for (const i of walked.specials) files[i]!.special = true;
   return files;
 }

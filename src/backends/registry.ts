@@ -28,7 +28,11 @@ export function registerScheme(schemes: string[], open: (url: URL, raw: string) 
   for (const scheme of schemes) openers[scheme] = open;
 }
 
+/** PATH_MAX on Linux; a URL is no longer in practice. A longer "target" is garbage, and each message quoting it would be huge. */
+const MAX_TARGET_LENGTH = 4096;
+
 export function parseTarget(raw: string, cwd: string): Target {
+  if (raw.length > MAX_TARGET_LENGTH) throw new TargetError(`a target of ${raw.length} characters is longer than any path or URL (at most ${MAX_TARGET_LENGTH})`);
   const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw);
   if (!schemeMatch) return fileTarget(isAbsolute(raw) ? raw : resolve(cwd, raw));
   const scheme = schemeMatch[1]!.toLowerCase();
@@ -41,10 +45,18 @@ export function parseTarget(raw: string, cwd: string): Target {
   if (url.username || url.password) {
     throw new TargetError(`a target URL must not contain credentials (${maskCredentialText(raw)}); use the environment (AWS_*, SSTATE_KEEPER_WEBDAV_USER/PASSWORD) or ~/.netrc`);
   }
-  if (scheme === "file") return fileTarget(fileURLToPath(url));
+  if (scheme === "file") return fileTarget(localPathOf(url));
   const open = openers[scheme];
   if (!open) throw new TargetError(`unsupported target scheme '${scheme}://'; use a path, file://, s3://, http(s):// or webdav+http(s)://`);
   return open(url, raw);
+}
+
+function localPathOf(url: URL): string {
+  try {
+    return fileURLToPath(url);
+  } catch (error) {
+    throw new TargetError(`'${url.href}' is not a local path: ${(error as Error).message}`);
+  }
 }
 
 function fileTarget(path: string): Target {

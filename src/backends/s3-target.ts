@@ -25,7 +25,7 @@ function parseS3Url(url: URL): { location: S3Location; pathStyle: boolean | unde
     }
     pathStyle = value === "true";
   }
-  const prefix = url.pathname.split("/").filter((segment) => segment !== "").map(decodeURIComponent).join("/");
+  const prefix = url.pathname.split("/").filter((segment) => segment !== "").map(decodedSegment).join("/");
   return { location: { bucket, prefix }, pathStyle };
 }
 
@@ -37,3 +37,11 @@ registerScheme(["s3"], (url) => {
     open: async (env, options) => (await import("./s3.ts")).S3Backend.open(location, env, pathStyle, options),
   };
 });
+
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new TargetError(`'${segment}' in the S3 prefix is not valid percent-encoding`);
+  }
+}

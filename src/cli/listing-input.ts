@@ -1,5 +1,6 @@
 import { BackendError, DEFAULT_TIMEOUTS, type Backend, type Timeouts } from "../backends/backend.ts";
 import { parseTarget, TargetError, type Target } from "../backends/index.ts";
+import { excerpt } from "../policy/diagnostics.ts";
 import { collectListing, type Listing } from "../sstate/listing.ts";
 import { EXIT, progressLine, UserError, type CommandIo } from "./io.ts";
 
@@ -8,7 +9,7 @@ export function targetOf(io: CommandIo, raw: string | undefined, what = "target"
   try {
     return parseTarget(raw, io.cwd);
   } catch (error) {
-    if (error instanceof TargetError) throw new UserError(`${what} '${raw}': ${error.message}`);
+    if (error instanceof TargetError) throw new UserError(`${what} '${excerpt(raw, 200)}': ${error.message}`);
     throw error;
   }
 }

@@ -1,8 +1,12 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Diagnostic } from "../policy/diagnostics.ts";
 import type { Policy, ReferenceSource } from "../policy/load.ts";
 import { hashOfStamp, parseManifest } from "../sstate/stamps.ts";
+import { readTextFile } from "./text-file.ts";
+
+/** About 500,000 hashes: the stamps of many releases of a large distro. */
+export const MAX_MANIFEST_BYTES = 32 * 1024 * 1024;
 
 /** Every hash a stamps tree names, at any depth (work-shared stamps are one level deep). */
 export async function readStampHashes(dir: string, into = new Set<string>()): Promise<Set<string>> {
@@ -37,13 +41,22 @@ export async function resolveReferences(policy: Policy): Promise<{ hashes: Map<s
           problem(ref, "missing-stamps", `stamps directory '${ref.written}' does not exist`, "paths are relative to the policy file; point at a build's tmp/stamps");
           continue;
         }
-        await readStampHashes(ref.path, set);
+        try {
+          await readStampHashes(ref.path, set);
+        } catch (error) {
+          problem(ref, "unreadable-stamps", `cannot read stamps directory '${ref.written}': ${(error as Error).message}`);
+        }
       } else {
-        if (!info?.isFile()) {
+        if (info === undefined) {
           problem(ref, "missing-manifest", `hashes manifest '${ref.written}' does not exist`, "paths are relative to the policy file");
           continue;
         }
-        const manifest = parseManifest(await readFile(ref.path, "utf8"));
+        const read = await readTextFile(ref.path, "hashes manifest", MAX_MANIFEST_BYTES);
+        if ("problem" in read) {
+          diagnostics.push({ code: "unreadable-manifest", file: ref.path, ...read.problem });
+          continue;
+        }
+        const manifest = parseManifest(read.text);
         for (const p of manifest.problems) diagnostics.push({ code: "bad-manifest", message: p.message, file: ref.path, line: p.line, col: p.col });
         for (const h of manifest.hashes) set.add(h);
       }

@@ -5,7 +5,8 @@ import { LineCounter, parseDocument, type Document } from "yaml";
 import type { PerField } from "../plan/selectors/newest.ts";
 import { SELECTORS_BY_NAME } from "../plan/selectors/registry.ts";
 import { asList, type FileTest, type RuleAction } from "../plan/selectors/selector.ts";
-import type { Diagnostic } from "./diagnostics.ts";
+import { excerpt, shown, type Diagnostic } from "./diagnostics.ts";
+import { checkDocumentShape, MAX_POLICY_DEPTH } from "./document-limits.ts";
 import { decodePointer, locate, type JsonPath, type SourcePosition } from "./locate.ts";
 import { policySchema } from "./schema.ts";
 import { DURATION_HELP, parseDuration, parseSize } from "./units.ts";
@@ -49,6 +50,8 @@ export interface Policy {
   sha256: string;
   description?: string;
   target?: string;
+  /** Where `target:` is written, for problems found when it is parsed as a target. */
+  targetPosition?: SourcePosition;
   guards: Guards;
   rules: Rule[];
 }
@@ -60,6 +63,8 @@ export interface LoadResult {
 }
 
 export const DEFAULT_MIN_AGE_MS = 3_600_000;
+/** A policy is a reviewed file of a few dozen lines; parsing this much takes well under a second. */
+export const MAX_POLICY_BYTES = 256 * 1024;
 export const SUPPORTED_POLICY_VERSION = 1;
 
 let compiledValidator: ReturnType<Ajv["compile"]> | undefined;
@@ -76,7 +81,8 @@ export function policyDigest(text: string): string {
 /** Parses and checks a policy; every problem is collected with its line and column. No I/O. */
 export function loadPolicy(text: string, file: string): LoadResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // Keys are checked for uniqueness by checkDocumentShape (linear); the library would print its warnings to the process's stderr.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, logLevel: "error" });
   const diagnostics: Diagnostic[] = [];
   const at = (path: JsonPath, code: string, message: string, options: { key?: boolean; hint?: string } = {}) => {
     const { line, col } = locate(doc, lines, path, options);
@@ -85,11 +91,16 @@ export function loadPolicy(text: string, file: string): LoadResult {
 
   for (const error of doc.errors) {
     const { line, col } = lines.linePos(error.pos[0]);
-    diagnostics.push({ code: "yaml-syntax", message: error.message.split("\n")[0]!, file, line, col });
+    // The library's parser recurses and reports the stack overflow of a hostile nesting.
+    const message = error.code === "RESOURCE_EXHAUSTION" ? `nested too deeply to read (a policy is never more than ${MAX_POLICY_DEPTH} levels deep)` : error.message.split("\n")[0]!;
+    diagnostics.push({ code: "yaml-syntax", message, file, line, col });
   }
   if (diagnostics.length > 0) return { diagnostics };
+  for (const problem of checkDocumentShape(doc, lines)) diagnostics.push({ code: problem.code, message: problem.message, file, ...problem.position });
+  if (diagnostics.length > 0) return { diagnostics };
 
-  const data: unknown = doc.toJS();
+  // checkDocumentShape bounded what the aliases expand into; the library's own count of alias uses would refuse a policy sharing one list twenty times.
+  const data: unknown = doc.toJS({ maxAliasCount: -1 });
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     at([], "not-a-policy", "a policy must be a YAML mapping with 'version: 1' and 'rules'");
     return { diagnostics };
@@ -149,7 +160,7 @@ function reportSchemaErrors(validate: ReturnType<Ajv["compile"]>, data: unknown,
       invalid.add(key);
       const selector = SELECTORS_BY_NAME.get(String(path[3]))!;
       const value = valueAt(data, path);
-      report(path, "invalid-selector", `${selector.name}: ${JSON.stringify(value)} is not valid; expected ${selector.expected}`, bareNumberHint(value, selector.name));
+      report(path, "invalid-selector", `${selector.name}: ${shown(value)} is not valid; expected ${selector.expected}`, bareNumberHint(value, selector.name));
       continue;
     }
     invalid.add(path.join("/"));
@@ -170,26 +181,26 @@ function schemaMessage(path: JsonPath, errors: ErrorObject[], data: unknown): st
   const where = path.length ? path.join(".") : "policy";
   const first = errors.find((e) => e.keyword !== "if" && e.keyword !== "anyOf") ?? errors[0]!;
   if (path.length === 1 && path[0] === "version") {
-    return `policy version ${JSON.stringify(value)} is not supported: this sstate-keeper reads 'version: ${SUPPORTED_POLICY_VERSION}'`;
+    return `policy version ${shown(value)} is not supported: this sstate-keeper reads 'version: ${SUPPORTED_POLICY_VERSION}'`;
   }
   if (first.keyword === "required") {
     const missing = (first.params as { missingProperty: string }).missingProperty;
     return path[0] === "rules" ? `rule ${path[1] !== undefined ? Number(path[1]) + 1 : ""} is missing '${missing}'` : `${where}: missing '${missing}'`;
   }
-  if (path[0] === "guards" && path[1] === "min-age") return `min-age: ${JSON.stringify(value)} is not ${DURATION_HELP}`;
-  if (path[0] === "guards" && path[1] === "max-delete-bytes") return `max-delete-bytes: ${JSON.stringify(value)} is not a size such as 2TiB or 500GB`;
-  if (path[0] === "rules" && path[2] === "name") return `rule name ${JSON.stringify(value)} must be letters, digits, '.', '_' or '-'`;
+  if (path[0] === "guards" && path[1] === "min-age") return `min-age: ${shown(value)} is not ${DURATION_HELP}`;
+  if (path[0] === "guards" && path[1] === "max-delete-bytes") return `max-delete-bytes: ${shown(value)} is not a size such as 2TiB or 500GB`;
+  if (path[0] === "rules" && path[2] === "name") return `rule name ${shown(value)} must be letters, digits, '.', '_' or '-'`;
   return `${where}: ${first.message ?? "is not valid"}`;
 }
 
 function unknownKeyMessage(parent: JsonPath, key: string, data: unknown): string {
   if (parent[0] === "rules" && parent.length === 3) {
     const ruleName = (valueAt(data, parent.slice(0, 2)) as { name?: unknown })?.name;
-    return `unknown selector '${key}' in ${String(parent[2])} rule${typeof ruleName === "string" ? ` '${ruleName}'` : ""}`;
+    return `unknown selector '${excerpt(key)}' in ${String(parent[2])} rule${typeof ruleName === "string" ? ` '${excerpt(ruleName)}'` : ""}`;
   }
-  if (parent[0] === "rules" && parent.length === 2) return `unknown key '${key}' in a rule: a rule has name, description and one of keep or delete`;
-  if (parent[0] === "guards") return `unknown guard '${key}'`;
-  return `unknown key '${key}' in the policy`;
+  if (parent[0] === "rules" && parent.length === 2) return `unknown key '${excerpt(key)}' in a rule: a rule has name, description and one of keep or delete`;
+  if (parent[0] === "guards") return `unknown guard '${excerpt(key)}'`;
+  return `unknown key '${excerpt(key)}' in the policy`;
 }
 
 function suggest(parent: JsonPath, key: string): { hint?: string } {
@@ -239,7 +250,10 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
     rules: [],
   };
   if (typeof raw.description === "string") policy.description = raw.description;
-  if (typeof raw.target === "string") policy.target = raw.target;
+  if (typeof raw.target === "string") {
+    policy.target = raw.target;
+    policy.targetPosition = locate(source.doc, source.lines, ["target"]);
+  }
   if (typeof guards["max-delete-percent"] === "number") policy.guards.maxDeletePercent = guards["max-delete-percent"];
   const maxBytes = typeof guards["max-delete-bytes"] === "string" ? parseSize(guards["max-delete-bytes"]) : undefined;
   if (maxBytes !== undefined) policy.guards.maxDeleteBytes = maxBytes;
@@ -251,7 +265,7 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
     if (!rule) return;
     const earlier = firstUse.get(rule.name);
     if (earlier !== undefined) {
-      report(["rules", index, "name"], "duplicate-rule", `duplicate rule name '${rule.name}' (also rule ${earlier + 1})`, { hint: "rule names must be unique: they are the reasons shown in plans" });
+      report(["rules", index, "name"], "duplicate-rule", `duplicate rule name '${excerpt(rule.name)}' (also rule ${earlier + 1})`, { hint: "rule names must be unique: they are the reasons shown in plans" });
     } else firstUse.set(rule.name, index);
     policy.rules.push(rule);
   });
@@ -262,7 +276,7 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
   const { report } = source;
   const base = ["rules", index] as const;
   const name = typeof raw.name === "string" ? raw.name : undefined;
-  const label = name ? `rule '${name}'` : `rule ${index + 1}`;
+  const label = name ? `rule '${excerpt(name)}'` : `rule ${index + 1}`;
   const actions = (["keep", "delete"] as const).filter((a) => a in raw);
   if (actions.length !== 1) {
     report(actions.length ? [...base, actions[1]!] : [...base], "rule-action", `${label} needs exactly one of 'keep' or 'delete'`, { key: actions.length > 1 });

@@ -3,7 +3,7 @@ import type { RemoteFile } from "../backends/backend.ts";
 import { archivePathOf, parseSstatePath, type SstateName } from "./name.ts";
 import { compareCodeUnits } from "../util/compare.ts";
 
-/** One listed object with its parsed name (undefined: unmanaged, never touched). */
+/** One listed object with its parsed name (undefined: unmanaged, never touched; a special file is unmanaged whatever its name). */
 export interface ListedFile extends RemoteFile {
   name: SstateName | undefined;
 }
@@ -35,8 +35,8 @@ export class ListingBuilder {
   add(batch: readonly RemoteFile[]): void {
     // New records of one shape, whatever the backend gave: a property added to the backend's
     // objects went to a separate store per file, and every planner access would see several shapes.
-    for (const { path, size, mtimeMs, etag, symlink } of batch) {
-      const file: ListedFile = { path, size, mtimeMs, etag, symlink, name: parseSstatePath(path) };
+    for (const { path, size, mtimeMs, etag, symlink, special } of batch) {
+      const file: ListedFile = { path, size, mtimeMs, etag, symlink, special, name: special ? undefined : parseSstatePath(path) };
       this.files.push(file);
       if (this.digest.ordered) this.digest.add(file);
     }

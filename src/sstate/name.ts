@@ -3,6 +3,7 @@
  *   [<nativelsb>/]<h0:2>/[<h2:4>/]sstate:<pn>:<pkg_target>:<pv>:<pr>:<pkgarch>:<version>:<hash>_<task><ext>
  * Anything that does not parse is unmanaged and is never touched.
  */
+import { randomBytes } from "node:crypto";
 
 export type ManagedKind = "archive" | "siginfo" | "signature" | "done" | "temp";
 export const MANAGED_KINDS: readonly ManagedKind[] = ["archive", "siginfo", "signature", "done", "temp"];
@@ -42,8 +43,12 @@ export type TaskKey = number;
 const HASH_64 = /[0-9a-f]{64}_/y;
 const HASH_32 = /[0-9a-f]{32}_/y;
 const TASK = /[A-Za-z0-9_+-]+\./y;
-/** `NamedTemporaryFile(prefix=name)` appends 8 characters; shell `mktemp name.XXXXXXXX` appends a dot and 8. */
-const TEMP_TAIL = /^\.?[A-Za-z0-9_]{8}$/;
+/**
+ * `NamedTemporaryFile(prefix=name)` appends 8 characters; shell `mktemp name.XXXXXXXX` appends a
+ * dot and 8; this tool's own uploads write `name.keeper-` and 8 hex digits (see uploadTemporaryPath).
+ */
+const TEMP_TAIL = /^(?:\.?[A-Za-z0-9_]{8}|\.keeper-[0-9a-f]{8})$/;
+const UPLOAD_TEMP_TAIL = /\.keeper-[0-9a-f]{8}$/;
 const DOT = 46;
 const SLASH = 47;
 
@@ -241,6 +246,19 @@ const knownNativelsbs: string[] = [];
 /** The archive a companion (.siginfo/.sig/.done) belongs to: same directory, same name stem. */
 export function archivePathOf(path: string, name: SstateName): string {
   return path.slice(0, path.length - name.suffix.length + name.archiveExt.length);
+}
+
+/**
+ * Where an upload writes an object before renaming it to `path`: beside it, so that the rename
+ * is atomic, and named so that a killed upload's leftover is a temp file that `upload` cleans.
+ */
+export function uploadTemporaryPath(path: string): string {
+  return `${path}.keeper-${randomBytes(4).toString("hex")}`;
+}
+
+/** Whether a temp leftover is one of this tool's upload temporaries (rather than bitbake's own). */
+export function isUploadTemporary(name: SstateName): boolean {
+  return name.kind === "temp" && UPLOAD_TEMP_TAIL.test(name.suffix);
 }
 
 /** True for a well-formed unihash as written in names and stamps. */

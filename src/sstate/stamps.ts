@@ -19,12 +19,20 @@ export interface ManifestProblem {
   message: string;
 }
 
+/** Bad lines reported one by one; a file that is not a manifest at all gets a count of the rest. */
+const SHOWN_MANIFEST_PROBLEMS = 20;
+/** Characters of a bad line quoted in its message. */
+const QUOTED_ENTRY = 80;
+
 /** A `hashes:` manifest: one unihash or sstate name per line; `#` starts a comment. */
 export function parseManifest(text: string): { hashes: Set<string>; problems: ManifestProblem[] } {
   const hashes = new Set<string>();
   const problems: ManifestProblem[] = [];
+  let unreported = 0;
+  let firstUnreported = 0;
   text.split(/\r?\n/).forEach((raw, index) => {
-    const content = raw.replace(/#.*$/, "");
+    const hash = raw.indexOf("#");
+    const content = hash < 0 ? raw : raw.slice(0, hash);
     const entry = content.trim();
     if (entry === "") return;
     if (isUnihash(entry)) {
@@ -33,7 +41,11 @@ export function parseManifest(text: string): { hashes: Set<string>; problems: Ma
     }
     const name = parseSstatePath(entry);
     if (name && name.hash !== "INVALID") hashes.add(name.hash);
-    else problems.push({ line: index + 1, col: content.indexOf(entry) + 1, message: `'${entry}' is neither a unihash (32 or 64 hex) nor an sstate file name` });
+    else if (problems.length < SHOWN_MANIFEST_PROBLEMS) {
+      const quoted = entry.length > QUOTED_ENTRY ? `${entry.slice(0, QUOTED_ENTRY)}…` : entry;
+      problems.push({ line: index + 1, col: content.indexOf(entry) + 1, message: `'${quoted}' is neither a unihash (32 or 64 hex) nor an sstate file name` });
+    } else if (unreported++ === 0) firstUnreported = index + 1;
   });
+  if (unreported > 0) problems.push({ line: firstUnreported, col: 1, message: `… and ${unreported} more lines from here on that are neither a unihash nor an sstate file name` });
   return { hashes, problems };
 }

@@ -5,6 +5,7 @@
 import type { Backend } from "../backends/backend.ts";
 import type { Tally } from "../plan/plan-file.ts";
 import { isManaged, type Listing, type ManagedFile } from "../sstate/listing.ts";
+import { isUploadTemporary } from "../sstate/name.ts";
 import { ByteBudget, mapConcurrent } from "../util/concurrency.ts";
 import { compareCodeUnits } from "../util/compare.ts";
 
@@ -90,5 +91,35 @@ export async function uploadFiles(source: Backend, target: Backend, files: reado
   await mapConcurrent(files.filter((file) => file.name.kind !== "archive"), options.concurrency, copy);
   await mapConcurrent(files.filter((file) => file.name.kind === "archive"), options.concurrency, copy);
   result.failed.sort((a, b) => compareCodeUnits(a.path, b.path));
+  return result;
+}
+
+/** A temporary younger than this may belong to an upload still running (a large object on a slow link): left alone. */
+export const STALE_TEMPORARY_MS = 3_600_000;
+
+/** The temporaries that killed uploads left on the target (`<name>.keeper-<8 hex>`), older than STALE_TEMPORARY_MS. */
+export function staleUploadTemporaries(target: Listing, now: number): ManagedFile[] {
+  return target.files.filter((file): file is ManagedFile => isManaged(file) && isUploadTemporary(file.name) && now - file.mtimeMs > STALE_TEMPORARY_MS);
+}
+
+export interface CleanResult {
+  cleaned: Tally;
+  /** Rewritten since listed: an upload is using the name after all. */
+  inUse: number;
+  failed: UploadFailure[];
+}
+
+/** Deletes stale temporaries, each only if it is still as listed (the backend's deleteMany check). */
+export async function cleanTemporaries(target: Backend, temporaries: readonly ManagedFile[]): Promise<CleanResult> {
+  const result: CleanResult = { cleaned: { files: 0, bytes: 0 }, inUse: 0, failed: [] };
+  if (temporaries.length === 0) return result;
+  const outcomes = await target.deleteMany(temporaries.map(({ path, size, mtimeMs, etag }) => ({ path, size, mtimeMs, ...(etag !== undefined ? { etag } : {}) })));
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === "deleted" || outcome.status === "missing") {
+      result.cleaned.files++;
+      result.cleaned.bytes += temporaries[i]!.size;
+    } else if (outcome.status === "changed") result.inUse++;
+    else result.failed.push({ path: outcome.path, error: outcome.error });
+  });
   return result;
 }

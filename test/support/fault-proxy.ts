@@ -19,6 +19,7 @@
 
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { seededRandom } from "./random.ts";
 
 export const FAULT_KINDS = ["error-before", "error-after", "reset-before", "reset-after", "truncate-reset", "truncate-clean", "stall", "stall-after-headers", "echo-headers"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -45,18 +46,6 @@ export interface FaultProxy {
   readonly counts: { requests: number; forwarded: number } & Record<FaultKind, number>;
   setRate(rate: number): void;
   stop(): Promise<void>;
-}
-
-/** mulberry32: a small seeded generator, so a failing run can be repeated exactly. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface UpstreamAnswer {

@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEMO_NOW, generateCache } from "../../demo/generate.ts";
@@ -9,6 +9,12 @@ import { planCommand } from "./plan.ts";
 
 const USAGE = "sstate-keeper demo [--dir .demo-cache] [--files 5000] [--format text|markdown|json]";
 const MARKER = ".sstate-keeper-demo.json";
+type DirectoryState = "missing" | "empty" | "demo" | "foreign" | "not-a-directory";
+/** Why a --dir is never written to: the demo replaces only what it made. */
+const REFUSED: Partial<Record<DirectoryState, string>> = {
+  foreign: `it holds files and is not a demo cache (no ${MARKER})`,
+  "not-a-directory": "it is not a directory",
+};
 /** The example policy ships next to src/ and dist/ alike. */
 const EXAMPLE_POLICY = fileURLToPath(new URL("../../../policies/example.yaml", import.meta.url));
 
@@ -27,7 +33,13 @@ export async function demoCommand(argv: string[], io: CommandIo): Promise<number
   const wanted = JSON.stringify({ files, now: DEMO_NOW });
   const existing = await readFile(join(dir, MARKER), "utf8").catch(() => undefined);
   if (existing?.trim() !== wanted) {
-    await rm(dir, { recursive: true, force: true });
+    const state = await directoryState(dir);
+    const refused = REFUSED[state];
+    if (refused) throw new UserError(`demo --dir ${dir}: ${refused}; nothing was touched. Name a new or empty directory`);
+    if (state === "demo") await rm(dir, { recursive: true });
+    // Marked before the first file: a demo killed while writing leaves a directory the next demo may replace.
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, MARKER), `${JSON.stringify({ incomplete: true })}\n`);
     const progress = progressLine(io);
     const written = await writeCache(dir, generateCache({ files, now: DEMO_NOW }), { onProgress: (n) => progress.update(`writing demo cache: ${n} files`) });
     progress.done();
@@ -38,4 +50,17 @@ export async function demoCommand(argv: string[], io: CommandIo): Promise<number
     ["--policy", relative(io.cwd, EXAMPLE_POLICY) || EXAMPLE_POLICY, "--target", dir, "--now", new Date(DEMO_NOW).toISOString(), ...(values.format ? ["--format", values.format] : [])],
     io,
   );
+}
+
+/** Whether `dir` may become the demo cache: missing, empty, or marked as one (only those are ever written or removed). */
+async function directoryState(dir: string): Promise<DirectoryState> {
+  const info = await stat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw new UserError(`demo --dir ${dir}: ${error.message}`);
+  });
+  if (info === undefined) return "missing";
+  if (!info.isDirectory()) return "not-a-directory";
+  if ((await readdir(dir)).length === 0) return "empty";
+  const marker = await lstat(join(dir, MARKER)).catch(() => undefined);
+  return marker?.isFile() ? "demo" : "foreign";
 }

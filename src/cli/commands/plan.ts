@@ -1,10 +1,11 @@
-import { open } from "node:fs/promises";
 import { relative, resolve, sep } from "node:path";
 import { buildPlan, serializePlan, serializePlanChunks, type PlanFile } from "../../plan/plan-file.ts";
 import { evaluate } from "../../plan/planner.ts";
 import { DEFAULT_MAX_CHARS, renderMarkdown } from "../../plan/render/markdown.ts";
 import { renderText } from "../../plan/render/text.ts";
 import { DURATION_HELP, parseDuration } from "../../policy/units.ts";
+import { writeFileAtomically } from "../../util/atomic-file.ts";
+import { outputFile } from "../destinations.ts";
 import { TOOL } from "../../version.ts";
 import { nowOption, oneOf, parseCommandArgs, timeoutOption, wholeNumberOption } from "../args.ts";
 import { EXIT, UserError, type CommandIo } from "../io.ts";
@@ -41,6 +42,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
   const validForMs = parseDuration(values["valid-for"] ?? DEFAULT_VALIDITY);
   if (validForMs === undefined) throw new UserError(`--valid-for '${values["valid-for"]}' is not ${DURATION_HELP}`);
   const timeouts = timeoutOption(values.timeout);
+  const out = values.out === undefined ? undefined : await outputFile(io, "out", values.out);
 
   const { policy, referencedHashes } = await readPolicy(io, values.policy);
   const target = targetOf(io, values.target ?? policy.target);
@@ -57,14 +59,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
       listing: { files: listing.files.length, bytes: listing.bytes, sha256: listing.sha256 },
     }, io.env["SSTATE_KEEPER_PLAN_KEY"] || undefined);
   }, timeouts);
-  if (values.out) {
-    const file = await open(resolve(io.cwd, values.out), "w");
-    try {
-      for (const chunk of coalesce(serializePlanChunks(plan))) await file.write(chunk);
-    } finally {
-      await file.close();
-    }
-  }
+  if (out !== undefined) await writeFileAtomically(out, coalesce(serializePlanChunks(plan)));
   if (format === "json") for (const chunk of coalesce(serializePlanChunks(plan))) io.stdout(chunk);
   else io.stdout(renderPlan(plan, format, { all: values.all === true, maxChars: maxCharsOption(values["max-chars"]) }));
   if (plan.refused) {

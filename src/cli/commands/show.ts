@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { readTextFile } from "../../io/text-file.ts";
 import { parsePlan } from "../../plan/read-plan.ts";
 import { oneOf, parseCommandArgs } from "../args.ts";
 import { EXIT, UserError, type CommandIo } from "../io.ts";
@@ -15,10 +15,13 @@ export async function showCommand(argv: string[], io: CommandIo): Promise<number
   return EXIT.ok;
 }
 
+/** Under the longest string V8 holds (2^29 - 24 characters): a plan of about two million files. */
+const MAX_PLAN_BYTES = 500 * 1024 * 1024;
+
+/** A plan file's text: a FIFO is never waited on, bytes that are not UTF-8 are reported where they are. */
 export async function readPlanText(io: CommandIo, file: string): Promise<string> {
-  try {
-    return await readFile(resolve(io.cwd, file), "utf8");
-  } catch (error) {
-    throw new UserError(`${file}: cannot read the plan: ${(error as Error).message}`);
-  }
+  const read = await readTextFile(resolve(io.cwd, file), "plan", MAX_PLAN_BYTES);
+  if ("text" in read) return read.text;
+  const { message, line, col } = read.problem;
+  throw new UserError(line === 1 && col === 1 ? `${file}: ${message}` : `${file}:${line}:${col}: ${message}`);
 }

@@ -15,7 +15,9 @@ export async function stampsCommand(argv: string[], io: CommandIo): Promise<numb
   for (const dir of positionals) {
     const info = await stat(resolve(io.cwd, dir)).catch(() => undefined);
     if (!info?.isDirectory()) throw new UserError(`${dir}: not a directory; point at a build's tmp/stamps`);
-    await readStampHashes(resolve(io.cwd, dir), hashes);
+    await readStampHashes(resolve(io.cwd, dir), hashes).catch((error: Error) => {
+      throw new UserError(`${dir}: cannot read the stamps: ${error.message}`);
+    });
   }
   const sorted = [...hashes].sort();
   io.stdout(`# unihashes named by the stamps in ${positionals.join(", ")} (${sorted.length}), written by ${TOOL.name} ${TOOL.version}\n`);

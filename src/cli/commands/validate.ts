@@ -1,7 +1,6 @@
-import { formatDiagnostic } from "../../policy/diagnostics.ts";
 import { parseCommandArgs } from "../args.ts";
 import { EXIT, UserError, type CommandIo } from "../io.ts";
-import { checkPolicy } from "../policy-input.ts";
+import { checkPolicy, formatDiagnostics } from "../policy-input.ts";
 
 const USAGE = "sstate-keeper validate POLICY…";
 
@@ -11,7 +10,7 @@ export async function validateCommand(argv: string[], io: CommandIo): Promise<nu
   let problems = 0;
   for (const file of positionals) {
     const { diagnostics, policy } = await checkPolicy(io, file);
-    for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+    if (diagnostics.length > 0) io.stderr(`${formatDiagnostics(diagnostics)}\n`);
     problems += diagnostics.length;
     if (policy && diagnostics.length === 0) io.stdout(`${file}: ok (${policy.rules.length} rules)\n`);
   }

@@ -1,3 +1,4 @@
+import { shown } from "../../policy/diagnostics.ts";
 import { DURATION_HELP, parseDuration } from "../../policy/units.ts";
 import type { SelectorDefinition } from "./selector.ts";
 
@@ -16,7 +17,7 @@ function ageSelector(name: string, older: boolean): SelectorDefinition {
     compile({ value, report }) {
       const limit = typeof value === "string" ? parseDuration(value) : undefined;
       if (limit === undefined) {
-        report(`${JSON.stringify(value)} is not ${DURATION_HELP}`);
+        report(`${shown(value)} is not ${DURATION_HELP}`);
         return undefined;
       }
       return older ? (file, { now }) => now - file.mtimeMs >= limit : (file, { now }) => now - file.mtimeMs < limit;

@@ -1,4 +1,5 @@
 import { Minimatch } from "minimatch";
+import { excerpt } from "../../policy/diagnostics.ts";
 import type { ManagedFile } from "../../sstate/listing.ts";
 import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
 
@@ -19,7 +20,13 @@ export function compileGlobs(patterns: string[], report: (message: string, at?: 
       ok = false;
       return;
     }
-    (negated ? exclude : include).push(new Minimatch(body, { dot: true, nonegate: true, nocomment: true }));
+    try {
+      (negated ? exclude : include).push(new Minimatch(body, { dot: true, nonegate: true, nocomment: true }));
+    } catch (error) {
+      // minimatch refuses what it cannot match in bounded time (a pattern over 64 KiB).
+      report(`'${excerpt(pattern)}' is not a glob it can match: ${(error as Error).message}`, patterns.length > 1 ? [index] : []);
+      ok = false;
+    }
   });
   if (!ok) return undefined;
   return (text) => (include.length === 0 || include.some((m) => m.match(text))) && !exclude.some((m) => m.match(text));

@@ -1,3 +1,4 @@
+import { shown } from "../../policy/diagnostics.ts";
 import { parseSize, SIZE_HELP } from "../../policy/units.ts";
 import type { SelectorDefinition } from "./selector.ts";
 
@@ -14,7 +15,7 @@ function sizeSelector(name: string, larger: boolean): SelectorDefinition {
     compile({ value, report }) {
       const limit = typeof value === "string" ? parseSize(value) : undefined;
       if (limit === undefined) {
-        report(`${JSON.stringify(value)} is not ${SIZE_HELP}`);
+        report(`${shown(value)} is not ${SIZE_HELP}`);
         return undefined;
       }
       return larger ? (file) => file.size > limit : (file) => file.size < limit;
