@@ -147,13 +147,22 @@ export class FsBackend implements Backend {
 
   /** The root by its real path (it may itself be a symlink, e.g. /srv/sstate → /data/sstate), resolved once. */
   private pinnedRoot(): PinnedRoot {
-    this.#pinned ??= new PinnedRoot(realpathSync(this.root), fileOf);
+    try {
+      this.#pinned ??= new PinnedRoot(realpathSync(this.root), fileOf);
+    } catch (error) {
+      throw rootError(this.root, error);
+    }
     return this.#pinned;
   }
 
   private absolute(path: string): string {
     return join(this.root, ...path.split("/"));
   }
+}
+
+function rootError(root: string, error: unknown): BackendError {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return new BackendError(code === "ENOENT" ? `${root}: no such directory; check the target path` : `${root}: ${message}`, { kind: "config", cause: error });
 }
 
 function parentOf(path: string): string {
@@ -187,7 +196,7 @@ function byDirectory(files: readonly ExpectedFile[]): Map<string, ExpectedFile[]
  */
 async function walkUnits(root: string): Promise<WalkUnit[]> {
   const rootStats = await lstatAsync(root).catch((error: NodeJS.ErrnoException) => {
-    throw new BackendError(error.code === "ENOENT" ? `${root}: no such directory; check the target path` : `${root}: ${error.message}`);
+    throw rootError(root, error);
   });
   if (!rootStats.isDirectory()) throw new BackendError(`${root}: not a directory; the target must be the sstate cache directory`);
   const read = async (dir: string) => {
