@@ -96,7 +96,8 @@ export async function applyCommand(argv: string[], io: CommandIo): Promise<numbe
         stopped = error;
       }
       // Directories emptied by an earlier, interrupted run are retried too.
-      if (!dryRun && !stopped) await backend.removeEmptyDirs?.([...emptied]);
+      const note = !dryRun && !stopped ? await backend.removeEmptyDirs?.([...emptied]) : undefined;
+      if (note) io.stderr(`${note}\n`);
     });
   } finally {
     progress.done();
