@@ -10,7 +10,7 @@ import type { PlanFile, PlannedFile } from "../../plan/plan-file.ts";
 import { parsePlan } from "../../plan/read-plan.ts";
 import { count, tally } from "../../plan/render/format.ts";
 import { formatBytes } from "../../policy/units.ts";
-import { concurrencyOption, parseCommandArgs, wholeNumberOption } from "../args.ts";
+import { concurrencyOption, parseCommandArgs, timeoutOption, wholeNumberOption } from "../args.ts";
 import { EXIT, progressLine, UserError, type CommandIo } from "../io.ts";
 import { targetOf, withBackend } from "../listing-input.ts";
 import { readPlanText } from "./show.ts";
@@ -44,6 +44,7 @@ export async function applyCommand(argv: string[], io: CommandIo): Promise<numbe
       concurrency: { type: "string", short: "j" },
       "batch-size": { type: "string" },
       "dry-run": { type: "boolean", short: "n" },
+      timeout: { type: "string" },
     },
     USAGE,
   );
@@ -52,6 +53,7 @@ export async function applyCommand(argv: string[], io: CommandIo): Promise<numbe
   const concurrency = concurrencyOption(values.concurrency, DEFAULT_CONCURRENCY);
   const batchSize = wholeNumberOption("batch-size", values["batch-size"], MAX_BATCH_SIZE, MAX_BATCH_SIZE);
   const dryRun = values["dry-run"] === true;
+  const timeouts = timeoutOption(values.timeout);
 
   const plan = parsePlan(await readPlanText(io, planArg), planArg);
   const target = targetOf(io, values.target ?? plan.target);
@@ -98,7 +100,7 @@ export async function applyCommand(argv: string[], io: CommandIo): Promise<numbe
       // Directories emptied by an earlier, interrupted run are retried too.
       const note = !dryRun && !stopped ? await backend.removeEmptyDirs?.([...emptied]) : undefined;
       if (note) io.stderr(`${note}\n`);
-    });
+    }, timeouts);
   } finally {
     progress.done();
     await journal?.close();

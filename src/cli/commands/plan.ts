@@ -6,7 +6,7 @@ import { renderMarkdown } from "../../plan/render/markdown.ts";
 import { renderText } from "../../plan/render/text.ts";
 import { DURATION_HELP, parseDuration } from "../../policy/units.ts";
 import { TOOL } from "../../version.ts";
-import { nowOption, oneOf, parseCommandArgs } from "../args.ts";
+import { nowOption, oneOf, parseCommandArgs, timeoutOption } from "../args.ts";
 import { EXIT, UserError, type CommandIo } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";
 import { readPolicy } from "../policy-input.ts";
@@ -29,6 +29,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
       explain: { type: "boolean" },
       all: { type: "boolean" },
       "valid-for": { type: "string" },
+      timeout: { type: "string" },
     },
     USAGE,
   );
@@ -37,6 +38,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
   const format = oneOf("format", values.format, FORMATS, "text");
   const now = nowOption(io, values.now);
   const validForMs = parseDuration(values["valid-for"] ?? DEFAULT_VALIDITY);
+  const timeouts = timeoutOption(values.timeout);
   if (validForMs === undefined) throw new UserError(`--valid-for '${values["valid-for"]}' is not ${DURATION_HELP}`);
 
   const { policy, referencedHashes } = await readPolicy(io, values.policy);
@@ -53,7 +55,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
       policy: { path: portablePath(io.cwd, values.policy!), sha256: policy.sha256 },
       listing: { files: listing.files.length, bytes: listing.bytes, sha256: listing.sha256 },
     });
-  });
+  }, timeouts);
   if (values.out) {
     const file = await open(resolve(io.cwd, values.out), "w");
     try {
