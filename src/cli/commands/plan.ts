@@ -38,8 +38,8 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
   const format = oneOf("format", values.format, FORMATS, "text");
   const now = nowOption(io, values.now);
   const validForMs = parseDuration(values["valid-for"] ?? DEFAULT_VALIDITY);
-  const timeouts = timeoutOption(values.timeout);
   if (validForMs === undefined) throw new UserError(`--valid-for '${values["valid-for"]}' is not ${DURATION_HELP}`);
+  const timeouts = timeoutOption(values.timeout);
 
   const { policy, referencedHashes } = await readPolicy(io, values.policy);
   const target = targetOf(io, values.target ?? policy.target);
