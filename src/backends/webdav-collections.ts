@@ -63,9 +63,9 @@ export async function removeEmptyCollections(server: CollectionServer, dirs: rea
       left++;
     });
   }
-  const collections = `${left} collection${left === 1 ? "" : "s"} that the deletions may have emptied`;
-  if (unsupported) return `note: ${server.displayUrl} does not support WebDAV locks, so ${collections} stay in place (removing a collection unlocked could delete what is uploaded into it meanwhile)`;
-  if (left > 0) return `note: ${collections} stay in place (${messageOf(lastError)}); applying the same plan again retries them`;
+  const collections = left === 1 ? "1 collection that the deletions may have emptied stays" : `${left} collections that the deletions may have emptied stay`;
+  if (unsupported) return `note: ${server.displayUrl} does not support WebDAV locks, so ${collections} in place (removing a collection unlocked could delete what is uploaded into it meanwhile)`;
+  if (left > 0) return `note: ${collections} in place (${messageOf(lastError)}); applying the same plan again retries them`;
   return undefined;
 }
 
