@@ -30,10 +30,11 @@ type Lock = { token: string } | "gone" | "locked" | "unsupported";
 
 /**
  * Removes the collections among `dirs` and their parents (never the root) that hold nothing,
- * deepest first. DELETE of a collection is recursive, so each one is locked first (exclusive,
- * Depth: infinity: uploads into it are refused with 423 meanwhile), found empty by a complete
- * PROPFIND Depth: 1 and deleted with the lock token; otherwise unlocked. A server without locks
- * keeps its collections. Never fails: what stays in place is described by the returned note.
+ * deepest first. DELETE of a collection is recursive, so one that looks empty is locked first
+ * (exclusive, Depth: infinity: uploads into it are refused with 423 meanwhile), found empty by
+ * a complete PROPFIND Depth: 1 and deleted with the lock token and its ETag; otherwise
+ * unlocked. A server without locks keeps its collections. Never fails: what stays in place is
+ * described by the returned note.
  */
 export async function removeEmptyCollections(server: CollectionServer, dirs: readonly string[]): Promise<string | undefined> {
   const byDepth = new Map<number, Set<string>>();
@@ -70,6 +71,13 @@ export async function removeEmptyCollections(server: CollectionServer, dirs: rea
 }
 
 async function removeIfEmpty(server: CollectionServer, dir: string): Promise<Removal> {
+  // Most parents still hold other hash directories: one unlocked look spares them a LOCK and UNLOCK.
+  const collection = await server.http.retried(() => server.readCollection(dir));
+  if (collection === undefined) {
+    server.forgot(dir);
+    return "removed";
+  }
+  if (collection.members.length > 0) return "kept";
   for (let round = 1; ; round++) {
     const removal = await lockCheckDelete(server, dir);
     // Refused with our token: the collection changed, or the lock was lost (Apache's lock
