@@ -61,6 +61,7 @@ export class WebdavBackend implements Backend {
   /** Collections known to exist, so each is created (MKCOL) at most once per backend. */
   private readonly collections = new Map<string, Promise<void>>();
   private depthInfinityRefused = false;
+  private rootChecked: Promise<void> | undefined;
   readonly options: OpenOptions;
 
   constructor(root: URL, credentials: Credentials | undefined, options: OpenOptions) {
@@ -138,6 +139,11 @@ export class WebdavBackend implements Backend {
    * every such DELETE.
    */
   async deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]> {
+    // Were the root itself gone (moved, or the server reconfigured), every file would answer 404: "already gone".
+    await (this.rootChecked ??= this.checkRoot().catch((error: unknown) => {
+      this.rootChecked = undefined;
+      throw error;
+    }));
     let answered = false;
     let stop: unknown;
     const outcomes = await mapConcurrent(files, DELETE_CONCURRENCY, async (expected): Promise<DeleteOutcome> => {
@@ -278,6 +284,15 @@ export class WebdavBackend implements Backend {
     const self = entries.find((entry) => entry.path === dir);
     if (self?.kind !== "collection") throw this.http.malformed(answer.what, "the answer does not include the collection itself");
     return { etag: self.etag, members: entries.filter((entry) => entry !== self) };
+  }
+
+  private async checkRoot(): Promise<void> {
+    const root = await this.http.retried(async () => {
+      const answer = await this.http.fetch("PROPFIND", this.root.href, propfindRequest("0"));
+      if (answer.status !== 207) throw this.listingError(answer);
+      return this.entriesOf(answer).find((entry) => entry.path === "");
+    });
+    if (root?.kind !== "collection") throw new BackendError(`${this.displayUrl} is not a collection on the WebDAV server; check the path in the target URL`, { kind: "config" });
   }
 
   /** One PROPFIND Depth: 0 attempt: undefined only for a definite 404. */

@@ -334,8 +334,8 @@ describe("webdav deletes only what is still as planned, checked by the server", 
       { path: A, status: "changed", reason: expect.stringMatching(/^ETag changed from "/) },
       { path: B, status: "deleted" },
     ]);
-    // One conditional DELETE each; the refused one is looked at afterwards to tell "changed" from "gone".
-    expect(requests).toEqual({ DELETE: 2, "PROPFIND depth=0": 1 });
+    // One conditional DELETE each; the refused one is looked at afterwards to tell "changed" from "gone" (the other PROPFIND checks the root).
+    expect(requests).toEqual({ DELETE: 2, "PROPFIND depth=0": 2 });
     expect(existsSync(join(dir, A))).toBe(true);
     expect(existsSync(join(dir, B))).toBe(false);
     await backend.close();
@@ -357,7 +357,7 @@ describe("webdav deletes only what is still as planned, checked by the server", 
       { path: A, status: "changed", reason: expect.stringMatching(/^ETag changed/) },
       { path: B, status: "deleted" },
     ]);
-    expect(requests).toEqual({ "PROPFIND depth=0": 2, DELETE: 1 });
+    expect(requests).toEqual({ "PROPFIND depth=0": 3, DELETE: 1 });
     expect(existsSync(join(dir, A))).toBe(true);
     await backend.close();
   });
@@ -387,17 +387,48 @@ describe("webdav deletes only what is still as planned, checked by the server", 
     const planned = Array.from({ length: 200 }, (_, i) => ({ path: `0c/9b/f${i}.siginfo`, size: 1, mtimeMs: 0, etag: `"1-${i}"` }));
     let failure: unknown;
     const requests = await requestsDuring(backend, () => backend.deleteMany(planned).catch((error: unknown) => (failure = error)));
-    expect(failure).toMatchObject({ kind: "auth", message: expect.stringMatching(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ refused the credentials \(401 Unauthorized on DELETE \/dav\//) });
-    expect(requests["DELETE"]).toBeLessThanOrEqual(16);
+    expect(failure).toMatchObject({ kind: "auth", message: expect.stringMatching(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ refused the credentials \(401 Unauthorized on PROPFIND \/dav\//) });
+    expect(requests).toEqual({ "PROPFIND depth=0": 1 });
+  });
+
+  it("gives up on a server that stops answering after the first requests that time out, not after every file's retries", async () => {
+    const { url } = await freshCollection(withInfinity);
+    const { proxy, url: through } = await proxied(url, { rate: 1, seed: 8, kinds: ["stall"], applies: (method) => method === "DELETE" });
+    // A budget no retry fits in: every file gives up after its first DELETE.
+    const timeouts = { connectMs: 1000, idleMs: 1000, operationMs: 1000 };
+    const backend = await open(through, envFor(withInfinity), timeouts);
+    const planned = Array.from({ length: 100 }, (_, i) => ({ path: `0c/9b/f${i}.siginfo`, size: 1, mtimeMs: 0, etag: `"1-${i}"` }));
+    const started = Date.now();
+    let failure: unknown;
+    const requests = await requestsDuring(backend, () => backend.deleteMany(planned).catch((error: unknown) => (failure = error)));
+    expect(failure).toMatchObject({ kind: "unavailable", message: expect.stringMatching(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ did not answer DELETE \/dav\/t-\w+\/0c\/9b\/f\d+\.siginfo within 1 s: /) });
+    // The 16 DELETEs in flight, and the few started while the first two gave up; none after the third.
+    expect(requests["DELETE"]).toBeLessThanOrEqual(16 + 2);
+    expect(Date.now() - started).toBeLessThan(timeouts.operationMs + 2 * timeouts.idleMs);
+    // And the rest of the run fails at once too.
+    await expect(backend.stat("0c/9b/f0.siginfo")).rejects.toBe(failure);
+    await Promise.all([backend.close(), proxy.stop()]);
+  });
+
+  it("refuses to delete anything under a root collection that does not exist (rather than count every file as gone)", async () => {
+    const backend = await open(`${withoutInfinity.url}no-such-dir/`, {});
+    const planned = [{ path: "0c/9b/f.siginfo", size: 1, mtimeMs: 0, etag: '"1-a"' }];
+    await expect(backend.deleteMany(planned)).rejects.toMatchObject({ kind: "config", message: expect.stringMatching(/no-such-dir\/: no such collection on the WebDAV server \(404\)/) });
+    await backend.close();
     await backend.close();
   });
 });
 
-/** Serves `answer(method, depth)` for every request, or 404. */
+const ROOT_ANSWER =
+  '<?xml version="1.0" encoding="utf-8"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>/dav/</D:href><D:propstat><D:prop><D:resourcetype><D:collection/></D:resourcetype>' +
+  "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>";
+
+/** A WebDAV root collection at /dav/, and `answer(method, depth)` for every other request (default 404). */
 async function scriptedServer(answer: (method: string, depth: string | undefined) => { status: number; body?: string } | undefined): Promise<{ url: string; server: Server }> {
   const server = createHttpServer((request, response) => {
     request.resume();
-    const scripted = answer(request.method ?? "GET", request.headers["depth"] as string | undefined) ?? { status: 404, body: "" };
+    const root = request.url === "/dav/" && request.method === "PROPFIND" ? { status: 207, body: ROOT_ANSWER } : undefined;
+    const scripted = root ?? answer(request.method ?? "GET", request.headers["depth"] as string | undefined) ?? { status: 404, body: "" };
     response.writeHead(scripted.status, { "content-type": "application/xml; charset=utf-8", "content-length": Buffer.byteLength(scripted.body ?? "") });
     response.end(scripted.body ?? "");
   });

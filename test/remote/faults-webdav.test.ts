@@ -148,7 +148,7 @@ describe("WebDAV credentials", () => {
     expect(applied.code).toBe(1);
     expect(applied.ms).toBeLessThan(30_000);
     const [message, ...rest] = applied.stderr.trim().split("\n");
-    expect(message).toMatch(/^stopped: the server refused the credentials \(WebDAV server http:\/\/127\.0\.0\.1:\d+ refused the credentials \(401 Unauthorized on DELETE \/dav\/cache-[\w-]+\/\S+\): check SSTATE_KEEPER_WEBDAV_USER\/PASSWORD or ~\/\.netrc\)$/);
+    expect(message).toMatch(/^stopped: the server refused the credentials \(WebDAV server http:\/\/127\.0\.0\.1:\d+ refused the credentials \(401 Unauthorized on PROPFIND \/dav\/cache-[\w-]+\/\): check SSTATE_KEEPER_WEBDAV_USER\/PASSWORD or ~\/\.netrc\)$/);
     // apply's own hint about the journal follows; nothing else.
     expect(rest).toEqual([expect.stringMatching(/^What finished is recorded in .*; run the same apply again to finish the rest\.$/)]);
     const output = applied.stdout + applied.stderr;
