@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Throwaway Apache 2.4 mod_dav_fs WebDAV server on loopback, for tests.
 #
-#   webdav.sh start DIR PORT [--no-depth-infinity] [--basic-auth USER:PASSWORD]
+#   webdav.sh start DIR PORT [--no-depth-infinity] [--no-locks] [--basic-auth USER:PASSWORD]
 #   webdav.sh stop DIR
 #
 # start: a private Apache (config DIR/httpd.conf, logs DIR/log/, pid DIR/httpd.pid)
 # serving DIR/data at http://127.0.0.1:PORT/dav/ with `Dav On`, and
 # `DavDepthInfinity On` unless --no-depth-infinity (Apache then answers
-# PROPFIND Depth: infinity with 403). --basic-auth protects /dav/ with HTTP
+# PROPFIND Depth: infinity with 403). --no-locks answers LOCK and UNLOCK with 405,
+# as a server without WebDAV locking does. --basic-auth protects /dav/ with HTTP
 # Basic authentication.
 #
 # Files may be put into DIR/data directly (e.g. `touch -d '400 days ago'` them:
@@ -43,13 +44,16 @@ children_of() {
 }
 
 cmd_start() {
-  [ $# -ge 2 ] || die "usage: webdav.sh start DIR PORT [--no-depth-infinity] [--basic-auth USER:PASSWORD]"
+  [ $# -ge 2 ] || die "usage: webdav.sh start DIR PORT [--no-depth-infinity] [--no-locks] [--basic-auth USER:PASSWORD]"
   DIR=$1 PORT=$2
   shift 2
-  local depth_infinity=On auth=""
+  local depth_infinity=On auth="" methods_module="" methods=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --no-depth-infinity) depth_infinity=Off ;;
+      --no-locks)
+        methods_module="LoadModule allowmethods_module $APACHE_MODULES/mod_allowmethods.so"
+        methods="AllowMethods GET HEAD POST OPTIONS PUT DELETE PROPFIND PROPPATCH MKCOL COPY MOVE" ;;
       --basic-auth) [ $# -ge 2 ] || die "--basic-auth needs USER:PASSWORD"; auth=$2; shift ;;
       --basic-auth=*) auth=${1#--basic-auth=} ;;
       *) die "unknown option $1" ;;
@@ -121,6 +125,7 @@ LoadModule alias_module $APACHE_MODULES/mod_alias.so
 LoadModule dav_module $APACHE_MODULES/mod_dav.so
 LoadModule dav_fs_module $APACHE_MODULES/mod_dav_fs.so
 $auth_modules
+$methods_module
 
 $user_conf
 
@@ -157,6 +162,7 @@ Alias /dav "$DIR/data"
     AllowOverride None
     Dav On
     DavDepthInfinity $depth_infinity
+    $methods
     $access
 </Directory>
 EOF
@@ -237,5 +243,5 @@ cmd_stop() {
 case "${1:-}" in
   start) shift; cmd_start "$@" ;;
   stop) shift; cmd_stop "$@" ;;
-  *) die "usage: webdav.sh start DIR PORT [--no-depth-infinity] [--basic-auth USER:PASSWORD] | webdav.sh stop DIR" ;;
+  *) die "usage: webdav.sh start DIR PORT [--no-depth-infinity] [--no-locks] [--basic-auth USER:PASSWORD] | webdav.sh stop DIR" ;;
 esac

@@ -48,6 +48,8 @@ export interface ApplyReport {
   pending: number;
   /** Why the run stopped before the end (credentials refused, server down, journal unwritable). */
   stopped?: string;
+  /** What the backend says of the directories it left in place (e.g. a WebDAV server without locks). */
+  directoriesNote?: string;
 }
 
 /**
@@ -112,7 +114,8 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyReport> {
       },
     });
     // Directories emptied by an earlier, interrupted run are retried too.
-    if (!options.dryRun) await backend.removeEmptyDirs?.([...emptied]);
+    const note = options.dryRun ? undefined : await backend.removeEmptyDirs?.([...emptied]);
+    if (note) report.directoriesNote = note;
   } catch (error) {
     if (!(error instanceof ApplyStoppedError || error instanceof RecordError || error instanceof BackendError)) throw error;
     report.stopped = error.message;

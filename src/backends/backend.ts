@@ -95,9 +95,10 @@ export interface Backend {
   get(path: string): Promise<Uint8Array>;
   /**
    * Removes the given directories (and their parents up to, never including, the root) if they
-   * are empty, in a way that can never remove anything they hold.
+   * are empty, in a way that can never remove anything they hold. Resolves to a note for the
+   * user when some were left in place on purpose or after failures (never a failure of the run).
    */
-  removeEmptyDirs?(dirs: readonly string[]): Promise<void>;
+  removeEmptyDirs?(dirs: readonly string[]): Promise<string | void>;
   /** Releases connections; safe to call twice. */
   close(): Promise<void>;
 }

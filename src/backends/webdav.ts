@@ -1,31 +1,31 @@
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type OpenOptions, type RemoteFile } from "./backend.ts";
 import { changeSincePlanning } from "./precondition.ts";
 import { registerScheme, TargetError, type Env, type Target } from "./registry.ts";
+import { removeEmptyCollections } from "./webdav-collections.ts";
 import { credentialsFor, type Credentials } from "./webdav-credentials.ts";
-import { MultistatusScanner, parseResponseElement, type DavEntry } from "./webdav-multistatus.ts";
+import { DavTransport, decodePath, type DavAnswer, type DavStream } from "./webdav-http.ts";
+import { ResumableListing } from "./webdav-listing.ts";
+import { MultistatusError, parseMultistatus, type DavEntry } from "./webdav-multistatus.ts";
 
 /** Depth: 1 requests in flight when the server refuses Depth: infinity (SPEC §8 asks for ≥ 8). */
 const LIST_CONCURRENCY = 16;
 const DELETE_CONCURRENCY = 16;
-const REMOVE_DIR_CONCURRENCY = 8;
-const BATCH = 4096;
-const MAX_SOCKETS = 32;
 
 /** Only the four properties we use: `allprop` would make Apache send locks and creation dates too. */
 const PROPFIND_BODY =
   '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>' +
   "<D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:getetag/></D:prop></D:propfind>";
 
-const CREDENTIALS_REFUSED = "WebDAV server refused the credentials: check SSTATE_KEEPER_WEBDAV_USER/PASSWORD or ~/.netrc";
-
 type Depth = "0" | "1" | "infinity";
 
+/** The server refused PROPFIND Depth: infinity (Apache's default, RFC 4918 §9.1): list one collection at a time. */
+class DepthInfinityRefused extends Error {}
 
+/** A conditional DELETE was refused: whether the object changed or is gone is asked separately. */
+const PRECONDITION_FAILED = Symbol("precondition failed");
 
 registerScheme(["http", "https", "webdav+http", "webdav+https"], (url): Target => {
   const root = rootUrlOf(url);
@@ -47,172 +47,187 @@ function rootUrlOf(url: URL): URL {
  * 1.5 GB RSS, against 3–6 s and 170 MB streamed here), and its node-fetch transport costs 2–3× more
  * CPU per small request (PROPFIND Depth: 1, DELETE), which is what the fallback listing and
  * deleting are made of.
+ *
+ * Every request is bounded by the timeouts and retried on transient failures within the
+ * operation budget (webdav-http.ts); every answer is read whole and parsed strictly, so a
+ * truncated answer is a failure, never "empty" or "not found".
  */
 export class WebdavBackend implements Backend {
   readonly displayUrl: string;
+  readonly http: DavTransport;
+  readonly authorization: string | undefined;
   private readonly root: URL;
   private readonly rootPath: string;
-  readonly authorization: string | undefined;
-  private readonly agent: HttpAgent;
-  private readonly counts: Record<string, number> = {};
   /** Collections known to exist, so each is created (MKCOL) at most once per backend. */
   private readonly collections = new Map<string, Promise<void>>();
   private depthInfinityRefused = false;
+  private rootChecked: Promise<void> | undefined;
+  readonly options: OpenOptions;
 
-  constructor(root: URL, credentials: Credentials | undefined) {
+  constructor(root: URL, credentials: Credentials | undefined, options: OpenOptions) {
+    this.options = options;
     this.root = rootUrlOf(root);
     this.displayUrl = this.root.href;
     this.rootPath = decodePath(this.root.pathname);
     this.authorization = credentials && `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString("base64")}`;
-    const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS };
-    this.agent = this.root.protocol === "https:" ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    options.secrets.add(credentials?.password);
+    options.secrets.add(this.authorization);
+    this.http = new DavTransport(this.root, this.authorization, options.timeouts);
   }
 
   static async open(root: URL, env: Env, options: OpenOptions): Promise<WebdavBackend> {
     const credentials = await credentialsFor(root.hostname.replace(/^\[(.*)\]$/, "$1"), env);
-    const backend = new WebdavBackend(root, credentials);
-    options.secrets.add(credentials?.password);
-    options.secrets.add(backend.authorization);
-    return backend;
+    return new WebdavBackend(root, credentials, options);
   }
 
   /**
-   * Requests sent so far, by method; PROPFIND is split by depth ("PROPFIND depth=infinity",
+   * Requests sent so far (each attempt), by method; PROPFIND is split by depth ("PROPFIND depth=infinity",
    * "PROPFIND depth=1", "PROPFIND depth=0") so benchmarks can check which listing strategy ran.
    */
   requestCounts(): Record<string, number> {
-    return { ...this.counts };
+    return this.http.requestCounts();
   }
 
   async *list(): AsyncIterable<RemoteFile[]> {
-    yield* await this.listing(undefined);
+    if (!this.depthInfinityRefused) {
+      let yielded = false;
+      const listing = new ResumableListing({
+        open: () => this.openInfinity(),
+        pathOf: this.relativePathOf,
+        malformed: (what, detail) => this.http.malformed(what, detail),
+        changed: (what) =>
+          new BackendError(`${this.displayUrl}: the listing changed while it was read (${what} was answered differently after a lost connection); run again`, { kind: "protocol" }),
+      });
+      try {
+        let rootSeen = false;
+        for (let entries = await this.http.retried(() => listing.next()); entries !== undefined; entries = await this.http.retried(() => listing.next())) {
+          const files: RemoteFile[] = [];
+          for (const entry of entries) {
+            rootSeen ||= entry.path === "";
+            this.addListed(entry, files, undefined);
+          }
+          if (files.length > 0) {
+            yielded = true;
+            yield files;
+          }
+        }
+        if (!rootSeen) throw this.http.malformed(`PROPFIND ${this.rootPath}`, "the listing does not include the collection itself");
+        return;
+      } catch (error) {
+        if (!(error instanceof DepthInfinityRefused) || yielded) throw error;
+        this.depthInfinityRefused = true;
+      } finally {
+        listing.close();
+      }
+    }
+    yield* this.listByCollection();
   }
 
   async stat(path: string): Promise<RemoteFile | undefined> {
-    // PROPFIND rather than HEAD: the ETag and date then come from the same properties the listing
-    // (and so the plan) recorded, where HEAD's headers may differ in form (weak/strong ETags).
-    const response = await this.propfind(this.urlOf(path), "0");
-    if (response.statusCode === 404) return drainThen(response, undefined);
-    if (response.statusCode !== 207) throw this.statusError(response, `PROPFIND ${path}`);
-    const entry = this.parseEntries(await readText(response)).find((e) => e.path === path);
-    return entry && entry.status === 200 && !entry.collection ? fileOf(entry) : undefined;
+    const entry = await this.http.retried(() => this.entryAt(path));
+    return entry?.kind === "file" ? fileOf(entry) : undefined;
   }
 
+  /**
+   * Each file is deleted only if it is still as planned, checked by the server itself where it
+   * can: a strong ETag goes in `If-Match` (a conditional DELETE, no window at all). With a weak
+   * or no ETag (Apache's for files changed less than a second before it was asked, and servers
+   * without ETags) a PROPFIND checks the file immediately before its DELETE, which carries the
+   * ETag just read (`If-Match` if strong, else an RFC 4918 `If` header, which Apache compares
+   * weakly): a round trip's window where a server honours neither. `If-Unmodified-Since` is not
+   * used: Apache mod_dav compares it with the time of the request, not the file's, and refuses
+   * every such DELETE.
+   */
   async deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]> {
-    return mapConcurrent(files, DELETE_CONCURRENCY, async (expected): Promise<DeleteOutcome> => {
+    // Were the root itself gone (moved, or the server reconfigured), every file would answer 404: "already gone".
+    await (this.rootChecked ??= this.checkRoot().catch((error: unknown) => {
+      this.rootChecked = undefined;
+      throw error;
+    }));
+    let answered = false;
+    let stop: unknown;
+    const outcomes = await mapConcurrent(files, DELETE_CONCURRENCY, async (expected): Promise<DeleteOutcome> => {
       const { path } = expected;
-      let response: IncomingMessage;
+      if (stop !== undefined) return { path, status: "failed", error: `not attempted: ${messageOf(stop)}` };
       try {
-        const current = await this.stat(path);
-        if (current === undefined) return { path, status: "missing" };
-        const change = changeSincePlanning(expected, current);
-        if (change !== undefined) return { path, status: "changed", reason: change };
-        response = await this.send("DELETE", this.urlOf(path));
+        const outcome = await this.deleteOne(expected);
+        answered = true;
+        return outcome;
       } catch (error) {
-        return { path, status: "failed", error: (error as Error).message };
+        // Refused credentials fail every file alike: the caller stops the run.
+        if (error instanceof BackendError && error.kind === "auth") stop ??= error;
+        return { path, status: "failed", error: messageOf(error) };
       }
-      drain(response);
-      if (isSuccess(response)) return { path, status: "deleted" };
-      if (response.statusCode === 404) return { path, status: "missing" };
-      const error = response.statusCode === 401 ? CREDENTIALS_REFUSED : `DELETE answered ${response.statusCode} ${response.statusMessage}`;
-      return { path, status: "failed", error };
     });
+    // Credentials refused, or a server that went down before answering anything: the whole call could not be made.
+    if (!answered) stop ??= this.http.downError;
+    if (stop !== undefined) throw stop;
+    return outcomes;
   }
 
   async put(path: string, data: Uint8Array): Promise<void> {
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     // Uploaded beside the target and moved: an interrupted upload never leaves a partial object
     // under the final name (MOVE within one collection is a rename on every server we know).
+    // The `.keeper-` + 8 hex digits form is how later runs recognise a leftover temporary.
     const temporary = `${path}.keeper-${randomBytes(4).toString("hex")}`;
-    await this.ensureCollection(parentOf(path));
-    let uploaded = await this.send("PUT", this.urlOf(temporary), { body });
-    if (uploaded.statusCode === 409) {
-      // The parent collection vanished since we created it (someone removed it): create it again.
-      drain(uploaded);
-      this.forgetCollections(parentOf(path));
-      await this.ensureCollection(parentOf(path));
-      uploaded = await this.send("PUT", this.urlOf(temporary), { body });
+    const parent = parentOf(path);
+    await this.ensureCollection(parent);
+    await this.http.retried(async () => {
+      let uploaded = await this.http.fetch("PUT", this.urlOf(temporary), { body });
+      if (uploaded.status === 409) {
+        // The parent collection vanished since we created it (someone removed it): create it again.
+        this.forgetCollections(parent);
+        await this.ensureCollection(parent);
+        uploaded = await this.http.fetch("PUT", this.urlOf(temporary), { body });
+      }
+      if (!isDone(uploaded)) throw this.http.statusError(uploaded);
+    });
+    try {
+      await this.moveInPlace(temporary, path, data.byteLength);
+    } catch (error) {
+      await this.http.retried(() => this.http.fetch("DELETE", this.urlOf(temporary))).catch(() => undefined);
+      throw error;
     }
-    if (!isSuccess(uploaded)) throw this.statusError(uploaded, `PUT ${path}`);
-    drain(uploaded);
-    const moved = await this.send("MOVE", this.urlOf(temporary), { headers: { Destination: this.urlOf(path), Overwrite: "T" } });
-    if (isSuccess(moved)) return drain(moved);
-    const error = this.statusError(moved, `MOVE to ${path}`);
-    await this.send("DELETE", this.urlOf(temporary)).then(drain, () => undefined);
-    throw error;
   }
 
   async get(path: string): Promise<Uint8Array> {
-    const response = await this.send("GET", this.urlOf(path));
-    if (response.statusCode === 404) {
-      drain(response);
-      throw new NotFoundError(path);
-    }
-    if (!isSuccess(response)) throw this.statusError(response, `GET ${path}`);
-    return readBytes(response);
+    return this.http.retried(async () => {
+      const answer = await this.http.fetch("GET", this.urlOf(path));
+      if (answer.status === 404) throw new NotFoundError(path);
+      if (!isDone(answer)) throw this.http.statusError(answer);
+      return answer.body;
+    });
   }
 
-  async removeEmptyDirs(dirs: readonly string[]): Promise<void> {
-    const byDepth = new Map<number, Set<string>>();
-    for (const dir of dirs) {
-      for (let d = dir; d !== "" && d !== "."; d = parentOf(d)) {
-        const depth = d.split("/").length;
-        if (!byDepth.has(depth)) byDepth.set(depth, new Set());
-        byDepth.get(depth)!.add(d);
-      }
-    }
-    // Deepest first, so a parent is looked at after its children; one level at a time in parallel.
-    for (const depth of [...byDepth.keys()].sort((a, b) => b - a)) {
-      await mapConcurrent([...byDepth.get(depth)!], REMOVE_DIR_CONCURRENCY, (dir) => this.removeIfEmpty(dir));
-    }
+  /** Returns a note when some collections were deliberately left in place (see webdav-collections.ts). */
+  async removeEmptyDirs(dirs: readonly string[]): Promise<string | void> {
+    return removeEmptyCollections(
+      {
+        http: this.http,
+        displayUrl: this.displayUrl,
+        collectionUrlOf: (dir) => this.collectionUrlOf(dir),
+        readCollection: (dir) => this.readCollection(dir),
+        forgot: (dir) => this.forgetCollections(dir),
+      },
+      dirs,
+    );
   }
 
   async close(): Promise<void> {
-    this.agent.destroy();
+    this.http.close();
   }
 
-  private async listing(signal: AbortSignal | undefined): Promise<AsyncIterable<RemoteFile[]>> {
-    if (!this.depthInfinityRefused) {
-      const response = await this.propfind(this.root.href, "infinity", signal);
-      if (response.statusCode === 207) return this.readStreamingListing(response);
-      // Apache's default (DavDepthInfinity Off) and RFC 4918 §9.1 allow refusing with 403.
-      if (response.statusCode !== 403) throw this.listingError(response);
-      drain(response);
-      this.depthInfinityRefused = true;
-    }
-    return this.listByCollection(signal);
+  private async openInfinity(): Promise<DavStream> {
+    const stream = await this.http.open("PROPFIND", this.root.href, propfindRequest("infinity"));
+    if (stream.status === 207) return stream;
+    stream.cancel();
+    if (stream.status === 403) throw new DepthInfinityRefused();
+    throw this.listingError(stream);
   }
 
-  /** Parses the Depth: infinity multistatus while it arrives: memory stays flat on million-file caches. */
-  private async *readStreamingListing(response: IncomingMessage): AsyncIterable<RemoteFile[]> {
-    const scanner = new MultistatusScanner();
-    const decoder = new TextDecoder();
-    let batch: RemoteFile[] = [];
-    const take = (elements: string[]) => {
-      for (const element of elements) {
-        const entry = this.entryOf(element);
-        if (entry) this.addListed(entry, batch, undefined);
-      }
-    };
-    const endedEarly = (cause?: unknown) => new BackendError(`${this.displayUrl}: the listing ended early (connection lost?); run again`, { cause });
-    try {
-      for await (const chunk of response as AsyncIterable<Buffer>) {
-        take(scanner.push(decoder.decode(chunk, { stream: true })));
-        if (batch.length >= BATCH) {
-          yield batch;
-          batch = [];
-        }
-      }
-    } catch (error) {
-      throw error instanceof BackendError ? error : endedEarly(error);
-    }
-    take(scanner.push(decoder.decode()));
-    if (!scanner.complete) throw endedEarly();
-    if (batch.length > 0) yield batch;
-  }
-
-  /** Depth: 1 per collection, LIST_CONCURRENCY at a time, for servers that refuse Depth: infinity. */
-  private async *listByCollection(signal: AbortSignal | undefined): AsyncIterable<RemoteFile[]> {
+  /** Depth: 1 per collection, LIST_CONCURRENCY at a time, each retried on its own. */
+  private async *listByCollection(): AsyncIterable<RemoteFile[]> {
     const results: (RemoteFile[] | Error)[] = [];
     const pending = [""];
     let active = 0;
@@ -223,13 +238,15 @@ export class WebdavBackend implements Backend {
       wake?.();
     };
     const pump = () => {
-      while (active < LIST_CONCURRENCY && pending.length > 0 && !stopped && !signal?.aborted) {
+      while (active < LIST_CONCURRENCY && pending.length > 0 && !stopped) {
         const dir = pending.pop()!;
         active++;
-        this.readCollection(dir, signal)
-          .then((entries) => {
+        this.http
+          .retried(() => this.readCollection(dir))
+          .then((collection) => {
             const files: RemoteFile[] = [];
-            for (const entry of entries) if (entry.path !== dir) this.addListed(entry, files, pending);
+            // A collection removed while we were listing (a concurrent cleanup) holds nothing.
+            for (const entry of collection?.members ?? []) this.addListed(entry, files, pending);
             report(files);
           })
           .catch(report)
@@ -243,7 +260,6 @@ export class WebdavBackend implements Backend {
     pump();
     try {
       for (;;) {
-        if (signal?.aborted) throw new Error("listing aborted");
         if (results.length === 0 && active === 0 && pending.length === 0) return;
         if (results.length === 0) await new Promise<void>((resolve) => (wake = resolve));
         // Leaf collections hold a handful of files each: yield whatever has arrived as one batch.
@@ -259,44 +275,95 @@ export class WebdavBackend implements Backend {
     }
   }
 
-  private async readCollection(dir: string, signal: AbortSignal | undefined): Promise<DavEntry[]> {
-    const response = await this.propfind(this.collectionUrlOf(dir), "1", signal);
-    // Removed while we were listing (a concurrent cleanup): nothing left to list there.
-    if (response.statusCode === 404 && dir !== "") return drainThen(response, []);
-    if (response.statusCode === 403) {
-      drain(response);
-      throw new BackendError(`WebDAV server refused to list ${this.collectionUrlOf(dir)} (403 on PROPFIND Depth: 1): check that DAV is enabled there and the user may read it`);
-    }
-    if (response.statusCode !== 207) throw this.listingError(response);
-    return this.parseEntries(await readText(response));
+  /** One PROPFIND Depth: 1 attempt, from a complete answer that names the collection itself; undefined for a definite 404. */
+  private async readCollection(dir: string): Promise<{ etag: string | undefined; members: DavEntry[] } | undefined> {
+    const answer = await this.http.fetch("PROPFIND", this.collectionUrlOf(dir), propfindRequest("1"));
+    if (answer.status === 404 && dir !== "") return undefined;
+    if (answer.status !== 207) throw this.listingError(answer);
+    const entries = this.entriesOf(answer);
+    const self = entries.find((entry) => entry.path === dir);
+    if (self?.kind !== "collection") throw this.http.malformed(answer.what, "the answer does not include the collection itself");
+    return { etag: self.etag, members: entries.filter((entry) => entry !== self) };
+  }
+
+  private async checkRoot(): Promise<void> {
+    const root = await this.http.retried(async () => {
+      const answer = await this.http.fetch("PROPFIND", this.root.href, propfindRequest("0"));
+      if (answer.status !== 207) throw this.listingError(answer);
+      return this.entriesOf(answer).find((entry) => entry.path === "");
+    });
+    if (root?.kind !== "collection") throw new BackendError(`${this.displayUrl} is not a collection on the WebDAV server; check the path in the target URL`, { kind: "config" });
+  }
+
+  /** One PROPFIND Depth: 0 attempt: undefined only for a definite 404. */
+  private async entryAt(path: string): Promise<DavEntry | undefined> {
+    // PROPFIND rather than HEAD: the ETag and date then come from the same properties the listing
+    // (and so the plan) recorded, where HEAD's headers may differ in form (weak/strong ETags).
+    const answer = await this.http.fetch("PROPFIND", this.urlOf(path), propfindRequest("0"));
+    if (answer.status === 404) return undefined;
+    if (answer.status !== 207) throw this.http.statusError(answer);
+    const entry = this.entriesOf(answer).find((e) => e.path === path);
+    if (entry === undefined) throw this.http.malformed(answer.what, "the answer does not name the resource asked for");
+    if (entry.status !== 200) throw this.http.malformed(answer.what, `the server could not read its properties (status ${entry.status})`);
+    return entry;
+  }
+
+  private async deleteOne(expected: ExpectedFile): Promise<DeleteOutcome> {
+    const { path } = expected;
+    const answer = await this.http.retried(async (): Promise<DeleteOutcome | typeof PRECONDITION_FAILED> => {
+      if (isStrong(expected.etag)) return this.conditionalDelete(path, expected.etag);
+      const current = await this.entryAt(path);
+      const change = changeOf(expected, current);
+      if (current === undefined || change !== undefined) return change === undefined ? { path, status: "missing" } : { path, status: "changed", reason: change };
+      return this.conditionalDelete(path, current.etag);
+    });
+    if (answer !== PRECONDITION_FAILED) return answer;
+    // Refused: changed, or gone (our own earlier attempt may have deleted it and lost the answer).
+    const current = await this.http.retried(() => this.entryAt(path));
+    if (current === undefined) return { path, status: "missing" };
+    return { path, status: "changed", reason: changeOf(expected, current) ?? "the server refused the conditional DELETE: it is no longer as planned" };
+  }
+
+  /** One DELETE attempt, conditional on `etag` where there is one. */
+  private async conditionalDelete(path: string, etag: string | undefined): Promise<DeleteOutcome | typeof PRECONDITION_FAILED> {
+    const url = this.urlOf(path);
+    const headers: Record<string, string> = {};
+    if (isStrong(etag)) headers["If-Match"] = etag;
+    else if (etag !== undefined) headers["If"] = `<${url}> ([${etag}])`;
+    const answer = await this.http.fetch("DELETE", url, { headers });
+    if (isDone(answer)) return { path, status: "deleted" };
+    if (answer.status === 404) return { path, status: "missing" };
+    if (answer.status === 412) return PRECONDITION_FAILED;
+    throw this.http.statusError(answer);
+  }
+
+  private async moveInPlace(temporary: string, path: string, size: number): Promise<void> {
+    let attempts = 0;
+    await this.http.retried(async () => {
+      attempts++;
+      const moved = await this.http.fetch("MOVE", this.urlOf(temporary), { headers: { Destination: this.urlOf(path), Overwrite: "T" } });
+      if (isDone(moved)) return;
+      // An earlier attempt moved it and its answer was lost: the temporary is gone, the object in place.
+      if (moved.status === 404 && attempts > 1) {
+        const placed = await this.entryAt(path);
+        if (placed?.kind === "file" && placed.size === size) return;
+      }
+      throw this.http.statusError(moved);
+    });
   }
 
   /** Files go to `files`; sub-collections to `collections` (when listing one level at a time). */
   private addListed(entry: DavEntry, files: RemoteFile[], collections: string[] | undefined): void {
     if (entry.status !== 200) {
       // An incomplete listing could make "keep the newest N" policies delete what they should keep.
-      throw new BackendError(`WebDAV server could not list ${this.urlOf(entry.path)} (status ${entry.status}); check its permissions`);
+      throw new BackendError(`WebDAV server could not list ${this.urlOf(entry.path)} (status ${entry.status}); check its permissions`, { kind: "config" });
     }
-    if (!entry.collection) {
-      if (entry.path === "") throw new BackendError(`${this.displayUrl} is a file, not a collection; the target must be the sstate cache directory`);
+    if (entry.kind === "file") {
+      if (entry.path === "") throw new BackendError(`${this.displayUrl} is a file, not a collection; the target must be the sstate cache directory`, { kind: "config" });
       files.push(fileOf(entry));
-    } else if (entry.path !== "") {
+    } else if (entry.kind === "collection" && entry.path !== "") {
       collections?.push(entry.path);
     }
-  }
-
-  private async removeIfEmpty(dir: string): Promise<void> {
-    const response = await this.propfind(this.collectionUrlOf(dir), "1");
-    if (response.statusCode !== 207) return drain(response);
-    const entries = this.parseEntries(await readText(response));
-    if (entries.some((entry) => entry.path !== dir)) return;
-    const etag = entries.find((entry) => entry.path === dir)?.etag;
-    const url = this.collectionUrlOf(dir);
-    // DELETE of a collection is recursive: the tagged If header makes the server refuse (412)
-    // if a build uploaded something into it since the PROPFIND changed its ETag.
-    const deleted = await this.send("DELETE", url, etag === undefined ? {} : { headers: { If: `<${url}> ([${etag}])` } });
-    drain(deleted);
-    this.forgetCollections(dir);
   }
 
   private ensureCollection(dir: string): Promise<void> {
@@ -311,10 +378,11 @@ export class WebdavBackend implements Backend {
   }
 
   private async makeCollection(dir: string): Promise<void> {
-    const response = await this.send("MKCOL", this.collectionUrlOf(dir));
-    // 405: it exists already (RFC 4918 §9.3.1).
-    if (isSuccess(response) || response.statusCode === 405) return drain(response);
-    throw this.statusError(response, `MKCOL ${dir}/`);
+    await this.http.retried(async () => {
+      const answer = await this.http.fetch("MKCOL", this.collectionUrlOf(dir));
+      // 405: it exists already (RFC 4918 §9.3.1), perhaps made by an attempt whose answer was lost.
+      if (!isDone(answer) && answer.status !== 405) throw this.http.statusError(answer);
+    });
   }
 
   private forgetCollections(dir: string): void {
@@ -322,88 +390,18 @@ export class WebdavBackend implements Backend {
     for (let d = dir; d !== ""; d = parentOf(d)) this.collections.delete(d);
   }
 
-  private propfind(url: string, depth: Depth, signal?: AbortSignal): Promise<IncomingMessage> {
-    return this.send("PROPFIND", url, {
-      headers: { Depth: depth, "Content-Type": 'application/xml; charset="utf-8"' },
-      body: PROPFIND_BODY,
-      signal,
-      counter: `PROPFIND depth=${depth}`,
-    });
+  private listingError(answer: { status: number; what: string }): BackendError {
+    if (answer.status === 404) return new BackendError(`${this.displayUrl}: no such collection on the WebDAV server (404); check the path in the target URL`, { kind: "config" });
+    return this.http.statusError(answer);
   }
 
-  /** Every request goes through here: counted, and with network failures turned into one-line BackendErrors. */
-  private send(
-    method: string,
-    url: string,
-    options: { headers?: Record<string, string>; body?: string | Buffer; signal?: AbortSignal | undefined; counter?: string } = {},
-  ): Promise<IncomingMessage> {
-    const counter = options.counter ?? method;
-    this.counts[counter] = (this.counts[counter] ?? 0) + 1;
-    const headers: Record<string, string> = { ...options.headers, "Content-Length": String(options.body === undefined ? 0 : Buffer.byteLength(options.body)) };
-    if (this.authorization !== undefined) headers["Authorization"] = this.authorization;
-    const request = this.root.protocol === "https:" ? httpsRequest : httpRequest;
-    const attempt = (): Promise<IncomingMessage> =>
-      new Promise((resolve, reject) => {
-        const sent = request(url, { method, headers, agent: this.agent, ...(options.signal && { signal: options.signal }) }, resolve);
-        sent.on("error", (error: NodeJS.ErrnoException) => {
-          // The server closed an idle keep-alive connection just as we reused it: the request never
-          // reached it, so sending it again is safe (what Node's http documentation recommends).
-          if (sent.reusedSocket && error.code === "ECONNRESET") resolve(attempt());
-          else reject(this.transportError(error));
-        });
-        sent.end(options.body);
-      });
-    return attempt();
-  }
-
-  private transportError(error: unknown): Error {
-    if ((error as Error).name === "AbortError") return error as Error;
-    const cause = (error as { cause?: { code?: string } }).cause;
-    const code = (error as { code?: string }).code ?? cause?.code ?? "";
-    const origin = this.root.origin;
-    if (/CERT|SSL|TLS|EPROTO/i.test(code)) {
-      return new BackendError(`TLS connection to ${origin} failed (${code}): check the server certificate and the http/https scheme (NODE_EXTRA_CA_CERTS adds a private CA)`, { cause: error });
+  private entriesOf(answer: DavAnswer): DavEntry[] {
+    try {
+      return parseMultistatus(answer.body.toString("utf8"), this.relativePathOf);
+    } catch (error) {
+      if (error instanceof MultistatusError) throw this.http.malformed(answer.what, error.message);
+      throw error;
     }
-    if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET)$/.test(code)) {
-      return new BackendError(`cannot reach WebDAV server ${origin} (${code}): check the URL and that the server is running`, { cause: error });
-    }
-    return new BackendError(`WebDAV request to ${origin} failed: ${(error as Error).message}`, { cause: error });
-  }
-
-  private listingError(response: IncomingMessage): BackendError {
-    if (response.statusCode === 404) {
-      drain(response);
-      return new BackendError(`${this.displayUrl}: no such collection on the WebDAV server (404); check the path in the target URL`);
-    }
-    return this.statusError(response, "PROPFIND");
-  }
-
-  private statusError(response: IncomingMessage, what: string): BackendError {
-    drain(response);
-    const status = response.statusCode ?? 0;
-    if (status === 401) {
-      return new BackendError(
-        this.authorization !== undefined
-          ? CREDENTIALS_REFUSED
-          : `WebDAV server ${this.root.origin} requires credentials: set SSTATE_KEEPER_WEBDAV_USER/PASSWORD or add 'machine ${this.root.hostname}' to ~/.netrc`,
-      );
-    }
-    const hint = status === 403 ? "check the user's permissions on the server" : status >= 500 ? "check the server's error log" : "check the target URL and the server's DAV configuration";
-    return new BackendError(`${this.displayUrl}: ${what} answered ${status} ${response.statusMessage}; ${hint}`);
-  }
-
-  private parseEntries(xml: string): DavEntry[] {
-    const scanner = new MultistatusScanner();
-    const entries: DavEntry[] = [];
-    for (const element of scanner.push(xml)) {
-      const entry = this.entryOf(element);
-      if (entry) entries.push(entry);
-    }
-    return entries;
-  }
-
-  private entryOf(element: string): DavEntry | undefined {
-    return parseResponseElement(element, this.relativePathOf);
   }
 
   /** Undefined for hrefs outside the root (servers do not send those, but a proxy might rewrite them). */
@@ -416,12 +414,30 @@ export class WebdavBackend implements Backend {
   };
 
   private urlOf(path: string): string {
-    return this.root.href + path.split("/").map(encodeURIComponent).join("/");
+    const segments = path.split("/");
+    // Plans are checked to lie inside the root; this keeps any other path from leaving it too.
+    if (segments.some((segment) => segment === "" || segment === "." || segment === "..")) throw new BackendError(`'${path}' is not a path inside ${this.displayUrl}`, { kind: "config" });
+    return this.root.href + segments.map(encodeURIComponent).join("/");
   }
 
   private collectionUrlOf(dir: string): string {
     return dir === "" ? this.root.href : `${this.urlOf(dir)}/`;
   }
+}
+
+function propfindRequest(depth: Depth) {
+  return { headers: { Depth: depth, "Content-Type": 'application/xml; charset="utf-8"' }, body: PROPFIND_BODY, counter: `PROPFIND depth=${depth}` };
+}
+
+/** Why a file is no longer the one planned (undefined: it is, or it is gone). */
+function changeOf(expected: ExpectedFile, current: DavEntry | undefined): string | undefined {
+  if (current === undefined) return undefined;
+  if (current.kind !== "file") return `it is now a ${current.kind === "collection" ? "collection" : "placeholder without content"}, not the planned file`;
+  return changeSincePlanning(expected, fileOf(current));
+}
+
+function isStrong(etag: string | undefined): etag is string {
+  return etag !== undefined && !etag.startsWith("W/");
 }
 
 function fileOf(entry: DavEntry): RemoteFile {
@@ -435,41 +451,11 @@ function parentOf(path: string): string {
   return slash < 0 ? "" : path.slice(0, slash);
 }
 
-function isSuccess(response: IncomingMessage): boolean {
-  const status = response.statusCode ?? 0;
-  return status >= 200 && status < 300;
+/** 2xx but 207: a multistatus answer to a write means parts of it failed. */
+function isDone(answer: { status: number }): boolean {
+  return answer.status >= 200 && answer.status < 300 && answer.status !== 207;
 }
 
-/** Unread bodies would pin keep-alive sockets. */
-function drain(response: IncomingMessage): void {
-  response.resume();
-}
-
-function drainThen<T>(response: IncomingMessage, value: T): T {
-  drain(response);
-  return value;
-}
-
-async function readBytes(response: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
-async function readText(response: IncomingMessage): Promise<string> {
-  return (await readBytes(response)).toString("utf8");
-}
-
-function decodePath(pathname: string): string {
-  if (!pathname.includes("%")) return pathname;
-  return pathname
-    .split("/")
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment);
-      } catch {
-        return segment;
-      }
-    })
-    .join("/");
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

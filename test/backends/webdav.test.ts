@@ -1,16 +1,20 @@
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, utimes, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, utimes, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
+import { setTimeout } from "node:timers/promises";
 import { describe, expect, inject, it } from "vitest";
-import { BackendError, type Backend, type RemoteFile } from "../../src/backends/backend.ts";
+import { BackendError, DEFAULT_TIMEOUTS, type Backend, type RemoteFile, type Timeouts } from "../../src/backends/backend.ts";
 import { parseTarget, TargetError, type Env } from "../../src/backends/index.ts";
 import { netrcCredentials } from "../../src/backends/webdav-credentials.ts";
+import { mapConcurrent } from "../../src/util/concurrency.ts";
 import type { WebdavBackend } from "../../src/backends/webdav.ts";
-import type { WebdavServerInfo } from "../support/servers.ts";
+import { startFaultProxy, type FaultProxy, type FaultProxyOptions } from "../support/fault-proxy.ts";
+import { startWebdav, type WebdavServerInfo } from "../support/servers.ts";
 import type {} from "../support/global-servers.ts";
 import { openOptions } from "../support/io.ts";
 import { backendConformance } from "./conformance.ts";
@@ -33,8 +37,11 @@ async function freshCollection(server: WebdavServerInfo): Promise<{ url: string;
   return { url: `${server.url}${name}/`, dir: join(server.dataDir, name) };
 }
 
-async function open(url: string, env: Env): Promise<WebdavBackend> {
-  return (await parseTarget(url, "/").open(env, openOptions())) as WebdavBackend;
+/** Timeouts for servers that fail on purpose: a few quick retries, not the default minute. */
+const QUICK: Timeouts = { connectMs: 1000, idleMs: 1000, operationMs: 1200 };
+
+async function open(url: string, env: Env, timeouts = DEFAULT_TIMEOUTS): Promise<WebdavBackend> {
+  return (await parseTarget(url, "/").open(env, openOptions({ timeouts }))) as WebdavBackend;
 }
 
 async function freshBackend(server: WebdavServerInfo): Promise<{ backend: WebdavBackend; dir: string }> {
@@ -164,7 +171,8 @@ describe("webdav errors", () => {
     const backend = await open(url, { SSTATE_KEEPER_WEBDAV_USER: "keeper", SSTATE_KEEPER_WEBDAV_PASSWORD: "not-the-password" });
     const listing = listAll(backend);
     await expect(listing).rejects.toBeInstanceOf(BackendError);
-    await expect(listing).rejects.toThrow("WebDAV server refused the credentials: check SSTATE_KEEPER_WEBDAV_USER/PASSWORD or ~/.netrc");
+    await expect(listing).rejects.toThrow(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ refused the credentials \(401 Unauthorized on PROPFIND \/dav\/t-\w+\/\): check SSTATE_KEEPER_WEBDAV_USER\/PASSWORD or ~\/\.netrc$/);
+    await expect(listing).rejects.toMatchObject({ kind: "auth" });
     await expect(backend.put("ab/x", new Uint8Array(1))).rejects.toThrow(/refused the credentials/);
     await expect(backend.stat("ab/x")).rejects.toThrow(/refused the credentials/);
     const error = (await listing.catch((e: unknown) => e)) as Error;
@@ -174,7 +182,7 @@ describe("webdav errors", () => {
 
   it("says credentials are needed when none are given", async () => {
     const backend = await open(withInfinity.url, {});
-    await expect(listAll(backend)).rejects.toThrow(/requires credentials: set SSTATE_KEEPER_WEBDAV_USER\/PASSWORD or add 'machine 127\.0\.0\.1' to ~\/\.netrc/);
+    await expect(listAll(backend)).rejects.toThrow(/requires credentials \(401 Unauthorized on PROPFIND \/dav\/\): set SSTATE_KEEPER_WEBDAV_USER\/PASSWORD or add 'machine 127\.0\.0\.1' to ~\/\.netrc/);
     await backend.close();
   });
 
@@ -183,17 +191,17 @@ describe("webdav errors", () => {
   });
 
   it("says an unreachable server cannot be reached", async () => {
-    const backend = await open(`http://127.0.0.1:${await closedPort()}/dav/`, {});
-    await expect(listAll(backend)).rejects.toThrow(/^cannot reach WebDAV server http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): check the URL and that the server is running$/);
+    const backend = await open(`http://127.0.0.1:${await closedPort()}/dav/`, {}, QUICK);
+    await expect(listAll(backend)).rejects.toThrow(/^cannot reach WebDAV server http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED on PROPFIND \/dav\/\): check the URL and that the server is running$/);
     await expect(backend.get("x")).rejects.toBeInstanceOf(BackendError);
-    const outcomes = await backend.deleteMany(["a", "b"].map((path) => ({ path, size: 1, mtimeMs: 0 })));
-    expect(outcomes.map((o) => o.status)).toEqual(["failed", "failed"]);
+    // Nothing answered at all: the whole call could not be made.
+    await expect(backend.deleteMany(["a", "b"].map((path) => ({ path, size: 1, mtimeMs: 0 })))).rejects.toMatchObject({ kind: "unavailable", message: expect.stringContaining("cannot reach WebDAV server") });
     await backend.close();
   });
 
   it("reports a TLS failure (https to a plain HTTP port)", async () => {
     const backend = await open(withoutInfinity.url.replace(/^http:/, "https:"), {});
-    await expect(listAll(backend)).rejects.toThrow(/^TLS connection to https:\/\/127\.0\.0\.1:\d+ failed \(\w+\): check the server certificate/);
+    await expect(listAll(backend)).rejects.toThrow(/^TLS connection to https:\/\/127\.0\.0\.1:\d+ failed \(\w+ on PROPFIND \/dav\/\): check the server certificate/);
     await backend.close();
   });
 
@@ -281,8 +289,8 @@ describe("webdav multistatus from other servers (canned answers)", () => {
     const forbidden = await cannedServer((origin) =>
       SABRE_STYLE(origin).replace("</d:multistatus>", "<d:response><d:href>/files/u/cache/private/</d:href><d:status>HTTP/1.1 403 Forbidden</d:status></d:response></d:multistatus>"),
     );
-    const first = await open(truncated.url, {});
-    await expect(listAll(first)).rejects.toThrow(/the listing ended early \(connection lost\?\); run again/);
+    const first = await open(truncated.url, {}, QUICK);
+    await expect(listAll(first)).rejects.toThrow(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ sent an unusable answer to PROPFIND \/files\/u\/cache\/: the closing <\/multistatus> tag is missing \(the answer was cut short\)$/);
     const second = await open(forbidden.url, {});
     await expect(listAll(second)).rejects.toThrow(/could not list .*\/private \(status 403\)/);
     await Promise.all([first.close(), second.close()]);
@@ -290,6 +298,352 @@ describe("webdav multistatus from other servers (canned answers)", () => {
     forbidden.server.close();
   });
 });
+
+/** A fault proxy in front of the server, and the collection's URL through it. */
+async function proxied(collectionUrl: string, options: Omit<FaultProxyOptions, "upstream">): Promise<{ proxy: FaultProxy; url: string }> {
+  const target = new URL(collectionUrl);
+  const proxy = await startFaultProxy({ upstream: target.origin, ...options });
+  return { proxy, url: `${proxy.url}${target.pathname}` };
+}
+
+/** Puts `path` and makes it `ageMs` old on the server's disk; Apache's ETag of a file older than a second is strong. */
+async function putAged(backend: WebdavBackend, dir: string, path: string, ageMs = 10 * DAY_MS): Promise<void> {
+  await backend.put(path, new TextEncoder().encode(path));
+  const when = new Date(Date.now() - ageMs);
+  await utimes(join(dir, path), when, when);
+}
+
+const ARCHIVE_IN = (hash: string, task = "populate_sysroot") =>
+  `${hash.slice(0, 2)}/${hash.slice(2, 4)}/sstate:zlib-native:x86_64-linux:1.3.1:r0:x86_64:14:${hash}_${task}.tar.zst`;
+const A = ARCHIVE_IN("0c9bd8928d96ea141f606e3372ed55f6c8b9d0e969443de97039aaf0588be7db");
+const B = ARCHIVE_IN("1d2e4c9a0b7f3e51d0c8a6f4e2b1d9c7a5f3e1d0c8b6a4f2e0d8c6b4a2f0e1d3");
+
+describe("webdav deletes only what is still as planned, checked by the server", () => {
+  it("refuses the DELETE of a file touched after planning (If-Match on its strong ETag): changed, still there", async () => {
+    const { backend, dir } = await freshBackend(withInfinity);
+    await putAged(backend, dir, A);
+    await putAged(backend, dir, B);
+    const planned = [(await backend.stat(A))!, (await backend.stat(B))!];
+    expect(planned.map((f) => f.etag)).toEqual([expect.stringMatching(/^"/), expect.stringMatching(/^"/)]);
+    // A build uses A after planning: its mtime (and so its ETag) changes.
+    const used = new Date(Date.now() - DAY_MS);
+    await utimes(join(dir, A), used, used);
+    let outcomes: unknown;
+    const requests = await requestsDuring(backend, async () => (outcomes = await backend.deleteMany(planned)));
+    expect(outcomes).toEqual([
+      { path: A, status: "changed", reason: expect.stringMatching(/^ETag changed from "/) },
+      { path: B, status: "deleted" },
+    ]);
+    // One conditional DELETE each; the refused one is looked at afterwards to tell "changed" from "gone" (the other PROPFIND checks the root).
+    expect(requests).toEqual({ DELETE: 2, "PROPFIND depth=0": 2 });
+    expect(existsSync(join(dir, A))).toBe(true);
+    expect(existsSync(join(dir, B))).toBe(false);
+    await backend.close();
+  });
+
+  it("checks a file with a weak ETag right before its DELETE, and compares ETags weakly", async () => {
+    const { backend, dir } = await freshBackend(withInfinity);
+    await backend.put(A, new Uint8Array(1));
+    await backend.put(B, new Uint8Array(2));
+    const planned = [(await backend.stat(A))!, (await backend.stat(B))!];
+    // Apache marks the ETag of a file changed less than a second ago weak…
+    expect(planned.map((f) => f.etag)).toEqual([expect.stringMatching(/^W\/"/), expect.stringMatching(/^W\/"/)]);
+    await utimes(join(dir, A), new Date(Date.now() - DAY_MS), new Date(Date.now() - DAY_MS));
+    // …and strong, with the same opaque part, once it is older.
+    await setTimeout(1100);
+    let outcomes: unknown;
+    const requests = await requestsDuring(backend, async () => (outcomes = await backend.deleteMany(planned)));
+    expect(outcomes).toEqual([
+      { path: A, status: "changed", reason: expect.stringMatching(/^ETag changed/) },
+      { path: B, status: "deleted" },
+    ]);
+    expect(requests).toEqual({ "PROPFIND depth=0": 3, DELETE: 1 });
+    expect(existsSync(join(dir, A))).toBe(true);
+    await backend.close();
+  });
+
+  it("counts a file whose DELETE answer was lost, and that is gone when asked again, as missing", async () => {
+    const { url, dir } = await freshCollection(withInfinity);
+    const writer = await open(url, envFor(withInfinity));
+    await putAged(writer, dir, A);
+    await writer.put(B, new Uint8Array(1));
+    const planned = [(await writer.stat(A))!, (await writer.stat(B))!];
+    let deletes = 0;
+    // The first DELETE of each file reaches the server, which deletes it; its answer is replaced by a 500.
+    const { proxy, url: through } = await proxied(url, { rate: 1, seed: 1, kinds: ["error-after"], applies: (method) => method === "DELETE" && ++deletes <= 2 });
+    const backend = await open(through, envFor(withInfinity));
+    expect(await backend.deleteMany(planned)).toEqual([
+      { path: A, status: "missing" },
+      { path: B, status: "missing" },
+    ]);
+    expect(proxy.counts["error-after"]).toBe(2);
+    expect(existsSync(join(dir, A)) || existsSync(join(dir, B))).toBe(false);
+    await Promise.all([backend.close(), writer.close(), proxy.stop()]);
+  });
+
+  it("stops at the first refusal of the credentials (kind auth), without trying every file", async () => {
+    const { url } = await freshCollection(withInfinity);
+    const backend = await open(url, { SSTATE_KEEPER_WEBDAV_USER: "keeper", SSTATE_KEEPER_WEBDAV_PASSWORD: "not-the-password" });
+    const planned = Array.from({ length: 200 }, (_, i) => ({ path: `0c/9b/f${i}.siginfo`, size: 1, mtimeMs: 0, etag: `"1-${i}"` }));
+    let failure: unknown;
+    const requests = await requestsDuring(backend, () => backend.deleteMany(planned).catch((error: unknown) => (failure = error)));
+    expect(failure).toMatchObject({ kind: "auth", message: expect.stringMatching(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ refused the credentials \(401 Unauthorized on PROPFIND \/dav\//) });
+    expect(requests).toEqual({ "PROPFIND depth=0": 1 });
+  });
+
+  it("gives up on a server that stops answering after the first requests that time out, not after every file's retries", async () => {
+    const { url } = await freshCollection(withInfinity);
+    const { proxy, url: through } = await proxied(url, { rate: 1, seed: 8, kinds: ["stall"], applies: (method) => method === "DELETE" });
+    // A budget no retry fits in: every file gives up after its first DELETE.
+    const timeouts = { connectMs: 1000, idleMs: 1000, operationMs: 1000 };
+    const backend = await open(through, envFor(withInfinity), timeouts);
+    const planned = Array.from({ length: 100 }, (_, i) => ({ path: `0c/9b/f${i}.siginfo`, size: 1, mtimeMs: 0, etag: `"1-${i}"` }));
+    const started = Date.now();
+    let failure: unknown;
+    const requests = await requestsDuring(backend, () => backend.deleteMany(planned).catch((error: unknown) => (failure = error)));
+    expect(failure).toMatchObject({ kind: "unavailable", message: expect.stringMatching(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ did not answer DELETE \/dav\/t-\w+\/0c\/9b\/f\d+\.siginfo within 1 s: /) });
+    // The 16 DELETEs in flight, and the few started while the first two gave up; none after the third.
+    expect(requests["DELETE"]).toBeLessThanOrEqual(16 + 2);
+    expect(Date.now() - started).toBeLessThan(timeouts.operationMs + 2 * timeouts.idleMs);
+    // And the rest of the run fails at once too.
+    await expect(backend.stat("0c/9b/f0.siginfo")).rejects.toBe(failure);
+    await Promise.all([backend.close(), proxy.stop()]);
+  });
+
+  it("refuses to delete anything under a root collection that does not exist (rather than count every file as gone)", async () => {
+    const backend = await open(`${withoutInfinity.url}no-such-dir/`, {});
+    const planned = [{ path: "0c/9b/f.siginfo", size: 1, mtimeMs: 0, etag: '"1-a"' }];
+    await expect(backend.deleteMany(planned)).rejects.toMatchObject({ kind: "config", message: expect.stringMatching(/no-such-dir\/: no such collection on the WebDAV server \(404\)/) });
+    await backend.close();
+    await backend.close();
+  });
+});
+
+const ROOT_ANSWER =
+  '<?xml version="1.0" encoding="utf-8"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>/dav/</D:href><D:propstat><D:prop><D:resourcetype><D:collection/></D:resourcetype>' +
+  "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>";
+
+/** A WebDAV root collection at /dav/, and `answer(method, depth)` for every other request (default 404). */
+async function scriptedServer(answer: (method: string, depth: string | undefined) => { status: number; body?: string } | undefined): Promise<{ url: string; server: Server }> {
+  const server = createHttpServer((request, response) => {
+    request.resume();
+    const root = request.url === "/dav/" && request.method === "PROPFIND" ? { status: 207, body: ROOT_ANSWER } : undefined;
+    const scripted = root ?? answer(request.method ?? "GET", request.headers["depth"] as string | undefined) ?? { status: 404, body: "" };
+    response.writeHead(scripted.status, { "content-type": "application/xml; charset=utf-8", "content-length": Buffer.byteLength(scripted.body ?? "") });
+    response.end(scripted.body ?? "");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/dav/`, server };
+}
+
+const FILE_ANSWER = (href: string) =>
+  `<?xml version="1.0" encoding="utf-8"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>${href}</D:href><D:propstat><D:prop><D:resourcetype/>` +
+  `<D:getcontentlength>3</D:getcontentlength><D:getlastmodified>Mon, 27 Oct 2025 21:31:36 GMT</D:getlastmodified><D:getetag>"3-a"</D:getetag></D:prop>` +
+  `<D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>`;
+
+describe("webdav answers count only when whole (scripted servers)", () => {
+  it.each([
+    ["a 207 that does not name the file", FILE_ANSWER("/dav/0c/9b/another-file"), /sent an unusable answer to PROPFIND \/dav\/0c\/9b\/f\.siginfo: the answer does not name the resource asked for$/],
+    ["a 207 cut short", FILE_ANSWER("/dav/0c/9b/f.siginfo").slice(0, 200), /the closing <\/multistatus> tag is missing/],
+    ["an empty 207", "", /the closing <\/multistatus> tag is missing/],
+    ["a 207 that is an HTML page", "<html>oops</html>", /the closing <\/multistatus> tag is missing/],
+  ])("a stat answered with %s fails (after retries), never 'not found'", async (_name, body, message) => {
+    let asked = 0;
+    const { url, server } = await scriptedServer(() => (asked++, { status: 207, body }));
+    const backend = await open(url, {}, QUICK);
+    const stat = backend.stat("0c/9b/f.siginfo");
+    await expect(stat).rejects.toMatchObject({ kind: "protocol", message: expect.stringMatching(message) });
+    expect(asked).toBeGreaterThan(1);
+    // Nor does a conditional delete take it as gone.
+    const outcomes = await backend.deleteMany([{ path: "0c/9b/f.siginfo", size: 3, mtimeMs: Date.parse("2025-10-27T21:31:36Z"), etag: 'W/"3-a"' }]);
+    expect(outcomes).toEqual([{ path: "0c/9b/f.siginfo", status: "failed", error: expect.stringMatching(message) }]);
+    await backend.close();
+    server.close();
+  });
+
+  it("takes only a 404 as 'not found', and a 207 naming the file as the file", async () => {
+    const { url, server } = await scriptedServer((method, depth) => (method === "PROPFIND" && depth === "0" ? { status: 207, body: FILE_ANSWER("/dav/0c/9b/f.siginfo") } : undefined));
+    const backend = await open(url, {}, QUICK);
+    expect(await backend.stat("0c/9b/f.siginfo")).toEqual({ path: "0c/9b/f.siginfo", size: 3, mtimeMs: Date.parse("2025-10-27T21:31:36Z"), etag: '"3-a"' });
+    const gone = await scriptedServer(() => undefined);
+    const other = await open(gone.url, {}, QUICK);
+    expect(await other.stat("0c/9b/f.siginfo")).toBeUndefined();
+    await Promise.all([backend.close(), other.close()]);
+    server.close();
+    gone.server.close();
+  });
+});
+
+describe("webdav listing resumes after a lost connection", () => {
+  // More than one batch (4096 entries) before the first half of the answer ends, where the proxy cuts it.
+  const FILES = 9000;
+  let cache: { url: string; dir: string; paths: string[] } | undefined;
+  const seeded = async () => {
+    if (cache) return cache;
+    const { url, dir } = await freshCollection(withInfinity);
+    const paths = Array.from({ length: FILES }, (_, i) => `${(i % 90).toString(16).padStart(2, "0")}/${(i % 7).toString(16).padStart(2, "0")}/f${i}.siginfo`);
+    await mapConcurrent(paths, 32, async (path) => {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), "x");
+    });
+    return (cache = { url, dir, paths: paths.sort() });
+  };
+
+  it("sends the Depth: infinity PROPFIND again and skips what it had handed out: nothing twice, nothing lost", async () => {
+    const { url, paths } = await seeded();
+    let propfinds = 0;
+    const { proxy, url: through } = await proxied(url, { rate: 1, seed: 2, kinds: ["truncate-reset"], applies: (method) => method === "PROPFIND" && ++propfinds === 1 });
+    const backend = await open(through, envFor(withInfinity));
+    const batches: number[] = [];
+    const listed: string[] = [];
+    for await (const batch of backend.list()) {
+      batches.push(batch.length);
+      listed.push(...batch.map((f) => f.path));
+    }
+    expect(proxy.counts["truncate-reset"]).toBe(1);
+    expect(backend.requestCounts()).toEqual({ "PROPFIND depth=infinity": 2 });
+    expect(batches.length).toBeGreaterThan(1);
+    expect(listed.sort()).toEqual(paths);
+    await Promise.all([backend.close(), proxy.stop()]);
+  });
+
+  it("fails, rather than lists, when the answer sent again no longer starts with what was handed out", async () => {
+    const { url, dir } = await seeded();
+    let propfinds = 0;
+    let handedOut: string | undefined;
+    const { proxy, url: through } = await proxied(url, {
+      rate: 1,
+      seed: 3,
+      kinds: ["truncate-reset"],
+      applies: (method) => {
+        if (method !== "PROPFIND") return false;
+        // The cache changes between the broken answer and the next request: a file already listed is deleted.
+        if (++propfinds === 2 && handedOut !== undefined) unlinkSync(join(dir, handedOut));
+        return propfinds === 1;
+      },
+    });
+    const backend = await open(through, envFor(withInfinity));
+    const listing = (async () => {
+      for await (const batch of backend.list()) handedOut ??= batch[0]!.path;
+    })();
+    await expect(listing).rejects.toMatchObject({ kind: "protocol", message: expect.stringMatching(/: the listing changed while it was read \(PROPFIND \/dav\/t-\w+\/ was answered differently after a lost connection\); run again$/) });
+    expect(handedOut).toBeDefined();
+    await Promise.all([backend.close(), proxy.stop()]);
+  });
+});
+
+function basicAuth(server: WebdavServerInfo): Record<string, string> {
+  return server.user === undefined ? {} : { authorization: `Basic ${Buffer.from(`${server.user}:${server.password}`).toString("base64")}` };
+}
+
+/**
+ * A proxy hook that runs `act` once, when the PROPFIND Depth: 1 of `pathname` made under our lock
+ * (the second one: the first is the unlocked look) has been answered, before the client gets it.
+ */
+function lockedCheckOf(pathname: string, act: () => unknown): NonNullable<FaultProxyOptions["onAnswer"]> {
+  let checks = 0;
+  return async (request, status) => {
+    if (request.method === "PROPFIND" && request.headers["depth"] === "1" && status === 207 && request.url === pathname && ++checks === 2) await act();
+  };
+}
+
+describe("webdav removes a collection only while it is locked and found empty", () => {
+  it("an upload into the collection between our check and our DELETE is refused while we hold the lock (423), or survives", async () => {
+    const { url, dir } = await freshCollection(withInfinity);
+    const collection = `${url}0c/9b/`;
+    const upload = `${collection}uploaded-meanwhile.siginfo`;
+    const statuses: number[] = [];
+    const { proxy, url: through } = await proxied(url, {
+      rate: 0,
+      seed: 4,
+      onAnswer: lockedCheckOf(new URL(collection).pathname, async () => {
+        // The locked collection has just been found empty: a build uploads into it, straight to the server.
+        statuses.push((await fetch(upload, { method: "PUT", headers: basicAuth(withInfinity), body: "new" })).status);
+      }),
+    });
+    const backend = await open(through, envFor(withInfinity));
+    await backend.put(A, new Uint8Array(1));
+    await backend.deleteMany([(await backend.stat(A))!]);
+    let note: unknown;
+    const requests = await requestsDuring(backend, async () => (note = await backend.removeEmptyDirs([parentOfPath(A)])));
+    expect(note).toBeUndefined();
+    expect(requests["LOCK"]).toBeGreaterThanOrEqual(2);
+    expect(statuses).toHaveLength(1);
+    if (statuses[0]! >= 200 && statuses[0]! < 300 && statuses[0] !== 207) {
+      // Accepted (the server lost our lock): then it must have survived.
+      expect(existsSync(join(dir, "0c/9b/uploaded-meanwhile.siginfo"))).toBe(true);
+    } else {
+      // Apache refuses it with a 207 whose member is 423 Locked, and the empty collection goes.
+      expect([207, 423]).toContain(statuses[0]);
+      expect(await directoriesUnder(dir)).toEqual([]);
+    }
+    // The upload works again once the lock is gone.
+    await backend.put("0c/9b/uploaded-meanwhile.siginfo", new Uint8Array(2));
+    expect((await listAll(backend)).map((f) => f.path)).toEqual(["0c/9b/uploaded-meanwhile.siginfo"]);
+    await Promise.all([backend.close(), proxy.stop()]);
+  });
+
+  it("a file written on the server's disk between our check and our DELETE (no lock sees that) keeps the collection: its ETag changed", async () => {
+    const { url, dir } = await freshCollection(withInfinity);
+    const collection = new URL(`${url}0c/9b/`).pathname;
+    let written = false;
+    const { proxy, url: through } = await proxied(url, {
+      rate: 0,
+      seed: 5,
+      onAnswer: lockedCheckOf(collection, () => {
+        written = true;
+        writeFileSync(join(dir, "0c/9b/written-on-disk.siginfo"), "new");
+      }),
+    });
+    const backend = await open(through, envFor(withInfinity));
+    await backend.put(A, new Uint8Array(1));
+    await backend.deleteMany([(await backend.stat(A))!]);
+    expect(await backend.removeEmptyDirs([parentOfPath(A)])).toBeUndefined();
+    expect(written).toBe(true);
+    expect(readFileSync(join(dir, "0c/9b/written-on-disk.siginfo"), "utf8")).toBe("new");
+    expect((await directoriesUnder(dir)).sort()).toEqual(["0c", "0c/9b"]);
+    await Promise.all([backend.close(), proxy.stop()]);
+  });
+
+  it("a server without locks keeps its collections and says so once", async () => {
+    const server = await startWebdav({ depthInfinity: true, locks: false });
+    try {
+      const { backend, dir } = await freshBackend(server);
+      for (const path of [A, B]) await backend.put(path, new Uint8Array(1));
+      await backend.deleteMany(await Promise.all([A, B].map(async (path) => (await backend.stat(path))!)));
+      const note = await backend.removeEmptyDirs([parentOfPath(A), parentOfPath(B)]);
+      expect(note).toMatch(/^note: http:\/\/127\.0\.0\.1:\d+\/dav\/t-\w+\/ does not support WebDAV locks, so 4 collections that the deletions may have emptied stay in place \(removing a collection unlocked could delete what is uploaded into it meanwhile\)$/);
+      expect((await directoriesUnder(dir)).sort()).toEqual(["0c", "0c/9b", "1d", "1d/2e"]);
+      await backend.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("under network faults, never removes a collection that holds a file", async () => {
+    const { url, dir } = await freshCollection(withInfinity);
+    const hashes = Array.from({ length: 90 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 0).toString(16).padStart(8, "0").repeat(8));
+    const kept = hashes.filter((_, i) => i % 3 === 0).map((hash) => ARCHIVE_IN(hash));
+    const emptied = hashes.filter((_, i) => i % 3 !== 0).map((hash) => ARCHIVE_IN(hash, "package"));
+    for (const path of kept) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), "kept");
+    }
+    for (const path of emptied) await mkdir(dirname(join(dir, path)), { recursive: true });
+    const { proxy, url: through } = await proxied(url, { rate: 0.3, seed: 6 });
+    const backend = await open(through, envFor(withInfinity), { connectMs: 500, idleMs: 500, operationMs: 3000 });
+    const note = await backend.removeEmptyDirs([...kept, ...emptied].map(parentOfPath));
+    console.log(`removeEmptyDirs through ${proxy.counts.requests} requests, faults: ${JSON.stringify(proxy.counts)}; ${note ?? "no note"}`);
+    for (const path of kept) expect(readFileSync(join(dir, path), "utf8")).toBe("kept");
+    const left = new Set(await directoriesUnder(dir));
+    expect(left.size).toBeLessThan(new Set([...kept, ...emptied].flatMap((p) => [parentOfPath(p), p.slice(0, 2)])).size);
+    await Promise.all([backend.close(), proxy.stop()]);
+  });
+});
+
+function parentOfPath(path: string): string {
+  return path.slice(0, path.lastIndexOf("/"));
+}
 
 describe("webdav target URLs", () => {
   it("accepts http(s) and webdav+http(s), normalised to the plain scheme with a trailing slash", () => {

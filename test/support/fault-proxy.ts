@@ -36,6 +36,12 @@ export interface FaultProxyOptions {
   kinds?: readonly FaultKind[];
   /** Requests for which this is false are always forwarded (e.g. to spare the setup's own requests). */
   applies?: (method: string, url: string) => boolean;
+  /**
+   * Awaited for each request the upstream answered, before that answer (or its fault) goes
+   * back: a test acts here between two steps of the client (e.g. writes into a collection
+   * the client has just found empty).
+   */
+  onAnswer?: (request: { method: string; url: string; headers: IncomingHttpHeaders }, status: number) => void | Promise<void>;
 }
 
 export interface FaultProxy {
@@ -128,6 +134,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     } catch {
       return void req.socket.destroy();
     }
+    await options.onAnswer?.({ method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers }, answer.status);
     switch (kind) {
       case "error-after":
         return sendError(res, pick([500, 503]));

@@ -274,6 +274,8 @@ export async function startRadosgw(): Promise<S3Server> {
 /** Start a throwaway Apache mod_dav_fs serving a fresh temp directory. */
 export async function startWebdav(opts?: {
   depthInfinity?: boolean;
+  /** false: LOCK and UNLOCK are answered 405, as by a server without WebDAV locking. */
+  locks?: boolean;
   basicAuth?: { user: string; password: string };
 }): Promise<WebdavServer> {
   const port = await freePort();
@@ -281,6 +283,7 @@ export async function startWebdav(opts?: {
   const url = `http://127.0.0.1:${port}/dav/`;
   const args = ["start", dir, String(port)];
   if (opts?.depthInfinity === false) args.push("--no-depth-infinity");
+  if (opts?.locks === false) args.push("--no-locks");
   const headers: Record<string, string> = {};
   if (opts?.basicAuth) {
     const { user, password } = opts.basicAuth;

@@ -113,6 +113,7 @@ export async function applyCommand(argv: string[], io: CommandIo): Promise<numbe
   }
 
   const verdict = verdictOf(report);
+  if (report.directoriesNote !== undefined) io.stderr(`${report.directoriesNote}\n`);
   if (format === "json") io.stdout(`${JSON.stringify({ ...report, verdict, journal: options.dryRun ? undefined : journalPath }, null, 2)}\n`);
   else io.stdout(renderSummary(report, { planArg, journalPath: options.dryRun ? undefined : journalPath }));
   switch (verdict) {
