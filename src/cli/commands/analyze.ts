@@ -1,11 +1,11 @@
 import { analyzeItems, missingItems, type ItemAnalysis, type ItemOutcome } from "../../analyze/analyze.ts";
 import { count } from "../../plan/render/format.ts";
 import { shortHash } from "../../siginfo/compare.ts";
-import { concurrencyOption, globOption, parseCommandArgs } from "../args.ts";
+import { concurrencyOption, globOption, parseCommandArgs, timeoutOption } from "../args.ts";
 import { EXIT, progressLine, UserError, type CommandIo } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";
 
-const USAGE = "sstate-keeper analyze SRC TARGET [--task GLOB]… [--concurrency N]";
+const USAGE = "sstate-keeper analyze SRC TARGET [--task GLOB]… [--concurrency N] [--timeout 15s]";
 const DEFAULT_CONCURRENCY = 8;
 
 /** isar-sstate analyze: why does the local build not find its items in the remote cache? */
@@ -13,12 +13,13 @@ export async function analyzeCommand(argv: string[], io: CommandIo): Promise<num
   const { values, positionals } = parseCommandArgs(
     "analyze",
     argv,
-    { task: { type: "string", multiple: true }, concurrency: { type: "string", short: "j" } },
+    { task: { type: "string", multiple: true }, concurrency: { type: "string", short: "j" }, timeout: { type: "string" } },
     USAGE,
   );
   if (positionals.length !== 2) throw new UserError(`analyze: name the local cache and the remote one\nusage: ${USAGE}`);
   const taskMatches = values.task ? globOption("task", values.task) : undefined;
   const concurrency = concurrencyOption(values.concurrency, DEFAULT_CONCURRENCY);
+  const timeouts = timeoutOption(values.timeout);
   const source = targetOf(io, positionals[0], "source");
   const target = targetOf(io, positionals[1], "target");
 
@@ -37,8 +38,8 @@ export async function analyzeCommand(argv: string[], io: CommandIo): Promise<num
       } finally {
         progress.done();
       }
-    }),
-  );
+    }, timeouts),
+  timeouts);
 
   const out: string[] = [`Analyze ${source.url} against ${target.url}: ${count(analyses.length)} local items missing on the target, ${count(found)} found there`];
   for (const analysis of analyses) out.push("", headerOf(analysis), ...analysis.lines.map((line) => `  ${line}`));

@@ -15,11 +15,11 @@ import {
   type UploadResult,
   type UploadSelection,
 } from "../../upload/upload.ts";
-import { concurrencyOption, globOption, parseCommandArgs } from "../args.ts";
+import { concurrencyOption, globOption, parseCommandArgs, timeoutOption } from "../args.ts";
 import { EXIT, progressLine, UserError, type CommandIo } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";
 
-const USAGE = "sstate-keeper upload SRC TARGET [--pn GLOB]… [--arch GLOB]… [--dry-run] [--concurrency N]";
+const USAGE = "sstate-keeper upload SRC TARGET [--pn GLOB]… [--arch GLOB]… [--dry-run] [--concurrency N] [--timeout 15s]";
 const DEFAULT_CONCURRENCY = 8;
 
 /** isar-sstate upload: copies what the target lacks, under the same relative paths. */
@@ -32,6 +32,7 @@ export async function uploadCommand(argv: string[], io: CommandIo): Promise<numb
       arch: { type: "string", multiple: true },
       "dry-run": { type: "boolean", short: "n" },
       concurrency: { type: "string", short: "j" },
+      timeout: { type: "string" },
     },
     USAGE,
   );
@@ -41,6 +42,7 @@ export async function uploadCommand(argv: string[], io: CommandIo): Promise<numb
   const wanted = (file: ManagedFile) => pnMatches(file.name.pn) && archMatches(file.name.arch);
   const concurrency = concurrencyOption(values.concurrency, DEFAULT_CONCURRENCY);
   const dryRun = values["dry-run"] === true;
+  const timeouts = timeoutOption(values.timeout);
   const source = targetOf(io, positionals[0], "source");
   const target = targetOf(io, positionals[1], "target");
   // A new local mirror is a directory that does not exist yet (a dry run creates nothing and sees
@@ -78,8 +80,8 @@ export async function uploadCommand(argv: string[], io: CommandIo): Promise<numb
       for (const failure of result.failed) io.stderr(`upload failed: ${failure.path}: ${failure.error}\n`);
       io.stdout(renderSummary(`Upload ${source.url} → ${target.url}`, selection, filters, result, stale.files > 0 ? leftoversSummary("cleaned", cleaning.cleaned, cleaning) : undefined));
       return result.failed.length > 0 || cleaning.failed.length > 0 ? EXIT.failed : EXIT.ok;
-    }),
-  );
+    }, timeouts),
+  timeouts);
 }
 
 /** What became of the target's stale upload temporaries (or would, in a dry run). */
