@@ -105,7 +105,6 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const kinds = options.kinds ?? NETWORK_FAULTS;
   let rate = options.rate;
   const counts = { requests: 0, forwarded: 0, ...Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) } as FaultProxy["counts"];
-  const sockets = new Set<Socket>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readAll(req);
@@ -162,9 +161,22 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     res.end(answer.body);
   };
 
-  const server: Server = createServer((req, res) => {
+  const server = await listening((req, res) => {
     handle(req, res).catch(() => req.socket.destroy());
   });
+  return {
+    ...server,
+    counts,
+    setRate(value) {
+      rate = value;
+    },
+  };
+}
+
+/** An HTTP server on a free loopback port whose stop() also ends the connections it holds open. */
+async function listening(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer(handler);
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -174,10 +186,6 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    counts,
-    setRate(value) {
-      rate = value;
-    },
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -192,22 +200,8 @@ export async function startSilentServer(): Promise<{ url: string; stop(): Promis
 
 /** A server that answers 200 with headers and the first bytes of a body, then stalls forever. */
 export async function startStallingServer(): Promise<{ url: string; stop(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((_req, res) => {
+  return listening((_req, res) => {
     res.writeHead(207, { "Content-Type": "application/xml", "Content-Length": "100000" });
     res.write('<?xml version="1.0" encoding="utf-8"?><D:multistatus xmlns:D="DAV:">');
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
