@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { run } from "../src/cli/main.ts";
 import { checkPolicy } from "../src/cli/policy-input.ts";
-import { MAX_MANIFEST_BYTES } from "../src/io/references.ts";
+import { MAX_MANIFEST_BYTES } from "../src/evidence/references.ts";
 import { MAX_POLICY_BYTES } from "../src/policy/load.ts";
 import { testIo } from "./support/io.ts";
 

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readStampHashes } from "../src/io/references.ts";
+import { readStampHashes } from "../src/evidence/references.ts";
 import { FOLLOWS_ARCHIVE, MIN_AGE_KEEP, DEFAULT_KEEP } from "../src/plan/planner.ts";
 import { DAY, deletedPaths, hashFrom, HOUR, planFor, sstatePath, type TestFile } from "./support/listing.ts";
 

@@ -2,10 +2,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { planSchema } from "../src/plan/plan-schema.ts";
-import { SELECTORS } from "../src/plan/selectors/registry.ts";
+import { SELECTORS } from "../src/policy/selectors/registry.ts";
 import { loadPolicy } from "../src/policy/load.ts";
 import { policySchema } from "../src/policy/schema.ts";
-import { TOOL } from "../src/version.ts";
+import { TOOL } from "../src/util/version.ts";
 
 const checkedIn = [
   { file: "../schemas/policy.schema.json", schema: policySchema },

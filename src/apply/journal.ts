@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { truncate } from "node:fs/promises";
 import { writeFileAtomically } from "../util/atomic-file.ts";
-import { TOOL } from "../version.ts";
+import { TOOL } from "../util/version.ts";
 import { JsonLinesWriter } from "./json-lines.ts";
 import { JOURNALED_OUTCOMES, type FileResult } from "./outcome.ts";
 

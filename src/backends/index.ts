@@ -1,5 +1,4 @@
 // Importing a backend module registers its URL schemes with the registry.
-import "./fs.ts";
 import "./s3-target.ts";
 import "./webdav.ts";
 

@@ -1,19 +1,10 @@
 import { registerScheme, TargetError } from "./registry.ts";
+import { displayUrlOf, type S3Location } from "./s3-location.ts";
 
 /**
  * The s3:// scheme: URL parsing here, the backend loaded only when a target is opened, so
  * commands on local caches don't pay for loading the AWS SDK.
  */
-
-export interface S3Location {
-  bucket: string;
-  /** Key prefix of the cache root without a trailing slash; "" for the whole bucket. */
-  prefix: string;
-}
-
-export function displayUrlOf(location: S3Location): string {
-  return `s3://${location.bucket}${location.prefix === "" ? "" : `/${location.prefix}`}`;
-}
 
 function parseS3Url(url: URL): { location: S3Location; pathStyle: boolean | undefined } {
   const bucket = url.hostname;

@@ -18,7 +18,7 @@ import type { Env } from "./registry.ts";
 import { s3ClientConfig } from "./s3-config.ts";
 import { errorSummary, isCredentialFailure, isRequestFailure, isTransient, isTransientCode, isUnreachable, MalformedAnswerError, missingBucket, requestFailure } from "./s3-errors.ts";
 import { commonPrefix, compareKeys, decodeListedKey, isXmlSafeKey, keyBefore } from "./s3-keys.ts";
-import { displayUrlOf, type S3Location } from "./s3-target.ts";
+import { displayUrlOf, type S3Location } from "./s3-location.ts";
 
 /** Prefixes listed at once: SPEC §8 asks for ≥ 8 requests in flight; more buys little on one endpoint. */
 const LIST_CONCURRENCY = 16;
@@ -113,9 +113,6 @@ export class S3Backend implements Backend {
   /** Connects and checks the bucket is reachable with these credentials, so mistakes surface before any work. */
   static async open(location: S3Location, env: Env, pathStyle: boolean | undefined, options: OpenOptions): Promise<S3Backend> {
     const { config, endpoint, retry } = s3ClientConfig(env, pathStyle, options);
-    // The SDK warns on stderr that Node 20 support ends in 2027 (process.emitWarning, once per
-    // process, when a client is built); this documented switch keeps it out of our output.
-    process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
     const backend = new S3Backend(location, config, endpoint, options.timeouts, retry);
     try {
       // Credentials from a profile or the instance are learnt here: registered so that no message prints them.

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { compileGlobs, decidedOnce } from "../plan/selectors/globs.ts";
+import { compileGlobs, decidedOnce } from "../policy/selectors/globs.ts";
 import { DEFAULT_TIMEOUTS, type Timeouts } from "../backends/backend.ts";
-import { DURATION_HELP, parseDuration } from "../policy/units.ts";
+import { DURATION_HELP, parseDuration } from "../util/units.ts";
 import { UserError } from "./io.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;

@@ -1,6 +1,6 @@
 import { BackendError } from "../backends/backend.ts";
 import { PlanFileError } from "../plan/read-plan.ts";
-import { TOOL } from "../version.ts";
+import { TOOL } from "../util/version.ts";
 import { analyzeCommand } from "./commands/analyze.ts";
 import { applyCommand } from "./commands/apply.ts";
 import { demoCommand } from "./commands/demo.ts";

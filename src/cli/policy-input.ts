@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { parseTarget, TargetError } from "../backends/index.ts";
-import { resolveReferences } from "../io/references.ts";
-import { readTextFile } from "../io/text-file.ts";
+import { resolveReferences } from "../evidence/references.ts";
+import { readTextFile } from "../util/text-file.ts";
 import { byPosition, formatDiagnostic, type Diagnostic } from "../policy/diagnostics.ts";
 import { loadPolicy, MAX_POLICY_BYTES, type Policy } from "../policy/load.ts";
 import { EXIT, UserError, type CommandIo } from "./io.ts";

@@ -1,5 +1,5 @@
 import { count } from "../plan/render/format.ts";
-import { formatBytes } from "../policy/units.ts";
+import { formatBytes } from "../util/units.ts";
 import { INFO_KINDS, type GroupTally, type InfoReport } from "./report.ts";
 
 /** What the backend holds, named in every rendering. */

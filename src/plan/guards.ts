@@ -1,6 +1,5 @@
 import type { Guards } from "../policy/load.ts";
-import { formatBytes, formatDuration } from "../policy/units.ts";
-import type { FileDecision, KeptTally } from "./planner.ts";
+import { formatBytes, formatDuration } from "../util/units.ts";
 
 export interface GuardResult {
   name: "min-age" | "max-delete-percent" | "max-delete-bytes" | "allow-empty";
@@ -10,14 +9,15 @@ export interface GuardResult {
   message: string;
 }
 
-interface Outcome {
-  deleted: readonly FileDecision[];
-  kept: KeptTally;
+/** What the guards judge: the plan's totals. */
+export interface GuardedTotals {
+  deleted: { files: number; bytes: number; archives: number };
+  kept: { files: number; archives: number };
   minAgeProtected: number;
 }
 
 /** Plan-level guards (SPEC §2 step 5); min-age is reported here but applied per file by the planner. */
-export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected }: Outcome): GuardResult[] {
+export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected }: GuardedTotals): GuardResult[] {
   const results: GuardResult[] = [
     {
       name: "min-age",
@@ -27,9 +27,9 @@ export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected 
       message: `${minAgeProtected} files younger than ${formatDuration(guards.minAgeMs)} were kept although a delete rule selected them`,
     },
   ];
-  const managed = deleted.length + kept.files;
+  const managed = deleted.files + kept.files;
   if (guards.maxDeletePercent !== undefined) {
-    const percent = managed === 0 ? 0 : (deleted.length / managed) * 100;
+    const percent = managed === 0 ? 0 : (deleted.files / managed) * 100;
     const refused = percent > guards.maxDeletePercent;
     results.push({
       name: "max-delete-percent",
@@ -37,12 +37,12 @@ export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected 
       value: `${percent.toFixed(2)}%`,
       verdict: refused ? "refused" : "ok",
       message: refused
-        ? `the plan deletes ${deleted.length} of ${managed} managed files (${percent.toFixed(2)}%), ${(percent - guards.maxDeletePercent).toFixed(2)} points over the limit of ${guards.maxDeletePercent}%`
+        ? `the plan deletes ${deleted.files} of ${managed} managed files (${percent.toFixed(2)}%), ${(percent - guards.maxDeletePercent).toFixed(2)} points over the limit of ${guards.maxDeletePercent}%`
         : `deletes ${percent.toFixed(2)}% of the managed files (limit ${guards.maxDeletePercent}%)`,
     });
   }
   if (guards.maxDeleteBytes !== undefined) {
-    const bytes = deleted.reduce((sum, d) => sum + d.file.size, 0);
+    const bytes = deleted.bytes;
     const refused = bytes > guards.maxDeleteBytes;
     results.push({
       name: "max-delete-bytes",
@@ -54,7 +54,7 @@ export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected 
         : `deletes ${formatBytes(bytes)} (limit ${formatBytes(guards.maxDeleteBytes)})`,
     });
   }
-  const archivesDeleted = deleted.filter((d) => d.file.name.kind === "archive").length;
+  const archivesDeleted = deleted.archives;
   const archivesKept = kept.archives;
   const empties = archivesDeleted > 0 && archivesKept === 0;
   results.push({

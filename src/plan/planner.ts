@@ -2,8 +2,8 @@ import type { Policy, Rule } from "../policy/load.ts";
 import { companionArchiveIndexes, type ListedFile, type Listing, type ManagedFile } from "../sstate/listing.ts";
 import type { TaskKey } from "../sstate/name.ts";
 import { evaluateGuards, type GuardResult } from "./guards.ts";
-import { PER_FIELDS, type PerField } from "./selectors/newest.ts";
-import type { EvaluationContext } from "./selectors/selector.ts";
+import { PER_FIELDS, type PerField } from "../policy/selectors/newest.ts";
+import type { EvaluationContext } from "../policy/selectors/selector.ts";
 
 /** Why a file is kept or deleted when no rule decided it. Rule names can't start with '@'. */
 export const DEFAULT_KEEP = "@default";
@@ -197,7 +197,12 @@ export function evaluate({ listing, policy, now, referencedHashes, explainKept =
     }
   }
 
-  const guards = evaluateGuards(policy.guards, { deleted, kept: keptTally, minAgeProtected: minAgeProtected.length });
+  const deletedTotals = { files: deleted.length, bytes: 0, archives: 0 };
+  for (const { file } of deleted) {
+    deletedTotals.bytes += file.size;
+    if (file.name.kind === "archive") deletedTotals.archives++;
+  }
+  const guards = evaluateGuards(policy.guards, { deleted: deletedTotals, kept: keptTally, minAgeProtected: minAgeProtected.length });
   return { deleted, ...(kept ? { kept } : {}), keptTally, unmanaged, rules: tallies, guards, refused: guards.some((g) => g.verdict === "refused") };
 }
 

@@ -1,5 +1,5 @@
 import { Ajv } from "ajv";
-import { TOOL } from "../version.ts";
+import { TOOL } from "../util/version.ts";
 import { integrityOf, PLAN_FORMAT_VERSION, type PlanFile } from "./plan-file.ts";
 import { planSchema } from "./plan-schema.ts";
 

@@ -2,14 +2,14 @@ import { createHash } from "node:crypto";
 import { dirname, isAbsolute, join } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
 import { LineCounter, parseDocument, type Document } from "yaml";
-import type { PerField } from "../plan/selectors/newest.ts";
-import { SELECTORS_BY_NAME } from "../plan/selectors/registry.ts";
-import { asList, type FileTest, type RuleAction } from "../plan/selectors/selector.ts";
+import type { PerField } from "./selectors/newest.ts";
+import { SELECTORS_BY_NAME } from "./selectors/registry.ts";
+import { asList, type FileTest, type RuleAction } from "./selectors/selector.ts";
 import { excerpt, shown, type Diagnostic } from "./diagnostics.ts";
 import { checkDocumentShape, MAX_POLICY_DEPTH } from "./document-limits.ts";
 import { decodePointer, locate, type JsonPath, type SourcePosition } from "./locate.ts";
 import { policySchema } from "./schema.ts";
-import { DURATION_HELP, parseDuration, parseSize } from "./units.ts";
+import { DURATION_HELP, parseDuration, parseSize } from "../util/units.ts";
 
 export interface Guards {
   minAgeMs: number;

@@ -1,4 +1,4 @@
-import { SELECTORS } from "../plan/selectors/registry.ts";
+import { SELECTORS } from "./selectors/registry.ts";
 
 export const RULE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
 const DURATION = { type: "string", pattern: "^([0-9]+[smhdw])+$", description: "e.g. 30d, 12h, 1w2d (units s m h d w)" };

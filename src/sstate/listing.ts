@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { RemoteFile } from "../backends/backend.ts";
+import type { RemoteFile } from "./files.ts";
 import { archivePathOf, parseSstatePath, type SstateName } from "./name.ts";
 import { compareCodeUnits } from "../util/compare.ts";
 

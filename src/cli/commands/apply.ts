@@ -12,7 +12,7 @@ import { verifyPlan } from "../../apply/verify.ts";
 import { parsePlan } from "../../plan/read-plan.ts";
 import { count, tally } from "../../plan/render/format.ts";
 import { loadPolicy, policyDigest } from "../../policy/load.ts";
-import { formatBytes } from "../../policy/units.ts";
+import { formatBytes } from "../../util/units.ts";
 import { concurrencyOption, oneOf, parseCommandArgs, timeoutOption, wholeNumberOption } from "../args.ts";
 import { outputFile } from "../destinations.ts";
 import { EXIT, progressLine, UserError, type CommandIo } from "../io.ts";

@@ -3,10 +3,10 @@ import { buildPlan, serializePlan, serializePlanChunks, type PlanFile } from "..
 import { evaluate } from "../../plan/planner.ts";
 import { DEFAULT_MAX_CHARS, renderMarkdown } from "../../plan/render/markdown.ts";
 import { renderText } from "../../plan/render/text.ts";
-import { DURATION_HELP, parseDuration } from "../../policy/units.ts";
+import { DURATION_HELP, parseDuration } from "../../util/units.ts";
 import { writeFileAtomically } from "../../util/atomic-file.ts";
 import { outputFile } from "../destinations.ts";
-import { TOOL } from "../../version.ts";
+import { TOOL } from "../../util/version.ts";
 import { nowOption, oneOf, parseCommandArgs, timeoutOption, wholeNumberOption } from "../args.ts";
 import { EXIT, UserError, type CommandIo } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { readTextFile } from "../../io/text-file.ts";
+import { readTextFile } from "../../util/text-file.ts";
 import { parsePlan } from "../../plan/read-plan.ts";
 import { oneOf, parseCommandArgs } from "../args.ts";
 import { EXIT, UserError, type CommandIo } from "../io.ts";

@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { readStampHashes } from "../../io/references.ts";
-import { TOOL } from "../../version.ts";
+import { readStampHashes } from "../../evidence/references.ts";
+import { TOOL } from "../../util/version.ts";
 import { parseCommandArgs } from "../args.ts";
 import { EXIT, UserError, type CommandIo } from "../io.ts";
 

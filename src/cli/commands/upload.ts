@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { Tally } from "../../plan/plan-file.ts";
 import { count, tally } from "../../plan/render/format.ts";
-import { formatBytes, formatDuration } from "../../policy/units.ts";
+import { formatBytes, formatDuration } from "../../util/units.ts";
 import { listingOf, type ManagedFile } from "../../sstate/listing.ts";
 import {
   cleanTemporaries,

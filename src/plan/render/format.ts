@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration } from "../../policy/units.ts";
+import { formatBytes, formatDuration } from "../../util/units.ts";
 import type { PlanFile, PlannedFile } from "../plan-file.ts";
 
 export function count(n: number): string {

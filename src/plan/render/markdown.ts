@@ -1,4 +1,4 @@
-import { formatBytes } from "../../policy/units.ts";
+import { formatBytes } from "../../util/units.ts";
 import { parseSstatePath } from "../../sstate/name.ts";
 import type { PlanFile, PlannedFile, Tally } from "../plan-file.ts";
 import { DEFAULT_KEEP, MIN_AGE_KEEP } from "../planner.ts";

@@ -1,4 +1,4 @@
-import { formatBytes } from "../../policy/units.ts";
+import { formatBytes } from "../../util/units.ts";
 import type { PlanFile } from "../plan-file.ts";
 import { ageOf, count, reasonOf, tally } from "./format.ts";
 

@@ -1,5 +1,5 @@
 import { Minimatch } from "minimatch";
-import { excerpt } from "../../policy/diagnostics.ts";
+import { excerpt } from "../diagnostics.ts";
 import type { ManagedFile } from "../../sstate/listing.ts";
 import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
 

@@ -1,5 +1,5 @@
-import { shown } from "../../policy/diagnostics.ts";
-import { parseSize, SIZE_HELP } from "../../policy/units.ts";
+import { shown } from "../diagnostics.ts";
+import { parseSize, SIZE_HELP } from "../../util/units.ts";
 import type { SelectorDefinition } from "./selector.ts";
 
 function sizeSelector(name: string, larger: boolean): SelectorDefinition {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Diagnostic } from "../policy/diagnostics.ts";
 import type { Policy, ReferenceSource } from "../policy/load.ts";
 import { hashOfStamp, parseManifest } from "../sstate/stamps.ts";
-import { readTextFile } from "./text-file.ts";
+import { readTextFile } from "../util/text-file.ts";
 
 /** About 500,000 hashes: the stamps of many releases of a large distro. */
 export const MAX_MANIFEST_BYTES = 32 * 1024 * 1024;

@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
-import { formatBytes } from "../policy/units.ts";
+import { formatBytes } from "./units.ts";
 
 /** Where in a file a problem is, 1-based; `line`/`col` 1:1 for a problem with the whole file. */
 export interface TextFileProblem {

@@ -1,5 +1,5 @@
-import { shown } from "../../policy/diagnostics.ts";
-import { DURATION_HELP, parseDuration } from "../../policy/units.ts";
+import { shown } from "../diagnostics.ts";
+import { DURATION_HELP, parseDuration } from "../../util/units.ts";
 import type { SelectorDefinition } from "./selector.ts";
 
 function ageSelector(name: string, older: boolean): SelectorDefinition {
