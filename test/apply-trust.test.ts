@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { integrityOf, serializePlan, type PlanFile } from "../src/plan/plan-file.ts";
+import { integrityOf, serializePlan, type StoredPlan } from "../src/plan/plan-file.ts";
 import { cli, listing, PLANNED_AT, plannedCache, spawnCli, without, type PlannedCache } from "./support/apply-fixture.ts";
 
 const CACHE_FILES = 3000;
@@ -34,10 +34,10 @@ function pathsOf(files: readonly { path: string }[]): string[] {
 }
 
 /** Re-hashes an edited plan as a forger would: the digest alone proves nothing. */
-async function forge(cache: PlannedCache, name: string, edit: (plan: PlanFile) => void): Promise<string> {
+async function forge(cache: PlannedCache, name: string, edit: (plan: StoredPlan) => void): Promise<string> {
   const { integrity: _, signature: _signature, ...body } = structuredClone(cache.plan);
-  edit(body as PlanFile);
-  const forged = { ...body, integrity: integrityOf(body) } as PlanFile;
+  edit(body as StoredPlan);
+  const forged = { ...body, integrity: integrityOf(body) } as StoredPlan;
   await writeFile(join(cache.dir, name), serializePlan(forged));
   return forged.integrity;
 }
@@ -231,7 +231,7 @@ describe("authentic plans", () => {
     const cache = await plannedCache(600);
     const signedPlan = await cli(cache.dir, ["plan", "--policy", "policy.yaml", "--target", "cache", "--now", cache.plan.now, "--out", "signed.json"], PLANNED_AT, { SSTATE_KEEPER_PLAN_KEY: KEY });
     expect(signedPlan.code).toBe(0);
-    const signed = JSON.parse(await readFile(join(cache.dir, "signed.json"), "utf8")) as PlanFile;
+    const signed = JSON.parse(await readFile(join(cache.dir, "signed.json"), "utf8")) as StoredPlan;
     expect(signed.signature).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
 
     // A forgery: one more file deleted, a kept one, digest recomputed.
@@ -248,7 +248,7 @@ describe("authentic plans", () => {
     expect(byDigest.code).toBe(3);
     expect(byDigest.stderr).toContain(`its digest is ${forgedDigest}`);
     // A forger who copies the old signature next to the new digest gets nowhere either.
-    const copied = JSON.parse(await readFile(join(cache.dir, "forged.json"), "utf8")) as PlanFile;
+    const copied = JSON.parse(await readFile(join(cache.dir, "forged.json"), "utf8")) as StoredPlan;
     await writeFile(join(cache.dir, "copied.json"), serializePlan({ ...copied, signature: signed.signature! }));
     const copiedSignature = await cli(cache.dir, ["apply", "copied.json"], PLANNED_AT, withKey);
     expect(copiedSignature.code).toBe(2);

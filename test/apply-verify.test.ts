@@ -59,7 +59,7 @@ describe("pathProblem", () => {
   });
 
   it("finds duplicates and every offending path", () => {
-    expect(unsafePaths([ARCHIVE, "README", ARCHIVE, "../x"])).toEqual([
+    expect(unsafePaths([ARCHIVE, "README", ARCHIVE, "../x"].map((path) => ({ path })))).toEqual([
       { path: "README", problem: expect.stringContaining("not a managed") },
       { path: ARCHIVE, problem: "listed twice" },
       { path: "../x", problem: expect.stringContaining("'..'") },

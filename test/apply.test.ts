@@ -6,7 +6,7 @@ import { ApplyStoppedError, executePlan } from "../src/apply/executor.ts";
 import type { FileResult } from "../src/apply/outcome.ts";
 import { BackendError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "../src/backends/backend.ts";
 import { FsBackend } from "../src/backends/fs.ts";
-import { integrityOf, serializePlan, type PlanFile, type PlannedFile } from "../src/plan/plan-file.ts";
+import { integrityOf, serializePlan, type PlannedFile, type StoredPlan } from "../src/plan/plan-file.ts";
 import { cli, emptyDirectories, listing, PLANNED_AT, plannedCache, without, type PlannedCache } from "./support/apply-fixture.ts";
 
 const CACHE_FILES = 600;
@@ -23,9 +23,9 @@ async function readJsonLines(file: string): Promise<Record<string, unknown>[]> {
 }
 
 /** Writes a plan as `plan make` would, with a correct integrity digest: only apply's own checks can catch it. */
-async function writeForgedPlan(cache: PlannedCache, name: string, edit: (plan: PlanFile) => void): Promise<void> {
+async function writeForgedPlan(cache: PlannedCache, name: string, edit: (plan: StoredPlan) => void): Promise<void> {
   const { integrity: _, ...body } = structuredClone(cache.plan);
-  edit(body as PlanFile);
+  edit(body as StoredPlan);
   await writeFile(join(cache.dir, name), serializePlan({ ...body, integrity: integrityOf(body) }));
 }
 

@@ -10,9 +10,9 @@ import { parsePlan } from "../src/plan/read-plan.ts";
 import { evaluate } from "../src/plan/planner.ts";
 import { loadPolicy } from "../src/policy/load.ts";
 import { listingOf } from "../src/sstate/listing.ts";
-import { parseSstatePath } from "../src/sstate/name.ts";
 import { DEMO_NOW_ISO, generatedCache } from "./support/cache.ts";
 import { testIo } from "./support/io.ts";
+import { deletedPaths } from "./support/listing.ts";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const example = join(repo, "policies/example.yaml");
@@ -37,12 +37,12 @@ describe("plan on a generated cache", () => {
     expect(result.code).toBe(0);
     const plan = parsePlan(await readFile(join(work, "plan.json"), "utf8"), "plan.json");
     const truth = evaluate({
-      listing: listingOf(cache.files.map((f) => ({ ...f, name: parseSstatePath(f.path) }))),
+      listing: listingOf(cache.files),
       policy: loadPolicy(await readFile(example, "utf8"), example).policy!,
       now: Date.parse(DEMO_NOW_ISO),
       referencedHashes: new Map(),
     });
-    expect(plan.delete.map((f) => f.path)).toEqual(truth.deleted.map((d) => d.file.path));
+    expect(plan.delete.map((f) => f.path)).toEqual(deletedPaths(truth));
     expect(plan.delete.length).toBeGreaterThan(50);
     expect(plan.listing.files).toBe(cache.files.length);
     expect(plan.summary.delete.files).toBe(plan.delete.length);

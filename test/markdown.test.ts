@@ -27,7 +27,7 @@ function planOf(files: number, policyFile = "example.yaml"): PlanFile {
     validForMs: 86_400_000,
     target: "s3://yocto-sstate/ci",
     policy: { path: `policies/${policyFile}`, sha256: policy.sha256 },
-    listing: { files: listing.files.length, bytes: listing.bytes, sha256: listing.sha256 },
+    listing: { files: listing.count, bytes: listing.bytes, sha256: listing.sha256 },
   });
 }
 
@@ -83,7 +83,7 @@ describe("the markdown plan", () => {
     expect(files.rows.length).toBeGreaterThan(100);
     for (const cells of files.rows) for (const cell of cells) expect(cell.text.length, cell.text).toBeLessThanOrEqual(READABLE_CELL);
     expect(column(files, 3).every((hash) => /^`[0-9a-f]{8}`$/.test(hash))).toBe(true);
-    const deciders = new Set(plan.delete.map((file) => file.decidedBy));
+    const deciders = new Set([...plan.delete].map((file) => file.decidedBy));
     for (const decider of column(files, 7)) expect([...deciders].some((name) => decider.startsWith(name))).toBe(true);
     expect(markdown).toContain(`… and ${(plan.delete.length - files.rows.length).toLocaleString("en-US")} more in plan.json`);
   });

@@ -74,7 +74,7 @@ describe("FIFOs and sockets with sstate names are unmanaged and never opened", (
 
   it("the fs listing marks them special, and the listing leaves them unmanaged", async () => {
     const listing = await collectListing(new FsBackend(cache).list());
-    const byPath = new Map(listing.files.map((file) => [file.path, file]));
+    const byPath = new Map([...listing.objects()].map((file) => [file.path, file]));
     for (const path of [fifo, fifoSiginfo, socket]) expect(byPath.get(path)).toMatchObject({ special: true, name: undefined });
     expect(byPath.get(archive)).toMatchObject({ name: { kind: "archive", pn: "zlib" } });
     expect(byPath.get(archive)!.special).toBeUndefined();
@@ -145,7 +145,7 @@ describe("a backslash is an ordinary character in a POSIX file name", () => {
 
   it("the listing and the planner see the name as it is on disk", async () => {
     const listing = await collectListing(new FsBackend(cache).list());
-    expect(listing.files.find((file) => file.path === backslashed)).toMatchObject({ name: { pn: "weird\\name", kind: "archive" } });
+    expect([...listing.objects()].find((file) => file.path === backslashed)).toMatchObject({ name: { pn: "weird\\name", kind: "archive" } });
     const { code, stderr } = await cli(work, "plan", "--policy", "all.yaml", "--target", cache, "--out", "plan.json");
     expect(stderr).toBe("");
     expect(code).toBe(0);

@@ -51,7 +51,7 @@ describe("plans are byte-identical to the checked-in goldens", () => {
       validForMs: WEEK,
       target: "file:///srv/sstate-cache",
       policy: { path: `policies/${name}.yaml`, sha256: compiled.sha256 },
-      listing: { files: listing.files.length, bytes: listing.bytes, sha256: listing.sha256 },
+      listing: { files: listing.count, bytes: listing.bytes, sha256: listing.sha256 },
     });
     const golden = new URL(`./fixtures/plans/${name}.json`, import.meta.url);
     const written = serializePlan(plan);

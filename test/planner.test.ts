@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readStampHashes } from "../src/evidence/references.ts";
 import { FOLLOWS_ARCHIVE, MIN_AGE_KEEP, DEFAULT_KEEP } from "../src/plan/planner.ts";
-import { DAY, deletedPaths, hashFrom, HOUR, planFor, sstatePath, type TestFile } from "./support/listing.ts";
+import { DAY, deletedDecisions, deletedPaths, hashFrom, HOUR, keptDecisions, planFor, sstatePath, type TestFile } from "./support/listing.ts";
 
 const OE_REMOVE_DUPLICATED = readFileSync(new URL("../policies/oe-remove-duplicated.yaml", import.meta.url), "utf8");
 const ISAR_CLEAN = readFileSync(new URL("../policies/isar-clean.yaml", import.meta.url), "utf8");
@@ -75,7 +75,7 @@ describe("OE sstate-cache-management --remove-duplicated parity (sstatetests.py 
     const temp = `${sstatePath({ pn: "ed", arch: "core2-64", task: "package", seed: "t" })}.nla1z1Ui`;
     const evaluation = planFor(OE_REMOVE_DUPLICATED, [{ path: tgzOld, age: 9 * DAY }, { path: tgzNew, age: DAY }, { path: temp, age: 9 * DAY }, { path: "README" }]);
     expect(deletedPaths(evaluation)).toEqual([]);
-    expect(evaluation.unmanaged.map((f) => f.path)).toEqual(["README"]);
+    expect(evaluation.unmanaged).toEqual({ files: 1, bytes: 100 });
   });
 
   it("equal mtimes keep the smallest path, deterministically", () => {
@@ -108,8 +108,8 @@ describe("OE --stamps-dir parity: keep what the stamps name, delete everything e
     const policy = `version: 1\nrules:\n  - name: used-by-build\n    keep: { stamps: [stamps] }\n  - name: everything-else\n    delete: { all: true }\n`;
     const evaluation = planFor(policy, [...kept, ...removed].map((path) => ({ path })), new Map([["used-by-build", hashes]]));
     expect(deletedPaths(evaluation)).toEqual([...removed].sort());
-    expect(evaluation.kept!.map((d) => d.file.path).sort()).toEqual([...kept].sort());
-    expect(evaluation.kept!.every((d) => d.decidedBy === "used-by-build")).toBe(true);
+    expect(keptDecisions(evaluation).map((d) => d.path).sort()).toEqual([...kept].sort());
+    expect(keptDecisions(evaluation).every((d) => d.decidedBy === "used-by-build")).toBe(true);
   });
 });
 
@@ -134,8 +134,8 @@ describe("OE --remove-orphans parity and the finer orphan selector", () => {
     const policy = "version: 1\nrules:\n  - name: expire\n    delete: { kind: archive, pv: '*' }\n  - name: drop-orphans\n    delete: { orphan: true }\n";
     const evaluation = planFor(policy, [{ path: sysrootA }, { path: `${sysrootA}.siginfo` }, { path: young, age: HOUR / 2 }, { path: `${young}.siginfo` }]);
     expect(deletedPaths(evaluation)).toEqual([sysrootA, `${sysrootA}.siginfo`]);
-    expect(evaluation.deleted.find((d) => d.file.path === `${sysrootA}.siginfo`)?.decidedBy).toBe("drop-orphans");
-    expect(evaluation.kept!.find((d) => d.file.path === young)?.decidedBy).toBe(MIN_AGE_KEEP);
+    expect(deletedDecisions(evaluation).find((d) => d.path === `${sysrootA}.siginfo`)?.decidedBy).toBe("drop-orphans");
+    expect(keptDecisions(evaluation).find((d) => d.path === young)?.decidedBy).toBe(MIN_AGE_KEEP);
   });
 });
 
@@ -174,15 +174,15 @@ rules:
     // Deleted by its own age rule, whatever becomes of its (kept) archive.
     [`${oldSiginfoOwner}.siginfo`, "expire-siginfo", undefined],
   ])("%s is deleted by %s after %s", (path, decidedBy, after) => {
-    const decision = planFor(policy, files).deleted.find((d) => d.file.path === path);
+    const decision = deletedDecisions(planFor(policy, files)).find((d) => d.path === path);
     expect(decision?.decidedBy).toBe(decidedBy);
-    expect(decision?.after?.path).toBe(after);
+    expect(decision?.after).toBe(after);
   });
 
   it("a .sig and .done that only follow their archive depend on it; the siginfo stays", () => {
     const withoutOrphans = policy.replace(/  - name: drop-orphans\n    delete: \{ orphan: true \}\n/, "");
-    const deleted = planFor(withoutOrphans, files).deleted.filter((d) => d.file.path.startsWith(expiring));
-    expect(deleted.map((d) => [d.file.path.slice(expiring.length), d.decidedBy, d.after?.path])).toEqual([
+    const deleted = deletedDecisions(planFor(withoutOrphans, files)).filter((d) => d.path.startsWith(expiring));
+    expect(deleted.map((d) => [d.path.slice(expiring.length), d.decidedBy, d.after])).toEqual([
       ["", "expire-archives", undefined],
       [".done", FOLLOWS_ARCHIVE, expiring],
       [".sig", FOLLOWS_ARCHIVE, expiring],
@@ -296,14 +296,14 @@ describe("policy semantics", () => {
     const evaluation = planFor(`version: 1\nrules:\n  - name: ${policy}\n`, files);
     expect(deletedPaths(evaluation)).toEqual(deleted);
     // Invariants of every plan: kept + deleted + unmanaged = listing; each decision names its decider.
-    expect(evaluation.deleted.length + evaluation.kept!.length + evaluation.unmanaged.length).toBe(files.length);
-    for (const d of evaluation.deleted) expect(d.rules.includes(d.decidedBy) || d.decidedBy === FOLLOWS_ARCHIVE).toBe(true);
-    for (const d of evaluation.kept!) expect(d.rules.includes(d.decidedBy) || d.decidedBy === DEFAULT_KEEP || d.decidedBy === MIN_AGE_KEEP).toBe(true);
+    expect(evaluation.deleted.length + evaluation.kept!.length + evaluation.unmanaged.files).toBe(files.length);
+    for (const d of deletedDecisions(evaluation)) expect(d.rules.includes(d.decidedBy) || d.decidedBy === FOLLOWS_ARCHIVE).toBe(true);
+    for (const d of keptDecisions(evaluation)) expect(d.rules.includes(d.decidedBy) || d.decidedBy === DEFAULT_KEEP || d.decidedBy === MIN_AGE_KEEP).toBe(true);
   });
 
   it("explains with every selecting rule and the decider", () => {
     const evaluation = planFor("version: 1\nrules:\n  - name: old\n    delete: { older-than: 1d }\n  - name: archives\n    delete: { kind: archive }\n", [{ path: a("1"), age: 2 * DAY }]);
-    expect(evaluation.deleted[0]).toMatchObject({ rules: ["old", "archives"], decidedBy: "old" });
+    expect(deletedDecisions(evaluation)[0]).toMatchObject({ rules: ["old", "archives"], decidedBy: "old" });
   });
 
   it("stamps and hashes of one rule form one set", () => {

@@ -23,7 +23,7 @@ describe("every bad-input class is reported with its line and column", () => {
     { title: "newest in a delete rule", yaml: "version: 1\nrules:\n  - name: a\n    delete: { newest: 2 }\n", code: "selector-placement", line: 4, col: 15, hint: "in a delete rule use 'except-newest'" },
     { title: "orphan in a keep rule", yaml: "version: 1\nrules:\n  - name: a\n    keep: { orphan: true }\n", code: "selector-placement", line: 4, col: 13 },
     { title: "unknown per field", yaml: "version: 1\nrules:\n  - name: a\n    keep: { newest: 1, per: [pn, flavour] }\n", code: "invalid-selector", line: 4, col: 34 },
-    { title: "per without newest", yaml: "version: 1\nrules:\n  - name: a\n    keep: { pn: x, per: [pn] }\n", code: "per-without-limit", line: 4, col: 20 },
+    { title: "per without newest", yaml: "version: 1\nrules:\n  - name: a\n    keep: { pn: x, per: [pn] }\n", code: "selector-needs", line: 4, col: 20 },
     { title: "empty delete rule", yaml: "version: 1\nrules:\n  - name: a\n    delete: {}\n", code: "empty-rule", line: 4, col: 13, hint: "to delete everything not kept, say so: 'delete: { all: true }'" },
     { title: "keep and delete in one rule", yaml: "version: 1\nrules:\n  - name: a\n    keep: { pn: x }\n    delete: { pn: y }\n", code: "rule-action", line: 5, col: 5 },
     { title: "rule without name", yaml: "version: 1\nrules:\n  - keep: { pn: x }\n", code: "schema", line: 3, col: 5, message: "rule 1 is missing 'name'" },

@@ -6,8 +6,8 @@
 import { BackendError, NotFoundError, type Backend } from "../backends/backend.ts";
 import { compareSigData } from "../siginfo/compare.ts";
 import { decodeSiginfo, LegacySiginfoError, SiginfoFormatError, type SigData } from "../siginfo/decode.ts";
-import { isManaged, type Listing, type ManagedFile } from "../sstate/listing.ts";
-import type { TaskKey } from "../sstate/name.ts";
+import type { Listing, ManagedFile } from "../sstate/listing.ts";
+import { KIND, type TaskKey } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { compareCodeUnits } from "../util/compare.ts";
 
@@ -30,78 +30,72 @@ export interface MissingItems {
   found: number;
 }
 
-interface LocalItem {
-  file: ManagedFile;
-  hasArchive: boolean;
-  siginfo: ManagedFile | undefined;
-}
-
-const itemKey = (file: ManagedFile) => `${file.name.taskKey}\u0000${file.name.hash}`;
-
 /**
  * The local archives and siginfo files of the selected tasks whose hash the target lacks: an
  * archive is found when the target has the archive, a siginfo-only task when it has the siginfo.
- * Without `taskMatches`, every task that has an archive in the local cache is selected.
+ * Without `taskMatches`, every task that has an archive in the local cache is selected. Both
+ * listings must share one parser (their task keys are then comparable).
  */
 export function missingItems(local: Listing, remote: Listing, taskMatches?: (task: string) => boolean): MissingItems {
-  const localItems = new Map<string, LocalItem>();
+  if (local.names !== remote.names) throw new Error("missingItems: both listings must be read with one parser");
+  const itemKey = (listing: Listing, i: number) => `${listing.taskKeys[i]}\u0000${listing.hash(i)}`;
+  /** One entry per local pn+arch+task+hash: the first file seen, whether it has an archive, its siginfo. */
+  const localItems = new Map<string, { first: number; hasArchive: boolean; siginfo: number }>();
   const archiveTasks = new Set<string>();
-  for (const file of local.files) {
-    if (!isManaged(file) || (file.name.kind !== "archive" && file.name.kind !== "siginfo")) continue;
-    const key = itemKey(file);
+  for (let i = 0; i < local.count; i++) {
+    const kind = local.kinds[i];
+    if (kind !== KIND.archive && kind !== KIND.siginfo) continue;
+    const key = itemKey(local, i);
     let item = localItems.get(key);
-    if (!item) {
-      item = { file, hasArchive: false, siginfo: undefined };
-      localItems.set(key, item);
-    }
-    if (file.name.kind === "archive") {
+    if (!item) localItems.set(key, (item = { first: i, hasArchive: false, siginfo: -1 }));
+    if (kind === KIND.archive) {
       item.hasArchive = true;
-      archiveTasks.add(file.name.task);
-    } else {
-      item.siginfo ??= file;
-    }
+      archiveTasks.add(local.task(i));
+    } else if (item.siginfo < 0) item.siginfo = i;
   }
   const selected = taskMatches ?? ((task: string) => archiveTasks.has(task));
 
   const remoteArchives = new Set<string>();
   const remoteSiginfos = new Set<string>();
-  const candidatesByTask = new Map<TaskKey, ManagedFile[]>();
-  for (const file of remote.files) {
-    if (!isManaged(file)) continue;
-    if (file.name.kind === "archive") remoteArchives.add(itemKey(file));
-    if (file.name.kind !== "siginfo") continue;
-    remoteSiginfos.add(itemKey(file));
-    const key = file.name.taskKey;
-    const candidates = candidatesByTask.get(key);
-    if (candidates) candidates.push(file);
-    else candidatesByTask.set(key, [file]);
+  const candidatesByTask = new Map<TaskKey, number[]>();
+  for (let i = 0; i < remote.count; i++) {
+    const kind = remote.kinds[i];
+    if (kind === KIND.archive) remoteArchives.add(itemKey(remote, i));
+    if (kind !== KIND.siginfo) continue;
+    remoteSiginfos.add(itemKey(remote, i));
+    const taskKey = remote.taskKeys[i]!;
+    const candidates = candidatesByTask.get(taskKey);
+    if (candidates) candidates.push(i);
+    else candidatesByTask.set(taskKey, [i]);
   }
 
   const result: MissingItems = { missing: [], found: 0 };
   for (const [key, item] of localItems) {
-    const { name } = item.file;
-    if (!selected(name.task)) continue;
+    const i = item.first;
+    if (!selected(local.task(i))) continue;
     if ((item.hasArchive ? remoteArchives : remoteSiginfos).has(key)) {
       result.found++;
       continue;
     }
+    const hash = local.hash(i);
     result.missing.push({
-      pn: name.pn,
-      arch: name.arch,
-      task: name.task,
-      hash: name.hash,
-      localSiginfo: item.siginfo,
-      candidates: newestPerHash((candidatesByTask.get(name.taskKey) ?? []).filter((c) => c.name.hash !== name.hash)),
+      pn: local.pn(i),
+      arch: local.arch(i),
+      task: local.task(i),
+      hash,
+      localSiginfo: item.siginfo >= 0 ? (local.file(item.siginfo) as ManagedFile) : undefined,
+      candidates: newestPerHash(remote, (candidatesByTask.get(local.taskKeys[i]!) ?? []).filter((c) => remote.hash(c) !== hash)),
     });
   }
   result.missing.sort((a, b) => compareCodeUnits(a.pn, b.pn) || compareCodeUnits(a.arch, b.arch) || compareCodeUnits(a.task, b.task) || compareCodeUnits(a.hash, b.hash));
   return result;
 }
 
-function newestPerHash(files: ManagedFile[]): ManagedFile[] {
+function newestPerHash(listing: Listing, indexes: number[]): ManagedFile[] {
   const newest = new Map<string, ManagedFile>();
-  for (const file of files.sort((a, b) => b.mtimeMs - a.mtimeMs || compareCodeUnits(a.path, b.path))) {
-    if (!newest.has(file.name.hash)) newest.set(file.name.hash, file);
+  for (const i of indexes.sort((a, b) => listing.mtimes[b]! - listing.mtimes[a]! || a - b)) {
+    const hash = listing.hash(i);
+    if (!newest.has(hash)) newest.set(hash, listing.file(i) as ManagedFile);
   }
   return [...newest.values()];
 }
@@ -136,16 +130,20 @@ function isUnreadable(error: unknown): error is Error {
 class SiginfoCache {
   readonly #backend: Backend;
   readonly #decoded = new Map<string, Promise<SigData>>();
-  /** Siginfo files by hash, to find the dependencies a comparison descends into. */
-  readonly byHash = new Map<string, ManagedFile[]>();
+  readonly #listing: Listing;
+  /** The listing indexes of siginfo files by hash, to find the dependencies a comparison descends into. */
+  readonly byHash = new Map<string, number[]>();
 
   constructor(side: Side) {
     this.#backend = side.backend;
-    for (const file of side.listing.files) {
-      if (!isManaged(file) || file.name.kind !== "siginfo") continue;
-      const same = this.byHash.get(file.name.hash);
-      if (same) same.push(file);
-      else this.byHash.set(file.name.hash, [file]);
+    this.#listing = side.listing;
+    const { listing } = side;
+    for (let i = 0; i < listing.count; i++) {
+      if (listing.kinds[i] !== KIND.siginfo) continue;
+      const hash = listing.hash(i);
+      const same = this.byHash.get(hash);
+      if (same) same.push(i);
+      else this.byHash.set(hash, [i]);
     }
   }
 
@@ -164,7 +162,9 @@ class SiginfoCache {
     const task = depId.slice(at + ":do_".length);
     const owner = depId.slice(0, Math.max(at, 0));
     const pn = owner.includes("/") ? undefined : owner.slice(owner.lastIndexOf(":") + 1);
-    return this.byHash.get(hash)?.find((file) => file.name.task === task && (pn === undefined || file.name.pn === pn));
+    const listing = this.#listing;
+    const found = this.byHash.get(hash)?.find((i) => listing.task(i) === task && (pn === undefined || listing.pn(i) === pn));
+    return found === undefined ? undefined : (listing.file(found) as ManagedFile);
   }
 }
 

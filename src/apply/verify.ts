@@ -1,5 +1,5 @@
 import { hasValidSignature, type PlanFile } from "../plan/plan-file.ts";
-import { archivePathOf, parseSstatePath } from "../sstate/name.ts";
+import { archivePathOf, SstateNames } from "../sstate/name.ts";
 
 /**
  * Why a plan is not applied. `tampered`: it could not have come from `sstate-keeper plan`
@@ -34,7 +34,8 @@ const MAKE_NEW_PLAN = "make a new plan with 'sstate-keeper plan --out …', revi
 
 /** Every check that must pass before the first deletion. Pure: no I/O, no clock. */
 export function verifyPlan(plan: PlanFile, expected: ApplyExpectations): Rejection | undefined {
-  const offending = [...unsafePaths(plan.delete.map((file) => file.path)), ...unsafeDependencies(plan)];
+  const names = new SstateNames();
+  const offending = [...unsafePaths(plan.delete, names), ...unsafeDependencies(plan, names)];
   if (offending.length > 0) {
     const shown = offending.slice(0, SHOWN_PATHS).map(({ path, problem }) => `\n  ${JSON.stringify(path)}: ${problem}`);
     const more = offending.length > SHOWN_PATHS ? `\n  … and ${offending.length - SHOWN_PATHS} more` : "";
@@ -115,13 +116,13 @@ function isTooWideTarget(target: string): boolean {
 }
 
 /** Every `after` must name the planned archive of the file itself, as `plan` writes it. */
-function unsafeDependencies(plan: PlanFile): { path: string; problem: string }[] {
+function unsafeDependencies(plan: PlanFile, names: SstateNames): { path: string; problem: string }[] {
   const plannedArchives = new Set<string>();
-  for (const file of plan.delete) if (parseSstatePath(file.path)?.kind === "archive") plannedArchives.add(file.path);
+  for (const file of plan.delete) if (names.parse(file.path)?.kind === "archive") plannedArchives.add(file.path);
   const offending: { path: string; problem: string }[] = [];
   for (const { path, after } of plan.delete) {
     if (after === undefined) continue;
-    const name = parseSstatePath(path);
+    const name = names.parse(path);
     if (name === undefined || archivePathOf(path, name) !== after) offending.push({ path, problem: `'after' names ${JSON.stringify(after)}, which is not this file's own archive` });
     else if (!plannedArchives.has(after)) offending.push({ path, problem: `'after' names ${JSON.stringify(after)}, which the plan does not delete` });
   }
@@ -129,11 +130,11 @@ function unsafeDependencies(plan: PlanFile): { path: string; problem: string }[]
 }
 
 /** The planned paths that are not a normalised relative path to a managed sstate file, each with its problem. */
-export function unsafePaths(paths: readonly string[]): { path: string; problem: string }[] {
+export function unsafePaths(files: Iterable<{ path: string }>, names = new SstateNames()): { path: string; problem: string }[] {
   const offending: { path: string; problem: string }[] = [];
   const seen = new Set<string>();
-  for (const path of paths) {
-    const problem = pathProblem(path) ?? (seen.has(path) ? "listed twice" : undefined);
+  for (const { path } of files) {
+    const problem = pathProblem(path, names) ?? (seen.has(path) ? "listed twice" : undefined);
     seen.add(path);
     if (problem !== undefined) offending.push({ path, problem });
   }
@@ -145,7 +146,7 @@ export function unsafePaths(paths: readonly string[]): { path: string; problem: 
  * checked as written, never normalised into something else: a plan only ever holds paths
  * exactly as a listing returned them.
  */
-export function pathProblem(path: string): string | undefined {
+export function pathProblem(path: string, names = new SstateNames()): string | undefined {
   if (path === "") return "empty path";
   if (path.includes("\u0000")) return "contains a NUL character";
   if (path.startsWith("/") || /^[A-Za-z]:/.test(path)) return "absolute path (paths are relative to the target root)";
@@ -153,6 +154,6 @@ export function pathProblem(path: string): string | undefined {
     if (segment === "") return "empty path segment ('//' or a trailing '/')";
     if (segment === "." || segment === "..") return `'${segment}' path segment (must not step outside or around the target root)`;
   }
-  if (parseSstatePath(path) === undefined) return "not a managed sstate file (unmanaged files are never deleted)";
+  if (names.parse(path) === undefined) return "not a managed sstate file (unmanaged files are never deleted)";
   return undefined;
 }

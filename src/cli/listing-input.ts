@@ -2,6 +2,7 @@ import { BackendError, DEFAULT_TIMEOUTS, type Backend, type Timeouts } from "../
 import { parseTarget, TargetError, type Target } from "../backends/index.ts";
 import { excerpt } from "../policy/diagnostics.ts";
 import { collectListing, type Listing } from "../sstate/listing.ts";
+import type { SstateNames } from "../sstate/name.ts";
 import { EXIT, progressLine, UserError, type CommandIo } from "./io.ts";
 
 export function targetOf(io: CommandIo, raw: string | undefined, what = "target"): Target {
@@ -15,10 +16,10 @@ export function targetOf(io: CommandIo, raw: string | undefined, what = "target"
 }
 
 /** Lists a whole target, with progress on a TTY. */
-export async function listTarget(io: CommandIo, backend: Backend): Promise<Listing> {
+export async function listTarget(io: CommandIo, backend: Backend, names?: SstateNames): Promise<Listing> {
   const progress = progressLine(io);
   try {
-    return await collectListing(backend.list(), (n) => progress.update(`listing ${backend.displayUrl}: ${n.toLocaleString("en-US")} files`));
+    return await collectListing(backend.list(), { onCount: (n) => progress.update(`listing ${backend.displayUrl}: ${n.toLocaleString("en-US")} files`), ...(names ? { names } : {}) });
   } finally {
     progress.done();
   }

@@ -1,10 +1,12 @@
 /**
  * What is in a cache (isar-sstate `info -v` and more): a pure function of a listing and *now*,
- * computed in one pass so that it stays linear on million-file caches.
+ * read from its columns in a few linear passes.
  */
-import type { Tally } from "../plan/plan-file.ts";
-import type { ListedFile, Listing, ManagedFile } from "../sstate/listing.ts";
-import { archivePathOf, MANAGED_KINDS, type ManagedKind, type TaskKey } from "../sstate/name.ts";
+import { groupsNewestFirst, type Tally } from "../plan/planner.ts";
+import { orphan, siginfoOnly } from "../policy/selectors/groups.ts";
+import type { EvaluationContext, SelectorDefinition } from "../policy/selectors/selector.ts";
+import type { Listing } from "../sstate/listing.ts";
+import { KIND, MANAGED_KINDS, type ManagedKind } from "../sstate/name.ts";
 import { compareCodeUnits } from "../util/compare.ts";
 
 export type InfoKind = ManagedKind | "unmanaged";
@@ -68,87 +70,47 @@ export interface InfoOptions {
   examples?: number;
 }
 
-interface TaskGroup {
-  files: number;
-  bytes: number;
-  archives: number;
-  archiveBytes: number;
-  newestArchive: ManagedFile | undefined;
-}
-
 export function cacheInfo(listing: Listing, options: InfoOptions): InfoReport {
   const { now, top = 10, examples = 5 } = options;
+  const { names } = listing;
   const byKind = Object.fromEntries(INFO_KINDS.map((kind) => [kind, { files: 0, bytes: 0 }])) as Record<InfoKind, Tally>;
-  const byArch = new Map<string, GroupTally>();
-  const byTask = new Map<string, GroupTally>();
-  const byRecipe = new Map<string, GroupTally>();
   const ages: Tally[] = AGE_BUCKETS.map(() => ({ files: 0, bytes: 0 }));
-  const groups = new Map<TaskKey, TaskGroup>();
-  const archivePaths = new Set<string>();
-  // Companions are judged once every archive is known; most have theirs, so few wait here.
-  const companionsWithoutArchiveYet: ManagedFile[] = [];
-  const archivesByContent = new Map<string, ManagedFile[]>();
-  let sawEtag = false;
-
-  for (const file of listing.files) {
-    if (file.etag !== undefined) sawEtag = true;
-    const name = file.name;
-    if (!name) {
-      count(byKind.unmanaged, file);
+  // Tallied per dictionary entry, then folded into per-arch/recipe/task records: a few thousand entries, not a million lookups.
+  const byHeader = names.headers.map(emptyGroupTally);
+  const byTaskId = names.tasks.map(emptyGroupTally);
+  const archivesByContent = new Map<string, number[]>();
+  for (let i = 0; i < listing.count; i++) {
+    const size = listing.sizes[i]!;
+    const kind = listing.kind(i);
+    if (kind === undefined) {
+      add(byKind.unmanaged, size);
       continue;
     }
-    const isArchive = name.kind === "archive";
-    count(byKind[name.kind], file);
-    countGroup(byArch, name.arch, file, isArchive);
-    countGroup(byTask, name.task, file, isArchive);
-    countGroup(byRecipe, name.pn, file, isArchive);
-    count(ages[ageBucketOf(now - file.mtimeMs)]!, file);
-
-    const key = name.taskKey;
-    let group = groups.get(key);
-    if (!group) {
-      group = { files: 0, bytes: 0, archives: 0, archiveBytes: 0, newestArchive: undefined };
-      groups.set(key, group);
-    }
-    group.files++;
-    group.bytes += file.size;
-    if (isArchive) {
-      archivePaths.add(file.path);
-      group.archives++;
-      group.archiveBytes += file.size;
-      if (!group.newestArchive || isNewer(file as ManagedFile, group.newestArchive)) group.newestArchive = file as ManagedFile;
-      if (file.etag !== undefined) {
-        const contentKey = `${file.size}\u0000${file.etag}`;
-        const same = archivesByContent.get(contentKey);
-        if (same) same.push(file as ManagedFile);
-        else archivesByContent.set(contentKey, [file as ManagedFile]);
-      }
-    } else if (name.kind !== "temp" && !archivePaths.has(archivePathOf(file.path, name))) {
-      companionsWithoutArchiveYet.push(file as ManagedFile);
+    const isArchive = kind === "archive";
+    add(byKind[kind], size);
+    addGroup(byHeader[listing.headers[i]!]!, size, isArchive);
+    addGroup(byTaskId[listing.tasks[i]!]!, size, isArchive);
+    add(ages[ageBucketOf(now - listing.mtimes[i]!)]!, size);
+    const etag = listing.etag(i);
+    if (isArchive && etag !== undefined) {
+      const contentKey = `${size}\u0000${etag}`;
+      const same = archivesByContent.get(contentKey);
+      if (same) same.push(i);
+      else archivesByContent.set(contentKey, [i]);
     }
   }
-
-  const orphans: Tally = { files: 0, bytes: 0 };
-  for (const file of companionsWithoutArchiveYet) {
-    if (!archivePaths.has(archivePathOf(file.path, file.name)) && (groups.get(file.name.taskKey)?.archives ?? 0) > 0) count(orphans, file);
-  }
-  const siginfoOnly = { groups: 0, files: 0, bytes: 0 };
-  const duplicates = { groups: 0, surplusFiles: 0, surplusBytes: 0 };
-  for (const group of groups.values()) {
-    if (group.archives === 0) {
-      siginfoOnly.groups++;
-      siginfoOnly.files += group.files;
-      siginfoOnly.bytes += group.bytes;
-    } else if (group.archives > 1) {
-      duplicates.groups++;
-      duplicates.surplusFiles += group.archives - 1;
-      duplicates.surplusBytes += group.archiveBytes - group.newestArchive!.size;
-    }
-  }
+  const byArch = new Map<string, GroupTally>();
+  const byRecipe = new Map<string, GroupTally>();
+  names.headers.forEach((header, id) => {
+    merge(byArch, header.arch, byHeader[id]!);
+    merge(byRecipe, header.pn, byHeader[id]!);
+  });
+  const byTask = new Map<string, GroupTally>();
+  names.tasks.forEach((task, id) => merge(byTask, task, byTaskId[id]!));
 
   return {
     now: new Date(now).toISOString(),
-    files: listing.files.length,
+    files: listing.count,
     bytes: listing.bytes,
     byKind,
     byArch: sortedRecord(byArch),
@@ -159,28 +121,76 @@ export function cacheInfo(listing: Listing, options: InfoOptions): InfoReport {
       .sort((a, b) => b.bytes - a.bytes || (a.pn < b.pn ? -1 : 1))
       .slice(0, top),
     ages: AGE_BUCKETS.map((bucket, index) => ({ label: bucket.label, ...ages[index]! })),
-    orphans,
-    siginfoOnly,
-    duplicates,
-    identicalArchives: sawEtag ? identicalArchives(archivesByContent, examples) : null,
+    ...housekeeping(listing),
+    identicalArchives: listing.hasEtags ? identicalArchives(listing, archivesByContent, examples) : null,
   };
 }
 
+/**
+ * What the cleanup selectors would act on, found by their own code: `orphan` and
+ * `siginfo-only` tests on the listing as it is (every listed archive survives), and the
+ * planner's newest-first grouping of archives per pn+arch+task for duplicate generations.
+ */
+function housekeeping(listing: Listing): Pick<InfoReport, "orphans" | "siginfoOnly" | "duplicates"> {
+  const archiveOf = listing.archiveIndexes();
+  const context: EvaluationContext = {
+    listing,
+    now: 0,
+    tasksWithArchive: listing.tasksWithArchive(),
+    referencedHashes: new Map(),
+    archiveSurvives: (companion) => archiveOf[companion]! >= 0,
+  };
+  const testOf = (selector: SelectorDefinition) => selector.compile({ value: true, ruleName: "info", action: "delete", report: () => undefined, position: () => ({ line: 1, col: 1 }) })!.test!;
+  const isOrphan = testOf(orphan);
+  const isSiginfoOnly = testOf(siginfoOnly);
+  const orphans: Tally = { files: 0, bytes: 0 };
+  const siginfoOnlyTally = { groups: 0, files: 0, bytes: 0 };
+  const siginfoOnlyTasks = new Set<number>();
+  const archives: number[] = [];
+  for (let i = 0; i < listing.count; i++) {
+    if (!listing.isManaged(i)) continue;
+    const size = listing.sizes[i]!;
+    if (isOrphan(i, context)) add(orphans, size);
+    if (isSiginfoOnly(i, context)) {
+      add(siginfoOnlyTally, size);
+      siginfoOnlyTasks.add(listing.taskKeys[i]!);
+    }
+    if (listing.kinds[i] === KIND.archive) archives.push(i);
+  }
+  siginfoOnlyTally.groups = siginfoOnlyTasks.size;
+  const duplicates = { groups: 0, surplusFiles: 0, surplusBytes: 0 };
+  const { members, starts } = groupsNewestFirst(listing, archives, ["pn", "arch", "task"]);
+  for (let g = 0; g + 1 < starts.length; g++) {
+    if (starts[g + 1]! - starts[g]! < 2) continue;
+    duplicates.groups++;
+    for (let m = starts[g]! + 1; m < starts[g + 1]!; m++) {
+      duplicates.surplusFiles++;
+      duplicates.surplusBytes += listing.sizes[members[m]!]!;
+    }
+  }
+  return { orphans, siginfoOnly: siginfoOnlyTally, duplicates };
+}
+
 /** Same bytes under different unihashes: hash equivalence should have given them one hash. */
-function identicalArchives(archivesByContent: Map<string, ManagedFile[]>, examples: number): IdenticalArchives {
+function identicalArchives(listing: Listing, archivesByContent: Map<string, number[]>, examples: number): IdenticalArchives {
   const result: IdenticalArchives = { groups: 0, files: 0, surplusBytes: 0, examples: [] };
-  const sets: ManagedFile[][] = [];
+  const sets: number[][] = [];
   for (const archives of archivesByContent.values()) {
-    if (archives.length < 2 || archives.every((archive) => archive.name.hash === archives[0]!.name.hash)) continue;
+    if (archives.length < 2 || archives.every((archive) => listing.hash(archive) === listing.hash(archives[0]!))) continue;
     result.groups++;
     result.files += archives.length;
-    result.surplusBytes += (archives.length - 1) * archives[0]!.size;
+    result.surplusBytes += (archives.length - 1) * listing.sizes[archives[0]!]!;
     sets.push(archives);
   }
-  const surplusOf = (archives: ManagedFile[]) => (archives.length - 1) * archives[0]!.size;
   result.examples = sets
-    .map((archives) => ({ size: archives[0]!.size, etag: archives[0]!.etag!, files: archives.length, paths: archives.map((a) => a.path).sort(), surplus: surplusOf(archives) }))
-    .sort((a, b) => b.surplus - a.surplus || (a.paths[0]! < b.paths[0]! ? -1 : 1))
+    .map((archives) => ({
+      size: listing.sizes[archives[0]!]!,
+      etag: listing.etag(archives[0]!)!,
+      files: archives.length,
+      paths: archives.map((a) => listing.path(a)).sort(compareCodeUnits),
+      surplus: (archives.length - 1) * listing.sizes[archives[0]!]!,
+    }))
+    .sort((a, b) => b.surplus - a.surplus || compareCodeUnits(a.paths[0]!, b.paths[0]!))
     .slice(0, examples)
     .map(({ size, etag, files, paths }) => ({ size, etag, files, paths: paths.slice(0, examples) }));
   return result;
@@ -190,24 +200,29 @@ function ageBucketOf(ageMs: number): number {
   return AGE_BUCKETS.findIndex((bucket) => ageMs < bucket.belowMs);
 }
 
-/** Newest by mtime, ties by path, as the planner's `newest` orders them. */
-function isNewer(file: ManagedFile, than: ManagedFile): boolean {
-  return file.mtimeMs > than.mtimeMs || (file.mtimeMs === than.mtimeMs && file.path < than.path);
+function emptyGroupTally(): GroupTally {
+  return { files: 0, bytes: 0, archives: 0 };
 }
 
-function count(tally: Tally, file: ListedFile): void {
+function add(tally: Tally, size: number): void {
   tally.files++;
-  tally.bytes += file.size;
+  tally.bytes += size;
 }
 
-function countGroup(map: Map<string, GroupTally>, key: string, file: ListedFile, isArchive: boolean): void {
-  let tally = map.get(key);
-  if (!tally) {
-    tally = { files: 0, bytes: 0, archives: 0 };
-    map.set(key, tally);
-  }
-  count(tally, file);
+function addGroup(tally: GroupTally, size: number, isArchive: boolean): void {
+  add(tally, size);
   if (isArchive) tally.archives++;
+}
+
+function merge(map: Map<string, GroupTally>, key: string, tally: GroupTally): void {
+  if (tally.files === 0) return;
+  const into = map.get(key);
+  if (!into) map.set(key, { ...tally });
+  else {
+    into.files += tally.files;
+    into.bytes += tally.bytes;
+    into.archives += tally.archives;
+  }
 }
 
 function sortedRecord<T>(map: Map<string, T>): Record<string, T> {

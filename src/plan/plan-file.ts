@@ -1,9 +1,10 @@
 import { Buffer } from "node:buffer";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import type { ManagedKind } from "../sstate/name.ts";
-import type { GuardResult } from "./guards.ts";
-import type { Evaluation, FileDecision } from "./planner.ts";
 import { compareCodeUnits } from "../util/compare.ts";
+import type { GuardResult } from "./guards.ts";
+import type { Evaluation, Tally } from "./planner.ts";
+
+export type { Tally } from "./planner.ts";
 
 /**
  * Bumped on any incompatible change; other versions are refused, never guessed at.
@@ -17,15 +18,19 @@ export interface PlannedFile {
   /** ISO 8601 with milliseconds. */
   mtime: string;
   etag?: string;
-  rules: string[];
+  rules: readonly string[];
   decidedBy: string;
   /** The planned archive this file goes with: if that one is not deleted, this one must stay too. */
   after?: string;
 }
 
-export interface Tally {
-  files: number;
-  bytes: number;
+/**
+ * The planned files of a plan: an array when read from a file, made on demand from the
+ * evaluation when built (a million-file plan holds no object per file).
+ */
+export interface PlannedList extends Iterable<PlannedFile> {
+  readonly length: number;
+  at(index: number): PlannedFile | undefined;
 }
 
 export interface PlanSummary {
@@ -53,13 +58,16 @@ export interface PlanFile {
   summary: PlanSummary;
   guards: GuardResult[];
   refused: boolean;
-  delete: PlannedFile[];
-  keep?: PlannedFile[];
+  delete: PlannedList;
+  keep?: PlannedList;
   /** sha256 over the canonical JSON of everything else but the signature: the plan digest reviewers see. */
   integrity: string;
   /** HMAC-SHA256 of the integrity digest with the plan key: proves `plan` made it with that key. */
   signature?: string;
 }
+
+/** A plan as read from a file: its planned files are plain arrays. */
+export type StoredPlan = Omit<PlanFile, "delete" | "keep"> & { delete: PlannedFile[]; keep?: PlannedFile[] };
 
 export interface PlanMetadata {
   tool: { name: string; version: string };
@@ -87,11 +95,35 @@ export function buildPlan(evaluation: Evaluation, meta: PlanMetadata, key?: stri
     summary: summarize(evaluation),
     guards: evaluation.guards,
     refused: evaluation.refused,
-    delete: evaluation.deleted.map(plannedFile),
-    ...(evaluation.kept ? { keep: evaluation.kept.map(plannedFile) } : {}),
+    delete: new EvaluatedFiles(evaluation, evaluation.deleted),
+    ...(evaluation.kept ? { keep: new EvaluatedFiles(evaluation, evaluation.kept) } : {}),
   };
   const integrity = integrityOf(body);
   return { ...body, integrity, ...(key !== undefined ? { signature: planSignature(integrity, key) } : {}) };
+}
+
+/** Planned files made from the evaluation when read: each one lives only while it is used. */
+class EvaluatedFiles implements PlannedList {
+  readonly #evaluation: Evaluation;
+  readonly #indexes: Int32Array;
+
+  constructor(evaluation: Evaluation, indexes: Int32Array) {
+    this.#evaluation = evaluation;
+    this.#indexes = indexes;
+  }
+
+  get length(): number {
+    return this.#indexes.length;
+  }
+
+  at(index: number): PlannedFile | undefined {
+    const i = this.#indexes.at(index);
+    return i === undefined ? undefined : plannedFile(this.#evaluation, i);
+  }
+
+  *[Symbol.iterator](): Iterator<PlannedFile> {
+    for (const i of this.#indexes) yield plannedFile(this.#evaluation, i);
+  }
 }
 
 const SIGNATURE_SCHEME = "hmac-sha256:";
@@ -109,23 +141,23 @@ export function hasValidSignature(plan: Pick<PlanFile, "integrity" | "signature"
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-function plannedFile({ file, rules, decidedBy, after }: FileDecision): PlannedFile {
+function plannedFile(evaluation: Evaluation, i: number): PlannedFile {
+  const { listing } = evaluation;
+  const etag = listing.etag(i);
+  const after = evaluation.after(i);
   return {
-    path: file.path,
-    size: file.size,
-    mtime: new Date(file.mtimeMs).toISOString(),
-    ...(file.etag !== undefined ? { etag: file.etag } : {}),
-    rules,
-    decidedBy,
-    ...(after !== undefined ? { after: after.path } : {}),
+    path: listing.path(i),
+    size: listing.sizes[i]!,
+    mtime: new Date(listing.mtimes[i]!).toISOString(),
+    ...(etag !== undefined ? { etag } : {}),
+    rules: evaluation.rulesOf(i),
+    decidedBy: evaluation.decidedBy(i),
+    ...(after >= 0 ? { after: listing.path(after) } : {}),
   };
 }
 
-function tallyOf(decisions: readonly { file: { size: number } }[]): Tally {
-  return { files: decisions.length, bytes: decisions.reduce((sum, d) => sum + d.file.size, 0) };
-}
-
 function summarize(evaluation: Evaluation): PlanSummary {
+  const { listing } = evaluation;
   const byKind: Record<string, Tally> = {};
   const byArch = new Map<string, Tally>();
   const byRecipe = new Map<string, Tally>();
@@ -135,27 +167,23 @@ function summarize(evaluation: Evaluation): PlanSummary {
     tally.bytes += size;
     map.set(key, tally);
   };
-  for (const { file } of evaluation.deleted) {
-    const kind: ManagedKind = file.name.kind;
+  for (const i of evaluation.deleted) {
+    const size = listing.sizes[i]!;
+    const kind = listing.kind(i)!;
     byKind[kind] ??= { files: 0, bytes: 0 };
     byKind[kind].files++;
-    byKind[kind].bytes += file.size;
-    add(byArch, file.name.arch, file.size);
-    add(byRecipe, file.name.pn, file.size);
+    byKind[kind].bytes += size;
+    add(byArch, listing.arch(i), size);
+    add(byRecipe, listing.pn(i), size);
   }
   const biggestFirst = <K extends string>(map: Map<string, Tally>, key: K) =>
     [...map].map(([name, t]) => ({ [key]: name, ...t }) as { [P in K]: string } & Tally).sort((a, b) => b.bytes - a.bytes || (a[key] < b[key] ? -1 : 1));
   return {
-    delete: tallyOf(evaluation.deleted),
+    delete: { files: evaluation.deletedTally.files, bytes: evaluation.deletedTally.bytes },
     keep: { files: evaluation.keptTally.files, bytes: evaluation.keptTally.bytes },
     keepByReason: [...evaluation.keptTally.byReason].map(([reason, tally]) => ({ reason, ...tally })),
-    unmanaged: { files: evaluation.unmanaged.length, bytes: evaluation.unmanaged.reduce((sum, f) => sum + f.size, 0) },
-    byRule: evaluation.rules.map((r) => ({
-      rule: r.rule,
-      action: r.action,
-      matched: { files: r.matchedFiles, bytes: r.matchedBytes },
-      decided: { files: r.decidedFiles, bytes: r.decidedBytes },
-    })),
+    unmanaged: evaluation.unmanaged,
+    byRule: evaluation.rules.map(({ rule, action, matched, decided }) => ({ rule, action, matched, decided })),
     deleteByKind: byKind,
     deleteByArch: biggestFirst(byArch, "arch"),
     deleteTopRecipes: biggestFirst(byRecipe, "pn").slice(0, TOP_RECIPES),
@@ -200,7 +228,10 @@ export function canonicalPlannedFile(file: PlannedFile): string {
   return `{${after}"decidedBy":${JSON.stringify(file.decidedBy)},${etag}"mtime":${JSON.stringify(file.mtime)},"path":${JSON.stringify(file.path)},"rules":${JSON.stringify(file.rules)},"size":${JSON.stringify(file.size)}}`;
 }
 
-/** Human-readable, stable serialisation (two-space indent, one planned file per line), in chunks so a huge plan is never one string. */
+/**
+ * Stable serialisation (two-space indent, one planned file per line in its canonical form, the
+ * one the digest covers), in chunks so that a huge plan is never one string.
+ */
 export function* serializePlanChunks(plan: PlanFile): Generator<string> {
   const { delete: deletions, keep, integrity, signature, ...head } = plan;
   const placeholder = (name: string) => JSON.stringify(`\u0000${name}\u0000`);
@@ -213,7 +244,8 @@ export function* serializePlanChunks(plan: PlanFile): Generator<string> {
     if (files.length === 0) yield "[]";
     else {
       yield "[\n";
-      for (let i = 0; i < files.length; i++) yield `    ${JSON.stringify(files[i])}${i + 1 < files.length ? "," : ""}\n`;
+      let written = 0;
+      for (const file of files) yield `    ${canonicalPlannedFile(file)}${++written < files.length ? "," : ""}\n`;
       yield "  ]";
     }
     rest = rest.slice(at + placeholder(name).length);

@@ -1,14 +1,16 @@
 import type { Policy, Rule } from "../policy/load.ts";
-import { companionArchiveIndexes, type ListedFile, type Listing, type ManagedFile } from "../sstate/listing.ts";
-import type { TaskKey } from "../sstate/name.ts";
+import { PHASES, type EvaluationContext, type PerField } from "../policy/selectors/selector.ts";
+import type { Listing } from "../sstate/listing.ts";
+import { KIND } from "../sstate/name.ts";
 import { evaluateGuards, type GuardResult } from "./guards.ts";
-import { PER_FIELDS, type PerField } from "../policy/selectors/newest.ts";
-import type { EvaluationContext } from "../policy/selectors/selector.ts";
 
 /** Why a file is kept or deleted when no rule decided it. Rule names can't start with '@'. */
 export const DEFAULT_KEEP = "@default";
 export const MIN_AGE_KEEP = "@min-age";
 export const FOLLOWS_ARCHIVE = "@follows-archive";
+/** `decider` values below 0: the reasons that are not rules. */
+const DECIDED = { byDefault: -1, minAge: -2, followsArchive: -3 } as const;
+const REASON_NAMES: Record<number, string> = { [DECIDED.byDefault]: DEFAULT_KEEP, [DECIDED.minAge]: MIN_AGE_KEEP, [DECIDED.followsArchive]: FOLLOWS_ARCHIVE };
 
 export interface PlanInput {
   listing: Listing;
@@ -16,194 +18,192 @@ export interface PlanInput {
   now: number;
   /** Hashes named by each rule's stamps/hashes, by rule name. */
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
-  /** Also return a decision for every kept file (`--explain`); otherwise kept files are only counted. */
+  /** Also list every kept file (`--explain`); otherwise kept files are only counted. */
   explainKept?: boolean;
 }
 
-export interface FileDecision {
-  file: ManagedFile;
-  /** Every rule that selected the file, in policy order. */
-  rules: string[];
-  decidedBy: string;
-  /**
-   * The archive whose deletion this one's depends on: a .sig/.done following it, or an `orphan`
-   * companion of an archive this plan deletes. If that archive stays, this file must stay too.
-   */
-  after?: ManagedFile;
+export interface Tally {
+  files: number;
+  bytes: number;
 }
 
 export interface RuleTally {
   rule: string;
   action: "keep" | "delete";
-  matchedFiles: number;
-  matchedBytes: number;
-  decidedFiles: number;
-  decidedBytes: number;
+  matched: Tally;
+  decided: Tally;
 }
 
-export interface KeptTally {
-  files: number;
-  bytes: number;
+export interface KeptTally extends Tally {
   archives: number;
   /** Kept files by the reason they stay: each keep rule (policy order), then @min-age and @default. */
-  byReason: Map<string, { files: number; bytes: number }>;
+  byReason: Map<string, Tally>;
 }
 
+/** The decisions, by listing index: what the plan file, the renderers and `why` read. */
 export interface Evaluation {
-  /** Sorted by path. */
-  deleted: FileDecision[];
-  /** Sorted by path; every managed file that is kept (only with `explainKept`). */
-  kept?: FileDecision[];
+  listing: Listing;
+  /** Indexes of the deleted files, in path order. */
+  deleted: Int32Array;
+  /** Indexes of the kept managed files, in path order (only with `explainKept`). */
+  kept?: Int32Array;
+  deletedTally: Tally & { archives: number };
   keptTally: KeptTally;
-  unmanaged: ListedFile[];
+  unmanaged: Tally;
   rules: RuleTally[];
   guards: GuardResult[];
   refused: boolean;
+  /** Every rule that selected file `i`, in policy order. */
+  rulesOf(i: number): readonly string[];
+  /** The rule (or @reason) that decided file `i`. */
+  decidedBy(i: number): string;
+  /** The index of the planned archive file `i`'s deletion depends on, or -1. */
+  after(i: number): number;
+  /** Whether file `i` is deleted. */
+  isDeleted(i: number): boolean;
 }
 
 const State = { undecided: 0, keep: 1, delete: 2 } as const;
 
 /**
  * The planner: a pure function of (listing, policy, now, referenced hashes). Evaluation order
- * (SPEC §2): rules without `orphan`, keep wins → min-age → `orphan` rules against the
- * archives that survive → .sig/.done follow deleted archives → plan-level guards.
+ * (SPEC §2): rules of the first phase, keep wins → min-age → rules of the orphan phase against
+ * the archives that survive → .sig/.done follow deleted archives → plan-level guards.
  */
 export function evaluate({ listing, policy, now, referencedHashes, explainKept = false }: PlanInput): Evaluation {
-  const files = listing.files;
-  const count = files.length;
+  const count = listing.count;
   const state = new Uint8Array(count);
-  const decider = new Int32Array(count).fill(-1);
+  const decider = new Int32Array(count).fill(DECIDED.byDefault);
   const matched = policy.rules.map(() => new Uint8Array(count));
-  const archiveOf = companionArchiveIndexes(files);
-  const tasksWithArchive = new Set<TaskKey>();
-  for (const file of files) if (file.name?.kind === "archive") tasksWithArchive.add(file.name.taskKey);
-
+  const archiveOf = listing.archiveIndexes();
   const context: EvaluationContext = {
+    listing,
     now,
-    tasksWithArchive,
+    tasksWithArchive: listing.tasksWithArchive(),
     referencedHashes,
-    archiveSurvives: (companionIndex) => {
-      const archive = archiveOf[companionIndex]!;
+    archiveSurvives: (companion) => {
+      const archive = archiveOf[companion]!;
       return archive >= 0 && state[archive] !== State.delete;
     },
   };
 
-  const firstPhase = policy.rules.map((rule, index) => ({ rule, index })).filter(({ rule }) => !rule.orphan);
-  const orphanPhase = policy.rules.map((rule, index) => ({ rule, index })).filter(({ rule }) => rule.orphan);
-  const minAgeProtected: number[] = [];
-
-  const resolve = (phase: { rule: Rule; index: number }[], candidates: (i: number) => boolean) => {
-    select(phase, files, context, matched);
-    const keepRules = phase.filter(({ rule }) => rule.action === "keep").map(({ index }) => index);
-    const deleteRules = phase.filter(({ rule }) => rule.action === "delete").map(({ index }) => index);
+  // Each phase decides what earlier phases left undecided: keep wins across phases too.
+  let undecidedByFirstPhase: Uint8Array | undefined;
+  for (const phase of PHASES) {
+    const rules = policy.rules.map((rule, index) => ({ rule, index })).filter(({ rule }) => rule.phase === phase);
+    if (phase !== PHASES[0]) undecidedByFirstPhase ??= Uint8Array.from(state, (s) => (s === State.undecided ? 1 : 0));
+    if (rules.length === 0) continue;
+    select(rules, context, matched);
+    const keepRules = rules.filter(({ rule }) => rule.action === "keep").map(({ index }) => index);
+    const deleteRules = rules.filter(({ rule }) => rule.action === "delete").map(({ index }) => index);
     for (let i = 0; i < count; i++) {
-      if (!files[i]!.name || !candidates(i)) continue;
+      if (state[i] !== State.undecided || listing.kinds[i] === KIND.unmanaged) continue;
       const keep = firstMatching(keepRules, matched, i);
       const drop = keep < 0 ? firstMatching(deleteRules, matched, i) : -1;
       if (keep >= 0) {
         state[i] = State.keep;
         decider[i] = keep;
       } else if (drop >= 0) {
-        if (now - files[i]!.mtimeMs < policy.guards.minAgeMs) {
+        if (now - listing.mtimes[i]! < policy.guards.minAgeMs) {
           state[i] = State.keep;
-          minAgeProtected.push(i);
+          decider[i] = DECIDED.minAge;
         } else {
           state[i] = State.delete;
           decider[i] = drop;
         }
       }
     }
-  };
-
-  resolve(firstPhase, () => true);
-  // Files already kept by a first-phase keep rule or by min-age stay kept: keep wins across phases.
-  const undecidedByFirstPhase = Uint8Array.from(state, (s) => (s === State.undecided ? 1 : 0));
-  resolve(orphanPhase, (i) => undecidedByFirstPhase[i] === 1);
-
-  const followers: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const name = files[i]!.name;
-    if (!name || state[i] !== State.undecided || (name.kind !== "signature" && name.kind !== "done")) continue;
-    const archive = archiveOf[i]!;
-    if (archive >= 0 && state[archive] === State.delete) followers.push(i);
   }
-  for (const i of followers) state[i] = State.delete;
+  undecidedByFirstPhase ??= Uint8Array.from(state, (s) => (s === State.undecided ? 1 : 0));
+
+  // The .sig and .done of a deleted archive go with it, unless a rule kept them.
+  for (let i = 0; i < count; i++) {
+    const kind = listing.kinds[i];
+    if (state[i] !== State.undecided || (kind !== KIND.signature && kind !== KIND.done)) continue;
+    const archive = archiveOf[i]!;
+    if (archive >= 0 && state[archive] === State.delete) {
+      state[i] = State.delete;
+      decider[i] = DECIDED.followsArchive;
+    }
+  }
+
   /**
    * Only the first phase deletes archives; what is deleted after it (by an orphan rule, or
    * following the archive) goes because its archive goes, when that archive is listed.
    */
-  const archiveDependedOn = (i: number) => {
+  const after = (i: number) => {
     const archive = archiveOf[i]!;
-    return undecidedByFirstPhase[i] === 1 && archive >= 0 && state[archive] === State.delete ? archive : -1;
+    return state[i] === State.delete && undecidedByFirstPhase![i] === 1 && archive >= 0 && state[archive] === State.delete ? archive : -1;
   };
 
-  const minAge = new Set(minAgeProtected);
-  const followerSet = new Set(followers);
   const ruleNames = policy.rules.map((r) => r.name);
-  // Few distinct combinations of selecting rules exist: share one array per combination.
-  const ruleLists = new Map<string, string[]>();
-  const rulesOf = (i: number): string[] => {
+  const rulesOf = ruleSets(matched, ruleNames);
+  const deleted: number[] = [];
+  const kept: number[] | undefined = explainKept ? [] : undefined;
+  const deletedTally = { files: 0, bytes: 0, archives: 0 };
+  const keptTally: KeptTally = { files: 0, bytes: 0, archives: 0, byReason: new Map() };
+  for (const rule of policy.rules) if (rule.action === "keep") keptTally.byReason.set(rule.name, { files: 0, bytes: 0 });
+  for (const reason of [MIN_AGE_KEEP, DEFAULT_KEEP]) keptTally.byReason.set(reason, { files: 0, bytes: 0 });
+  const unmanaged: Tally = { files: 0, bytes: 0 };
+  const tallies: RuleTally[] = policy.rules.map((rule) => ({ rule: rule.name, action: rule.action, matched: { files: 0, bytes: 0 }, decided: { files: 0, bytes: 0 } }));
+  const decidedBy = (i: number) => (decider[i]! >= 0 ? ruleNames[decider[i]!]! : REASON_NAMES[decider[i]!]!);
+  for (let i = 0; i < count; i++) {
+    const size = listing.sizes[i]!;
+    const kind = listing.kinds[i]!;
+    if (kind === KIND.unmanaged) {
+      add(unmanaged, size);
+      continue;
+    }
+    if (state[i] === State.delete) {
+      deleted.push(i);
+      add(deletedTally, size);
+      if (kind === KIND.archive) deletedTally.archives++;
+    } else {
+      add(keptTally, size);
+      if (kind === KIND.archive) keptTally.archives++;
+      add(keptTally.byReason.get(decidedBy(i))!, size);
+      kept?.push(i);
+    }
+    for (let r = 0; r < tallies.length; r++) if (matched[r]![i]) add(tallies[r]!.matched, size);
+    if (decider[i]! >= 0) add(tallies[decider[i]!]!.decided, size);
+  }
+
+  const guards = evaluateGuards(policy.guards, { deleted: deletedTally, kept: keptTally, minAgeProtected: keptTally.byReason.get(MIN_AGE_KEEP)!.files });
+  return {
+    listing,
+    deleted: Int32Array.from(deleted),
+    ...(kept ? { kept: Int32Array.from(kept) } : {}),
+    deletedTally,
+    keptTally,
+    unmanaged,
+    rules: tallies,
+    guards,
+    refused: guards.some((g) => g.verdict === "refused"),
+    rulesOf,
+    decidedBy,
+    after,
+    isDeleted: (i) => state[i] === State.delete,
+  };
+}
+
+function add(tally: Tally, size: number): void {
+  tally.files++;
+  tally.bytes += size;
+}
+
+/** Few distinct combinations of selecting rules exist: one shared list per combination. */
+function ruleSets(matched: readonly Uint8Array[], ruleNames: readonly string[]): (i: number) => readonly string[] {
+  const lists = new Map<string, string[]>();
+  return (i) => {
     let key = "";
     for (let r = 0; r < matched.length; r++) if (matched[r]![i]) key += `${r},`;
-    let rules = ruleLists.get(key);
+    let rules = lists.get(key);
     if (!rules) {
       rules = ruleNames.filter((_, r) => matched[r]![i]);
-      ruleLists.set(key, rules);
+      lists.set(key, rules);
     }
     return rules;
   };
-  const decisionOf = (i: number): FileDecision => {
-    const decision: FileDecision = {
-      file: files[i] as ManagedFile,
-      rules: rulesOf(i),
-      decidedBy: decider[i]! >= 0 ? ruleNames[decider[i]!]! : minAge.has(i) ? MIN_AGE_KEEP : followerSet.has(i) ? FOLLOWS_ARCHIVE : DEFAULT_KEEP,
-    };
-    const archive = state[i] === State.delete ? archiveDependedOn(i) : -1;
-    if (archive >= 0) decision.after = files[archive] as ManagedFile;
-    return decision;
-  };
-
-  const deleted: FileDecision[] = [];
-  const kept: FileDecision[] | undefined = explainKept ? [] : undefined;
-  const keptTally: KeptTally = { files: 0, bytes: 0, archives: 0, byReason: new Map() };
-  for (const reason of [...policy.rules.filter((rule) => rule.action === "keep").map((rule) => rule.name), MIN_AGE_KEEP, DEFAULT_KEEP]) keptTally.byReason.set(reason, { files: 0, bytes: 0 });
-  const unmanaged: ListedFile[] = [];
-  const tallies: RuleTally[] = policy.rules.map((rule) => ({ rule: rule.name, action: rule.action, matchedFiles: 0, matchedBytes: 0, decidedFiles: 0, decidedBytes: 0 }));
-  for (let i = 0; i < count; i++) {
-    const file = files[i]!;
-    if (!file.name) {
-      unmanaged.push(file);
-      continue;
-    }
-    if (state[i] === State.delete) deleted.push(decisionOf(i));
-    else {
-      keptTally.files++;
-      keptTally.bytes += file.size;
-      if (file.name.kind === "archive") keptTally.archives++;
-      const reason = keptTally.byReason.get(decider[i]! >= 0 ? ruleNames[decider[i]!]! : minAge.has(i) ? MIN_AGE_KEEP : DEFAULT_KEEP)!;
-      reason.files++;
-      reason.bytes += file.size;
-      kept?.push(decisionOf(i));
-    }
-    for (let r = 0; r < tallies.length; r++) {
-      if (matched[r]![i]) {
-        tallies[r]!.matchedFiles++;
-        tallies[r]!.matchedBytes += file.size;
-      }
-    }
-    if (decider[i]! >= 0) {
-      tallies[decider[i]!]!.decidedFiles++;
-      tallies[decider[i]!]!.decidedBytes += file.size;
-    }
-  }
-
-  const deletedTotals = { files: deleted.length, bytes: 0, archives: 0 };
-  for (const { file } of deleted) {
-    deletedTotals.bytes += file.size;
-    if (file.name.kind === "archive") deletedTotals.archives++;
-  }
-  const guards = evaluateGuards(policy.guards, { deleted: deletedTotals, kept: keptTally, minAgeProtected: minAgeProtected.length });
-  return { deleted, ...(kept ? { kept } : {}), keptTally, unmanaged, rules: tallies, guards, refused: guards.some((g) => g.verdict === "refused") };
 }
 
 /** The first rule (in policy order) among `rules` that selected file `i`, or -1. */
@@ -213,18 +213,17 @@ function firstMatching(rules: readonly number[], matched: readonly Uint8Array[],
 }
 
 /**
- * Marks, in `matched`, the files each rule of a phase selects: all its filters, then its
- * newest/except-newest limit. One pass over the files for all rules: a million file records
- * are read from memory once instead of once per rule.
+ * Marks, in `matched`, the files each rule of a phase selects: all its tests, then its
+ * newest/except-newest limit. One pass over the files for all rules of the phase.
  */
-function select(phase: readonly { rule: Rule; index: number }[], files: readonly ListedFile[], context: EvaluationContext, matched: readonly Uint8Array[]): void {
+function select(phase: readonly { rule: Rule; index: number }[], context: EvaluationContext, matched: readonly Uint8Array[]): void {
+  const { listing } = context;
   const hits = phase.map(() => [] as number[]);
-  for (let i = 0; i < files.length; i++) {
-    const file = files[i]!;
-    if (!file.name) continue;
+  for (let i = 0; i < listing.count; i++) {
+    if (listing.kinds[i] === KIND.unmanaged) continue;
     next: for (let r = 0; r < phase.length; r++) {
       const { rule, index } = phase[r]!;
-      for (const test of rule.filters) if (!test(file as ManagedFile, context, i)) continue next;
+      for (const test of rule.tests) if (!test(i, context)) continue next;
       if (rule.group) hits[r]!.push(i);
       else matched[index]![i] = 1;
     }
@@ -232,7 +231,7 @@ function select(phase: readonly { rule: Rule; index: number }[], files: readonly
   phase.forEach(({ rule, index }, r) => {
     if (!rule.group) return;
     const { mode, count, per } = rule.group;
-    const { members, starts } = newestFirstGroups(hits[r]!, groupingFields(per), files);
+    const { members, starts } = newestFirstGroups(hits[r]!, groupingFields(per), listing);
     for (let g = 0; g + 1 < starts.length; g++) {
       const newestEnd = Math.min(starts[g]! + count, starts[g + 1]!);
       const [from, to] = mode === "newest" ? [starts[g]!, newestEnd] : [newestEnd, starts[g + 1]!];
@@ -253,14 +252,32 @@ function sortSmallRange(items: Int32Array, from: number, to: number, compare: (a
   }
 }
 
-type GroupingField = (file: ManagedFile) => string | number;
+/** The value of a `per` field for file `i`: a dictionary number where the listing has one, else a string. */
+type GroupingField = (listing: Listing, i: number) => string | number;
+
+const PER_FIELDS: Record<PerField, GroupingField> = {
+  pn: (l, i) => l.pn(i),
+  arch: (l, i) => l.arch(i),
+  task: (l, i) => l.tasks[i]!,
+  kind: (l, i) => l.kinds[i]!,
+  suffix: (l, i) => l.suffix(i),
+  pv: (l, i) => l.pv(i),
+  pr: (l, i) => l.pr(i),
+  hash: (l, i) => l.hash(i),
+  nativelsb: (l, i) => l.nativelsb(i),
+};
 const TASK_FIELDS: readonly PerField[] = ["pn", "arch", "task"];
 
-/** The `per` fields as map levels; pn+arch+task together are one level, keyed by the name's taskKey. */
+/** The `per` fields as grouping levels; pn+arch+task together are one level, keyed by the taskKey. */
 function groupingFields(per: readonly PerField[]): GroupingField[] {
   const byTask = TASK_FIELDS.every((field) => per.includes(field));
   const rest = byTask ? per.filter((field) => !TASK_FIELDS.includes(field)) : per;
-  return [...(byTask ? [(file: ManagedFile) => file.name.taskKey] : []), ...rest.map((field) => PER_FIELDS[field])];
+  return [...(byTask ? [(l: Listing, i: number) => l.taskKeys[i]!] : []), ...rest.map((field) => PER_FIELDS[field])];
+}
+
+/** Groups of the given files by the `per` fields, newest first: what `newest` and `except-newest` count in (info counts duplicates with it). */
+export function groupsNewestFirst(listing: Listing, indexes: readonly number[], per: readonly PerField[]): { members: Int32Array; starts: Int32Array } {
+  return newestFirstGroups(indexes, groupingFields(per), listing);
 }
 
 /**
@@ -269,7 +286,7 @@ function groupingFields(per: readonly PerField[]): GroupingField[] {
  * `starts[g + 1]`. Each field's values are numbered and folded into one dense group number
  * per file, so half a million groups cost a few typed arrays, not a map and an array each.
  */
-function newestFirstGroups(indexes: readonly number[], fields: readonly GroupingField[], files: readonly ListedFile[]): { members: Int32Array; starts: Int32Array } {
+function newestFirstGroups(indexes: readonly number[], fields: readonly GroupingField[], listing: Listing): { members: Int32Array; starts: Int32Array } {
   const n = indexes.length;
   let groupOf = new Int32Array(n);
   let groups = n > 0 ? 1 : 0;
@@ -277,7 +294,7 @@ function newestFirstGroups(indexes: readonly number[], fields: readonly Grouping
     const valueIds = new Map<string | number, number>();
     const valueOf = new Int32Array(n);
     for (let j = 0; j < n; j++) {
-      const value = field(files[indexes[j]!] as ManagedFile);
+      const value = field(listing, indexes[j]!);
       let valueId = valueIds.get(value);
       if (valueId === undefined) valueIds.set(value, (valueId = valueIds.size));
       valueOf[j] = valueId;
@@ -305,7 +322,8 @@ function newestFirstGroups(indexes: readonly number[], fields: readonly Grouping
   const members = new Int32Array(n);
   const next = starts.slice(0, groups);
   for (let j = 0; j < n; j++) members[next[groupOf[j]!]!++] = indexes[j]!;
-  const newerFirst = (a: number, b: number) => files[b]!.mtimeMs - files[a]!.mtimeMs || a - b;
+  const mtimes = listing.mtimes;
+  const newerFirst = (a: number, b: number) => mtimes[b]! - mtimes[a]! || a - b;
   for (let g = 0; g < groups; g++) {
     const from = starts[g]!;
     const to = starts[g + 1]!;

@@ -1,6 +1,6 @@
 import { Ajv } from "ajv";
 import { TOOL } from "../util/version.ts";
-import { integrityOf, PLAN_FORMAT_VERSION, type PlanFile } from "./plan-file.ts";
+import { integrityOf, PLAN_FORMAT_VERSION, type StoredPlan } from "./plan-file.ts";
 import { planSchema } from "./plan-schema.ts";
 
 /** Why a plan file can't be used; always "invalid input" (exit 2). */
@@ -14,7 +14,7 @@ export class PlanFileError extends Error {
 let validatePlan: ReturnType<Ajv["compile"]> | undefined;
 
 /** The only reader of plan files: version first, then shape, then integrity. */
-export function parsePlan(text: string, source: string): PlanFile {
+export function parsePlan(text: string, source: string): StoredPlan {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -33,9 +33,13 @@ export function parsePlan(text: string, source: string): PlanFile {
     const problems = (validatePlan.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || "/"} ${e.message}`);
     throw new PlanFileError(`${source}: not a valid plan: ${problems.join("; ")}`);
   }
-  const plan = data as PlanFile;
+  const plan = data as StoredPlan;
   for (const field of ["createdAt", "now", "expiresAt"] as const) {
     if (Number.isNaN(Date.parse(plan[field]))) throw new PlanFileError(`${source}: not a valid plan: ${field} is not a date`);
+  }
+  for (const list of [plan.delete, plan.keep ?? []]) {
+    const undated = list.findIndex((file) => Number.isNaN(Date.parse(file.mtime)));
+    if (undated >= 0) throw new PlanFileError(`${source}: not a valid plan: the mtime of ${JSON.stringify(list[undated]!.path).slice(0, 200)} is not a date`);
   }
   const { integrity, signature: _signature, ...body } = plan;
   if (integrityOf(body) !== integrity) {

@@ -2,44 +2,31 @@ import { createHash } from "node:crypto";
 import { dirname, isAbsolute, join } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
 import { LineCounter, parseDocument, type Document } from "yaml";
-import type { PerField } from "./selectors/newest.ts";
 import { SELECTORS_BY_NAME } from "./selectors/registry.ts";
-import { asList, type FileTest, type RuleAction } from "./selectors/selector.ts";
+import { PHASES, type Contribution, type FileTest, type Phase, type PerField, type ReferenceSource, type RuleAction } from "./selectors/selector.ts";
+import { DEFAULT_MIN_AGE_MS, GUARD_DEFINITIONS, type Guards } from "./guards.ts";
 import { excerpt, shown, type Diagnostic } from "./diagnostics.ts";
 import { checkDocumentShape, MAX_POLICY_DEPTH } from "./document-limits.ts";
 import { decodePointer, locate, type JsonPath, type SourcePosition } from "./locate.ts";
 import { policySchema } from "./schema.ts";
-import { DURATION_HELP, parseDuration, parseSize } from "../util/units.ts";
+import { bareNumberHint, DURATION_HELP, parseDuration, parseSize, SIZE_HELP } from "../util/units.ts";
 
-export interface Guards {
-  minAgeMs: number;
-  maxDeletePercent?: number;
-  maxDeleteBytes?: number;
-  allowEmpty: boolean;
-}
-
-export interface ReferenceSource {
-  kind: "stamps" | "hashes";
-  /** As written in the policy. */
-  written: string;
-  /** Resolved against the policy file's directory. */
-  path: string;
-  position: SourcePosition;
-}
+export type { Guards } from "./guards.ts";
+export type { ReferenceSource } from "./selectors/selector.ts";
 
 export interface GroupLimit {
   mode: "newest" | "except-newest";
   count: number;
-  per: PerField[];
+  per: readonly PerField[];
 }
 
 export interface Rule {
   name: string;
   action: RuleAction;
-  /** Tests of the first phase (all must match). */
-  filters: FileTest[];
-  /** Present when the rule uses `orphan`: then the whole rule is evaluated in the orphan phase. */
-  orphan: boolean;
+  /** The conjuncts of the rule's test: all must match. */
+  tests: FileTest[];
+  /** When the rule is evaluated: the latest phase any of its selectors asks for. */
+  phase: Phase;
   group?: GroupLimit;
   references: ReferenceSource[];
   position: SourcePosition;
@@ -62,7 +49,7 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
-export const DEFAULT_MIN_AGE_MS = 3_600_000;
+export { DEFAULT_MIN_AGE_MS } from "./guards.ts";
 /** A policy is a reviewed file of a few dozen lines; parsing this much takes well under a second. */
 export const MAX_POLICY_BYTES = 256 * 1024;
 export const SUPPORTED_POLICY_VERSION = 1;
@@ -160,20 +147,18 @@ function reportSchemaErrors(validate: ReturnType<Ajv["compile"]>, data: unknown,
       invalid.add(key);
       const selector = SELECTORS_BY_NAME.get(String(path[3]))!;
       const value = valueAt(data, path);
-      report(path, "invalid-selector", `${selector.name}: ${shown(value)} is not valid; expected ${selector.expected}`, bareNumberHint(value, selector.name));
+      report(path, "invalid-selector", `${selector.name}: ${shown(value)} is not valid; expected ${selector.expected}`, hintOf(selector.unit && bareNumberHint(selector.unit, value)));
       continue;
     }
     invalid.add(path.join("/"));
-    report(path, "schema", schemaMessage(path, errors, data), bareNumberHint(valueAt(data, path), String(path[path.length - 1])));
+    const guard = path[0] === "guards" ? GUARD_DEFINITIONS.find((definition) => definition.name === path[1]) : undefined;
+    report(path, "schema", schemaMessage(path, errors, data), hintOf(guard?.unit && bareNumberHint(guard.unit, valueAt(data, path))));
   }
   return invalid;
 }
 
-function bareNumberHint(value: unknown, key: string): { hint?: string } {
-  if (typeof value !== "number") return {};
-  if (key === "older-than" || key === "newer-than" || key === "min-age") return { hint: `a bare number has no unit: write e.g. ${value}d or ${value}h` };
-  if (key === "larger-than" || key === "smaller-than" || key === "max-delete-bytes") return { hint: `a bare number has no unit: write e.g. ${value}MB or ${value}GiB` };
-  return {};
+function hintOf(hint: string | undefined): { hint?: string } {
+  return hint ? { hint } : {};
 }
 
 function schemaMessage(path: JsonPath, errors: ErrorObject[], data: unknown): string {
@@ -187,8 +172,8 @@ function schemaMessage(path: JsonPath, errors: ErrorObject[], data: unknown): st
     const missing = (first.params as { missingProperty: string }).missingProperty;
     return path[0] === "rules" ? `rule ${path[1] !== undefined ? Number(path[1]) + 1 : ""} is missing '${missing}'` : `${where}: missing '${missing}'`;
   }
-  if (path[0] === "guards" && path[1] === "min-age") return `min-age: ${shown(value)} is not ${DURATION_HELP}`;
-  if (path[0] === "guards" && path[1] === "max-delete-bytes") return `max-delete-bytes: ${shown(value)} is not a size such as 2TiB or 500GB`;
+  const guard = path[0] === "guards" ? GUARD_DEFINITIONS.find((definition) => definition.name === path[1]) : undefined;
+  if (guard?.unit) return `${guard.name}: ${shown(value)} is not ${guard.unit === "duration" ? DURATION_HELP : SIZE_HELP}`;
   if (path[0] === "rules" && path[2] === "name") return `rule name ${shown(value)} must be letters, digits, '.', '_' or '-'`;
   return `${where}: ${first.message ?? "is not valid"}`;
 }
@@ -210,7 +195,7 @@ function suggest(parent: JsonPath, key: string): { hint?: string } {
       : parent[0] === "rules"
         ? ["name", "description", "keep", "delete"]
         : parent[0] === "guards"
-          ? ["min-age", "max-delete-percent", "max-delete-bytes", "allow-empty"]
+          ? GUARD_DEFINITIONS.map((guard) => guard.name)
           : ["version", "description", "target", "guards", "rules"];
   let best: string | undefined;
   let bestDistance = 3;
@@ -295,51 +280,42 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
     });
     return undefined;
   }
-  const rule: Rule = { name: name ?? `#${index + 1}`, action, filters: [], orphan: false, references: [], position: locate(source.doc, source.lines, base) };
+  const rule: Rule = { name: name ?? `#${index + 1}`, action, tests: [], phase: "first", references: [], position: locate(source.doc, source.lines, base) };
   const fieldTests: FileTest[] = [];
   const otherTests: FileTest[] = [];
-  let groupCount: { mode: GroupLimit["mode"]; count: number } | undefined;
-  let perFields: PerField[] | undefined;
+  const contributions: Contribution[] = [];
+  const used = new Set<string>();
   for (const [key, value] of entries) {
     const path = [...base, action, key];
     const selector = SELECTORS_BY_NAME.get(key);
     if (!selector || invalid.has(path.join("/"))) continue;
     if (!selector.allowedIn.includes(action)) {
-      report(path, "selector-placement", `'${key}' can only be used in a ${selector.allowedIn[0]} rule, and ${label} is a ${action} rule`, { key: true, ...placementHint(key) });
+      report(path, "selector-placement", `'${key}' can only be used in a ${selector.allowedIn[0]} rule, and ${label} is a ${action} rule`, { key: true, ...hintOf(selector.placementHint) });
       continue;
     }
-    if (selector.role === "group") groupCount = { mode: key as GroupLimit["mode"], count: value as number };
-    else if (selector.role === "modifier") perFields = value as PerField[];
-    else if (selector.role === "orphan") rule.orphan = true;
-    if (selector.name === "stamps" || selector.name === "hashes") {
-      const kind = selector.name;
-      asList(value).forEach((written, i) =>
-        rule.references.push({ kind, written, path: written, position: locate(source.doc, source.lines, Array.isArray(value) ? [...path, i] : path) }),
-      );
-    }
-    const test = selector.compile({
+    used.add(key);
+    if (selector.phase !== undefined && PHASES.indexOf(selector.phase) > PHASES.indexOf(rule.phase)) rule.phase = selector.phase;
+    const contribution = selector.compile({
       value,
       ruleName: rule.name,
       action,
       report: (message, sub = []) => report([...path, ...sub], "invalid-selector", `${key}: ${message}`),
+      position: (sub = []) => locate(source.doc, source.lines, [...path, ...sub]),
     });
-    if (test) (selector.comparesField ? fieldTests : otherTests).push(test);
+    if (!contribution) continue;
+    contributions.push(contribution);
+    if (contribution.test) (selector.comparesField ? fieldTests : otherTests).push(contribution.test);
+    if (contribution.references) rule.references.push(...contribution.references);
   }
-  rule.filters = [...fieldTests, ...otherTests];
-  if (perFields && !groupCount) {
-    report([...base, action, "per"], "per-without-limit", `${label}: 'per' needs '${action === "keep" ? "newest" : "except-newest"}'`, { key: true });
+  for (const key of used) {
+    const needs = SELECTORS_BY_NAME.get(key)!.needsOneOf;
+    if (needs && !needs.some((other) => used.has(other))) {
+      const fitting = needs.filter((other) => SELECTORS_BY_NAME.get(other)?.allowedIn.includes(action));
+      report([...base, action, key], "selector-needs", `${label}: '${key}' needs ${fitting.map((other) => `'${other}'`).join(" or ")}`, { key: true });
+    }
   }
-  if (groupCount) rule.group = { ...groupCount, per: perFields ?? [] };
+  rule.tests = [...fieldTests, ...otherTests];
+  const group = contributions.find((contribution) => contribution.group)?.group;
+  if (group) rule.group = { ...group, per: contributions.find((contribution) => contribution.per)?.per ?? [] };
   return rule;
-}
-
-function placementHint(key: string): { hint?: string } {
-  const hints: Record<string, string> = {
-    newest: "in a delete rule use 'except-newest'",
-    "except-newest": "in a keep rule use 'newest'",
-    stamps: "stamps name what to keep; put them in a keep rule",
-    hashes: "manifests name what to keep; put them in a keep rule",
-    orphan: "orphans are deleted, never kept",
-  };
-  return hints[key] ? { hint: hints[key] } : {};
 }

@@ -1,7 +1,7 @@
+import { GUARD_DEFINITIONS } from "./guards.ts";
 import { SELECTORS } from "./selectors/registry.ts";
 
 export const RULE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
-const DURATION = { type: "string", pattern: "^([0-9]+[smhdw])+$", description: "e.g. 30d, 12h, 1w2d (units s m h d w)" };
 
 /** The policy JSON schema, assembled from the selector registry (checked in as schemas/policy.schema.json). */
 export function policySchema(): Record<string, unknown> {
@@ -22,16 +22,7 @@ export function policySchema(): Record<string, unknown> {
       guards: {
         type: "object",
         additionalProperties: false,
-        properties: {
-          "min-age": { ...DURATION, description: "Never delete files younger than this (default 1h)." },
-          "max-delete-percent": { type: "number", minimum: 0, maximum: 100, description: "Refuse a plan that deletes more than this percentage of the managed files." },
-          "max-delete-bytes": {
-            type: "string",
-            pattern: "^[0-9]+(\\.[0-9]+)? ?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
-            description: "Refuse a plan that deletes more bytes than this, e.g. 2TiB.",
-          },
-          "allow-empty": { type: "boolean", description: "Allow a plan that deletes every archive (default false)." },
-        },
+        properties: Object.fromEntries(GUARD_DEFINITIONS.map((guard) => [guard.name, { ...guard.schema, description: guard.description }])),
       },
       rules: { type: "array", items: { $ref: "#/definitions/rule" } },
     },

@@ -1,4 +1,4 @@
-import { isUnihash, parseSstatePath } from "./name.ts";
+import { isUnihash, SstateNames } from "./name.ts";
 
 /**
  * The unihash a stamp file names, if it is one that proves a build used an sstate object:
@@ -28,6 +28,7 @@ const QUOTED_ENTRY = 80;
 export function parseManifest(text: string): { hashes: Set<string>; problems: ManifestProblem[] } {
   const hashes = new Set<string>();
   const problems: ManifestProblem[] = [];
+  const names = new SstateNames();
   let unreported = 0;
   let firstUnreported = 0;
   text.split(/\r?\n/).forEach((raw, index) => {
@@ -39,7 +40,7 @@ export function parseManifest(text: string): { hashes: Set<string>; problems: Ma
       hashes.add(entry);
       return;
     }
-    const name = parseSstatePath(entry);
+    const name = names.parse(entry);
     if (name && name.hash !== "INVALID") hashes.add(name.hash);
     else if (problems.length < SHOWN_MANIFEST_PROBLEMS) {
       const quoted = entry.length > QUOTED_ENTRY ? `${entry.slice(0, QUOTED_ENTRY)}…` : entry;

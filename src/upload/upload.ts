@@ -25,14 +25,15 @@ export interface UploadSelection {
 
 /** Which source files go to the target; `wanted` is the --pn/--arch filter. */
 export function selectUploads(source: Listing, target: Listing, wanted: (file: ManagedFile) => boolean): UploadSelection {
-  const onTarget = new Set(target.files.map((file) => file.path));
+  const onTarget = new Set<string>();
+  for (let i = 0; i < target.count; i++) onTarget.add(target.path(i));
   const tally = (): Tally => ({ files: 0, bytes: 0 });
   const selection: UploadSelection = { upload: [], uploadBytes: 0, existing: tally(), filtered: tally(), temp: tally(), unmanaged: tally() };
   const add = (into: Tally, size: number) => {
     into.files++;
     into.bytes += size;
   };
-  for (const file of source.files) {
+  for (const file of source.objects()) {
     if (!isManaged(file)) add(selection.unmanaged, file.size);
     else if (file.name.kind === "temp") add(selection.temp, file.size);
     else if (!wanted(file)) add(selection.filtered, file.size);
@@ -99,7 +100,7 @@ export const STALE_TEMPORARY_MS = 3_600_000;
 
 /** The temporaries that killed uploads left on the target (`<name>.keeper-<8 hex>`), older than STALE_TEMPORARY_MS. */
 export function staleUploadTemporaries(target: Listing, now: number): ManagedFile[] {
-  return target.files.filter((file): file is ManagedFile => isManaged(file) && isUploadTemporary(file.name) && now - file.mtimeMs > STALE_TEMPORARY_MS);
+  return [...target.objects()].filter((file): file is ManagedFile => isManaged(file) && isUploadTemporary(file.name) && now - file.mtimeMs > STALE_TEMPORARY_MS);
 }
 
 export interface CleanResult {

@@ -1,7 +1,9 @@
 /** Durations (`30d`, `12h`, `1w2d`) and sizes (`500MB`, `2TiB`) as written in policies. */
 
 const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const DURATION = /^(?:[0-9]+[smhdw])+$/;
+/** The one pattern of a duration: the parser's and the JSON schema's. */
+export const DURATION_PATTERN = "^(?:[0-9]+[smhdw])+$";
+const DURATION = new RegExp(DURATION_PATTERN);
 const DURATION_PART = /([0-9]+)([smhdw])/g;
 
 export const DURATION_HELP = "a duration such as 30d, 12h or 1w2d (units s m h d w)";
@@ -25,7 +27,9 @@ const SIZE_UNITS: Record<string, number> = {
   GiB: 1024 ** 3,
   TiB: 1024 ** 4,
 };
-const SIZE = /^([0-9]+(?:\.[0-9]+)?) ?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
+/** The one pattern of a size: the parser's and the JSON schema's. */
+export const SIZE_PATTERN = "^([0-9]+(?:\\.[0-9]+)?) ?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$";
+const SIZE = new RegExp(SIZE_PATTERN);
 
 export const SIZE_HELP = "a size such as 500MB or 2TiB (units B KB MB GB TB, KiB MiB GiB TiB)";
 
@@ -56,4 +60,10 @@ export function formatDuration(ms: number): string {
     }
   }
   return parts.length ? parts.slice(0, 2).join("") : "0s";
+}
+
+/** For a value written as a bare number where a duration or a size is needed. */
+export function bareNumberHint(unit: "duration" | "size", value: unknown): string | undefined {
+  if (typeof value !== "number") return undefined;
+  return unit === "duration" ? `a bare number has no unit: write e.g. ${value}d or ${value}h` : `a bare number has no unit: write e.g. ${value}MB or ${value}GiB`;
 }

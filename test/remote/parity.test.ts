@@ -39,7 +39,7 @@ beforeAll(async () => {
 
 /** files, bytes and byKind of what upload must copy, from the generator's entries and the placed fixtures. */
 async function expectedRemote(): Promise<{ files: number; bytes: number; byKind: Record<string, { files: number; bytes: number }> }> {
-  const localFiles = (await collectListing(new FsBackend(local.root).list())).files;
+  const localFiles = [...(await collectListing(new FsBackend(local.root).list())).objects()];
   const generated = new Map(local.files.map((file) => [file.path, file.size]));
   const byKind = Object.fromEntries(INFO_KINDS.map((kind) => [kind, { files: 0, bytes: 0 }]));
   let files = 0;

@@ -11,7 +11,7 @@ import type { Io } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/main.ts";
 import { DEMO_NOW, generateCache } from "../../src/demo/generate.ts";
 import { writeCache } from "../../src/demo/write.ts";
-import type { PlanFile } from "../../src/plan/plan-file.ts";
+import type { StoredPlan } from "../../src/plan/plan-file.ts";
 import { parsePlan } from "../../src/plan/read-plan.ts";
 
 /** Plans are made an hour after the generated cache's "now" and applied at this time unless a test moves the clock. */
@@ -52,7 +52,7 @@ export interface PlannedCache {
   dir: string;
   /** The cache root, `dir/cache`. */
   root: string;
-  plan: PlanFile;
+  plan: StoredPlan;
   /** Every file of the cache right after planning. */
   before: RemoteFile[];
 }

@@ -1,7 +1,6 @@
 import { loadPolicy, type Policy } from "../../src/policy/load.ts";
 import { evaluate, type Evaluation } from "../../src/plan/planner.ts";
-import { listingOf, type ListedFile, type Listing } from "../../src/sstate/listing.ts";
-import { parseSstatePath } from "../../src/sstate/name.ts";
+import { listingOf, type Listing } from "../../src/sstate/listing.ts";
 
 export const NOW = Date.parse("2026-11-01T12:00:00Z");
 export const HOUR = 3_600_000;
@@ -15,7 +14,7 @@ export interface TestFile {
 }
 
 export function listingFrom(files: readonly TestFile[]): Listing {
-  return listingOf(files.map((f): ListedFile => ({ path: f.path, size: f.size ?? 100, mtimeMs: NOW - (f.age ?? 10 * DAY), name: parseSstatePath(f.path) })));
+  return listingOf(files.map((f) => ({ path: f.path, size: f.size ?? 100, mtimeMs: NOW - (f.age ?? 10 * DAY) })));
 }
 
 export function policyFrom(yaml: string, file = "test-policy.yaml"): Policy {
@@ -29,7 +28,32 @@ export function planFor(yaml: string, files: readonly TestFile[], referencedHash
 }
 
 export function deletedPaths(evaluation: Evaluation): string[] {
-  return evaluation.deleted.map((d) => d.file.path);
+  return Array.from(evaluation.deleted, (i) => evaluation.listing.path(i));
+}
+
+/** One decision as plain data, for assertions. */
+export interface Decision {
+  path: string;
+  rules: readonly string[];
+  decidedBy: string;
+  /** The path of the archive the deletion depends on. */
+  after?: string;
+}
+
+function decisionsOf(evaluation: Evaluation, indexes: Int32Array | undefined): Decision[] {
+  return Array.from(indexes ?? [], (i) => {
+    const after = evaluation.after(i);
+    return { path: evaluation.listing.path(i), rules: evaluation.rulesOf(i), decidedBy: evaluation.decidedBy(i), ...(after >= 0 ? { after: evaluation.listing.path(after) } : {}) };
+  });
+}
+
+export function deletedDecisions(evaluation: Evaluation): Decision[] {
+  return decisionsOf(evaluation, evaluation.deleted);
+}
+
+/** The kept files' decisions (planFor explains kept files). */
+export function keptDecisions(evaluation: Evaluation): Decision[] {
+  return decisionsOf(evaluation, evaluation.kept);
 }
 
 /** An sstate path built from its parts (64-hex hash derived from `seed`). */

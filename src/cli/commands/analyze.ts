@@ -1,6 +1,7 @@
 import { analyzeItems, missingItems, type ItemAnalysis, type ItemOutcome } from "../../analyze/analyze.ts";
 import { count } from "../../plan/render/format.ts";
 import { shortHash } from "../../siginfo/compare.ts";
+import { SstateNames } from "../../sstate/name.ts";
 import { concurrencyOption, globOption, parseCommandArgs, timeoutOption } from "../args.ts";
 import { EXIT, progressLine, UserError, type CommandIo } from "../io.ts";
 import { listTarget, targetOf, withBackend } from "../listing-input.ts";
@@ -25,8 +26,10 @@ export async function analyzeCommand(argv: string[], io: CommandIo): Promise<num
 
   const { found, analyses } = await withBackend(io, source, (localBackend) =>
     withBackend(io, target, async (remoteBackend) => {
-      const local = { backend: localBackend, listing: await listTarget(io, localBackend) };
-      const remote = { backend: remoteBackend, listing: await listTarget(io, remoteBackend) };
+      // One parser for both: their task keys then name the same pn+arch+task.
+      const names = new SstateNames();
+      const local = { backend: localBackend, listing: await listTarget(io, localBackend, names) };
+      const remote = { backend: remoteBackend, listing: await listTarget(io, remoteBackend, names) };
       const { missing, found } = missingItems(local.listing, remote.listing, taskMatches);
       const progress = progressLine(io);
       try {

@@ -56,7 +56,7 @@ export async function planCommand(argv: string[], io: CommandIo): Promise<number
       validForMs,
       target: target.url,
       policy: { path: portablePath(io.cwd, values.policy!), sha256: policy.sha256 },
-      listing: { files: listing.files.length, bytes: listing.bytes, sha256: listing.sha256 },
+      listing: { files: listing.count, bytes: listing.bytes, sha256: listing.sha256 },
     }, io.env["SSTATE_KEEPER_PLAN_KEY"] || undefined);
   }, timeouts);
   if (out !== undefined) await writeFileAtomically(out, coalesce(serializePlanChunks(plan)));

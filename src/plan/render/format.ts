@@ -1,5 +1,5 @@
 import { formatBytes, formatDuration } from "../../util/units.ts";
-import type { PlanFile, PlannedFile } from "../plan-file.ts";
+import type { PlanFile, PlannedFile, PlannedList } from "../plan-file.ts";
 
 export function count(n: number): string {
   return n.toLocaleString("en-US");
@@ -16,4 +16,14 @@ export function ageOf(file: PlannedFile, plan: PlanFile): string {
 export function reasonOf(file: PlannedFile): string {
   const others = file.rules.filter((r) => r !== file.decidedBy);
   return others.length ? `${file.decidedBy} (also: ${others.join(", ")})` : file.decidedBy;
+}
+
+/** The first `limit` planned files (all with Infinity), made only as far as they are shown. */
+export function firstOf(files: PlannedList, limit: number): PlannedFile[] {
+  const shown: PlannedFile[] = [];
+  for (const file of files) {
+    if (shown.length >= limit) break;
+    shown.push(file);
+  }
+  return shown;
 }

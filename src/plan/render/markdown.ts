@@ -1,5 +1,5 @@
 import { formatBytes } from "../../util/units.ts";
-import { parseSstatePath } from "../../sstate/name.ts";
+import { SstateNames } from "../../sstate/name.ts";
 import type { PlanFile, PlannedFile, Tally } from "../plan-file.ts";
 import { DEFAULT_KEEP, MIN_AGE_KEEP } from "../planner.ts";
 import { ageOf, count } from "./format.ts";
@@ -109,8 +109,9 @@ function fileRows(plan: PlanFile, budget: number): string {
   let text = `${opening}\n`;
   if (text.length + reserve > budget) return "";
   let shown = 0;
+  const names = new SstateNames();
   for (const file of plan.delete) {
-    const line = `${fileRow(file, plan)}\n`;
+    const line = `${fileRow(file, plan, names)}\n`;
     if (text.length + line.length + reserve > budget) break;
     text += line;
     shown++;
@@ -118,8 +119,8 @@ function fileRows(plan: PlanFile, budget: number): string {
   return `${text.trimEnd()}${closing(plan.delete.length - shown)}`;
 }
 
-function fileRow(file: PlannedFile, plan: PlanFile): string {
-  const name = parseSstatePath(file.path);
+function fileRow(file: PlannedFile, plan: PlanFile, names: SstateNames): string {
+  const name = names.parse(file.path);
   const decided = file.after !== undefined ? `${cell(file.decidedBy)}, with its archive` : cell(file.decidedBy);
   if (name === undefined) return row([code(cell(file.path)), "", "", "", "", formatBytes(file.size), ageOf(file, plan), decided]);
   return row([cell(name.pn), cell(name.task), cell(name.arch || "(SWSPEC)"), code(name.hash.slice(0, SHORT_HASH)), code(name.suffix), formatBytes(file.size), ageOf(file, plan), decided]);

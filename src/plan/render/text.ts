@@ -1,6 +1,6 @@
 import { formatBytes } from "../../util/units.ts";
 import type { PlanFile } from "../plan-file.ts";
-import { ageOf, count, reasonOf, tally } from "./format.ts";
+import { ageOf, count, firstOf, reasonOf, tally } from "./format.ts";
 
 export interface TextOptions {
   /** Print every planned file instead of the first `limit`. */
@@ -30,11 +30,11 @@ export function renderText(plan: PlanFile, options: TextOptions = { all: false, 
     out.push(`  top recipes: ${plan.summary.deleteTopRecipes.slice(0, 8).map((r) => `${r.pn} ${formatBytes(r.bytes)}`).join(", ")}`);
   }
   out.push("");
-  const shown = options.all ? plan.delete : plan.delete.slice(0, options.limit);
+  const shown = firstOf(plan.delete, options.all ? Infinity : options.limit);
   out.push(plan.delete.length === 0 ? "  nothing to delete" : `  files to delete${shown.length < plan.delete.length ? ` (first ${shown.length} of ${count(plan.delete.length)}; --all lists every file)` : ""}:`);
   for (const f of shown) out.push(`  - ${f.path}  ${formatBytes(f.size)}, ${ageOf(f, plan)} old, ${reasonOf(f)}`);
   if (plan.keep) {
-    const kept = options.all ? plan.keep : plan.keep.slice(0, options.limit);
+    const kept = firstOf(plan.keep, options.all ? Infinity : options.limit);
     out.push("");
     out.push(`  files kept${kept.length < plan.keep.length ? ` (first ${kept.length} of ${count(plan.keep.length)})` : ""}:`);
     for (const f of kept) out.push(`  = ${f.path}  ${formatBytes(f.size)}, ${ageOf(f, plan)} old, ${reasonOf(f)}`);

@@ -1,7 +1,8 @@
 import { Minimatch } from "minimatch";
+import type { Header, SstateNames } from "../../sstate/name.ts";
+import type { Listing } from "../../sstate/listing.ts";
 import { excerpt } from "../diagnostics.ts";
-import type { ManagedFile } from "../../sstate/listing.ts";
-import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
+import { asList, stringOrList, type FileTest, type SelectorDefinition } from "./selector.ts";
 
 /**
  * Positive globs are alternatives (any may match; none given means all match); globs with a
@@ -15,8 +16,9 @@ export function compileGlobs(patterns: string[], report: (message: string, at?: 
   patterns.forEach((pattern, index) => {
     const negated = pattern.startsWith("!");
     const body = negated ? pattern.slice(1) : pattern;
+    const at = patterns.length > 1 ? [index] : [];
     if (body === "") {
-      report(`'${pattern}' is an empty glob`, patterns.length > 1 ? [index] : []);
+      report(`'${pattern}' is an empty glob`, at);
       ok = false;
       return;
     }
@@ -24,7 +26,7 @@ export function compileGlobs(patterns: string[], report: (message: string, at?: 
       (negated ? exclude : include).push(new Minimatch(body, { dot: true, nonegate: true, nocomment: true }));
     } catch (error) {
       // minimatch refuses what it cannot match in bounded time (a pattern over 64 KiB).
-      report(`'${excerpt(pattern)}' is not a glob it can match: ${(error as Error).message}`, patterns.length > 1 ? [index] : []);
+      report(`'${excerpt(pattern)}' is not a glob it can match: ${(error as Error).message}`, at);
       ok = false;
     }
   });
@@ -45,28 +47,49 @@ export function decidedOnce(matches: (text: string) => boolean): (text: string) 
   };
 }
 
-function globSelector(name: string, field: (file: ManagedFile) => string, description: string, example: string, memoize: boolean): SelectorDefinition {
+/**
+ * A test on a field that every file of one header (or one task) shares: decided once per
+ * dictionary entry of the listing's parser, then read from a byte per entry.
+ */
+function perEntry(entries: (names: SstateNames) => readonly unknown[], column: (listing: Listing) => Int32Array, matches: (entry: number, names: SstateNames) => boolean): FileTest {
+  let decided: Int8Array | undefined;
+  let decidedFor: Listing | undefined;
+  return (i, { listing }) => {
+    if (decidedFor !== listing) {
+      decided = new Int8Array(entries(listing.names).length);
+      decidedFor = listing;
+    }
+    const entry = column(listing)[i]!;
+    let verdict = decided![entry]!;
+    if (verdict === 0) decided![entry] = verdict = matches(entry, listing.names) ? 1 : -1;
+    return verdict === 1;
+  };
+}
+
+const byHeader = (field: keyof Header) => (matches: (text: string) => boolean) =>
+  perEntry((names) => names.headers, (listing) => listing.headers, (entry, names) => matches(names.headers[entry]![field]));
+
+function globSelector(name: string, description: string, example: string, testOf: (matches: (text: string) => boolean) => FileTest): SelectorDefinition {
   return {
     name,
     schema: stringOrList(),
     expected: "a glob such as 'gcc-*' (a leading ! negates) or a list of globs",
     description,
     allowedIn: ["keep", "delete"],
-    role: "filter",
     examples: [example],
     compile({ value, report }) {
       const matches = compileGlobs(asList(value), report);
-      if (!matches) return undefined;
-      const test = memoize ? decidedOnce(matches) : matches;
-      return (file) => test(field(file));
+      return matches && { test: testOf(matches) };
     },
   };
 }
 
 export const globSelectors: SelectorDefinition[] = [
-  globSelector("pn", (f) => f.name.pn, "The recipe name (PN) matches a glob.", "{ pn: 'isar-image-*' }", true),
-  globSelector("arch", (f) => f.name.arch, "The SSTATE_PKGARCH field matches a glob (empty for SWSPEC names).", "{ arch: [core2-64, qemux86_64] }", true),
-  globSelector("task", (f) => f.name.task, "The task (without do_) matches a glob.", "{ task: '!populate_lic' }", true),
-  globSelector("pv", (f) => f.name.pv, "The PV field matches a glob (bitbake may truncate it in long names).", "{ pv: '*+git*' }", true),
-  globSelector("path", (f) => f.path, "The path relative to the cache root matches a glob.", "{ path: 'universal/**' }", false),
+  globSelector("pn", "The recipe name (PN) matches a glob.", "{ pn: 'isar-image-*' }", byHeader("pn")),
+  globSelector("arch", "The SSTATE_PKGARCH field matches a glob (empty for SWSPEC names).", "{ arch: [core2-64, qemux86_64] }", byHeader("arch")),
+  globSelector("task", "The task (without do_) matches a glob.", "{ task: '!populate_lic' }", (matches) =>
+    perEntry((names) => names.tasks, (listing) => listing.tasks, (entry, names) => matches(names.tasks[entry]!)),
+  ),
+  globSelector("pv", "The PV field matches a glob (bitbake may truncate it in long names).", "{ pv: '*+git*' }", byHeader("pv")),
+  globSelector("path", "The path relative to the cache root matches a glob.", "{ path: 'universal/**' }", (matches) => (i, { listing }) => matches(listing.path(i))),
 ];

@@ -1,3 +1,4 @@
+import { isCompanionKind } from "../../sstate/name.ts";
 import type { SelectorDefinition } from "./selector.ts";
 
 const onlyTrue = { const: true };
@@ -9,14 +10,14 @@ export const orphan: SelectorDefinition = {
   description:
     "Delete only: a .siginfo/.sig/.done whose own archive (same name stem) will not exist after this plan, for a pn+arch+task that has at least one archive in the listing.",
   allowedIn: ["delete"],
-  role: "orphan",
+  placementHint: "orphans are deleted, never kept",
+  phase: "orphan",
   examples: ["{ orphan: true }", "{ orphan: true, older-than: 7d }"],
   compile() {
     // The cheap tests first: most files are archives, most companions have their archive.
-    return (file, context, index) =>
-      (file.name.kind === "siginfo" || file.name.kind === "signature" || file.name.kind === "done") &&
-      !context.archiveSurvives(index) &&
-      context.tasksWithArchive.has(file.name.taskKey);
+    return {
+      test: (i, context) => isCompanionKind(context.listing.kinds[i]!) && !context.archiveSurvives(i) && context.tasksWithArchive[context.listing.taskKeys[i]!] === 1,
+    };
   },
 };
 
@@ -26,10 +27,9 @@ export const siginfoOnly: SelectorDefinition = {
   expected: "true",
   description: "Files of a pn+arch+task that has no archive in the listing (OE --remove-orphans), e.g. the siginfo of do_compile.",
   allowedIn: ["keep", "delete"],
-  role: "filter",
   examples: ["{ siginfo-only: true, older-than: 30d }"],
   compile() {
-    return (file, context) => !context.tasksWithArchive.has(file.name.taskKey);
+    return { test: (i, context) => context.tasksWithArchive[context.listing.taskKeys[i]!] !== 1 };
   },
 };
 
@@ -39,9 +39,8 @@ export const all: SelectorDefinition = {
   expected: "true",
   description: "Every managed file (temp leftovers included, never unmanaged files). A delete rule needs at least one selector, so 'delete everything else' must be said.",
   allowedIn: ["keep", "delete"],
-  role: "filter",
   examples: ["{ all: true }"],
   compile() {
-    return () => true;
+    return { test: () => true };
   },
 };

@@ -1,4 +1,4 @@
-import { MANAGED_KINDS } from "../../sstate/name.ts";
+import { KIND, MANAGED_KINDS } from "../../sstate/name.ts";
 import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
 
 export const kind: SelectorDefinition = {
@@ -7,11 +7,11 @@ export const kind: SelectorDefinition = {
   expected: `one of ${MANAGED_KINDS.join(", ")}, or a list of them`,
   description: "The kind of sstate file: archive (.tar.zst/.tgz), siginfo, signature (.sig), done (legacy marker) or temp (leftover of an interrupted write).",
   allowedIn: ["keep", "delete"],
-  role: "filter",
   comparesField: true,
   examples: ["{ kind: archive, older-than: 30d }", "{ kind: [siginfo, done] }"],
   compile({ value }) {
-    const kinds = new Set(asList(value));
-    return (file) => kinds.has(file.name.kind);
+    const wanted = new Uint8Array(MANAGED_KINDS.length + 1);
+    for (const name of asList(value)) wanted[KIND[name as keyof typeof KIND]] = 1;
+    return { test: (i, { listing }) => wanted[listing.kinds[i]!] === 1 };
   },
 };

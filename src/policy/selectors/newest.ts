@@ -1,20 +1,4 @@
-import type { ManagedFile } from "../../sstate/listing.ts";
-import type { SelectorDefinition } from "./selector.ts";
-
-/** Fields a `per:` list may group by. */
-export const PER_FIELDS = {
-  pn: (f: ManagedFile) => f.name.pn,
-  arch: (f: ManagedFile) => f.name.arch,
-  task: (f: ManagedFile) => f.name.task,
-  kind: (f: ManagedFile) => f.name.kind,
-  suffix: (f: ManagedFile) => f.name.suffix,
-  pv: (f: ManagedFile) => f.name.pv,
-  pr: (f: ManagedFile) => f.name.pr,
-  hash: (f: ManagedFile) => f.name.hash,
-  nativelsb: (f: ManagedFile) => f.name.nativelsb,
-} as const;
-export type PerField = keyof typeof PER_FIELDS;
-export const PER_FIELD_NAMES = Object.keys(PER_FIELDS) as PerField[];
+import { PER_FIELD_NAMES, type SelectorDefinition } from "./selector.ts";
 
 const count = { type: "integer", minimum: 1 };
 
@@ -24,9 +8,9 @@ export const newest: SelectorDefinition = {
   expected: "a whole number of files, at least 1",
   description: "Keep only: among the files the rule's other selectors match, the N newest of each `per` group (by mtime, ties by path).",
   allowedIn: ["keep"],
-  role: "group",
+  placementHint: "in a delete rule use 'except-newest'",
   examples: ["{ kind: archive, newest: 1, per: [pn, arch, task] }"],
-  compile: () => undefined,
+  compile: ({ value }) => ({ group: { mode: "newest", count: value as number } }),
 };
 
 export const exceptNewest: SelectorDefinition = {
@@ -35,9 +19,9 @@ export const exceptNewest: SelectorDefinition = {
   expected: "a whole number of files, at least 1",
   description: "Delete only: among the files the rule's other selectors match, all but the N newest of each `per` group.",
   allowedIn: ["delete"],
-  role: "group",
+  placementHint: "in a keep rule use 'newest'",
   examples: ["{ suffix: [.tar.zst, .tar.zst.siginfo], task: '!populate_lic', except-newest: 1, per: [pn, arch, task, suffix] }"],
-  compile: () => undefined,
+  compile: ({ value }) => ({ group: { mode: "except-newest", count: value as number } }),
 };
 
 export const per: SelectorDefinition = {
@@ -46,7 +30,7 @@ export const per: SelectorDefinition = {
   expected: `a list of fields among ${PER_FIELD_NAMES.join(", ")}`,
   description: "The fields that form the groups of `newest` / `except-newest` (default: one group).",
   allowedIn: ["keep", "delete"],
-  role: "modifier",
+  needsOneOf: ["newest", "except-newest"],
   examples: ["{ kind: archive, newest: 2, per: [pn, arch, task] }"],
-  compile: () => undefined,
+  compile: ({ value }) => ({ per: value as (typeof PER_FIELD_NAMES)[number][] }),
 };

@@ -1,21 +1,54 @@
-import type { ManagedFile } from "../../sstate/listing.ts";
-import type { TaskKey } from "../../sstate/name.ts";
+import type { Listing } from "../../sstate/listing.ts";
+import type { SourcePosition } from "../locate.ts";
 
 /** What a selector may look at besides the file itself. */
 export interface EvaluationContext {
+  listing: Listing;
   now: number;
-  /** taskKeys of every pn+arch+task that has at least one archive in the listing. */
-  tasksWithArchive: ReadonlySet<TaskKey>;
+  /** 1 for each taskKey whose pn+arch+task has at least one archive in the listing. */
+  tasksWithArchive: Uint8Array;
   /** Hashes named by the stamps/hashes of each rule, by rule name (resolved at the edge). */
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
-  /** Whether the archive of the companion at this listing index exists and is not deleted by the first phase; only for `orphan`. */
+  /** Whether the archive of the companion at this index exists and is not deleted by the first phase; only for the orphan phase. */
   archiveSurvives(companionIndex: number): boolean;
 }
 
-/** `index` is the file's position in the (path-sorted) listing. */
-export type FileTest = (file: ManagedFile, context: EvaluationContext, index: number) => boolean;
+/** Whether file `i` of the context's listing is selected. */
+export type FileTest = (i: number, context: EvaluationContext) => boolean;
 
 export type RuleAction = "keep" | "delete";
+
+/**
+ * When a rule is evaluated (SPEC §2): `first` on the listing, `orphan` against the archives that
+ * survive the first phase and min-age. A rule takes the latest phase any of its selectors asks for.
+ */
+export type Phase = "first" | "orphan";
+export const PHASES: readonly Phase[] = ["first", "orphan"];
+
+/** Fields a `per:` list may group by. */
+export const PER_FIELD_NAMES = ["pn", "arch", "task", "kind", "suffix", "pv", "pr", "hash", "nativelsb"] as const;
+export type PerField = (typeof PER_FIELD_NAMES)[number];
+
+/** A stamps directory or manifest file a rule names, read at the edge before planning. */
+export interface ReferenceSource {
+  kind: "stamps" | "hashes";
+  /** As written in the policy. */
+  written: string;
+  /** Resolved against the policy file's directory. */
+  path: string;
+  position: SourcePosition;
+}
+
+/** What one selector adds to its rule. */
+export interface Contribution {
+  /** A conjunct of the rule's test. */
+  test?: FileTest;
+  /** Limits the rule's matches to the newest (or all but the newest) of each group. */
+  group?: { mode: "newest" | "except-newest"; count: number };
+  /** The fields that form the groups. */
+  per?: readonly PerField[];
+  references?: ReferenceSource[];
+}
 
 /** Reports a problem with the selector's value; `at` names a sub-path (e.g. a list index). */
 export type ReportProblem = (message: string, at?: readonly (string | number)[]) => void;
@@ -25,11 +58,14 @@ export interface CompileInput {
   ruleName: string;
   action: RuleAction;
   report: ReportProblem;
+  /** Where the value (or a part of it) is written in the policy. */
+  position(at?: readonly (string | number)[]): SourcePosition;
 }
 
 /**
- * One policy selector: its schema fragment, where it may be used, and how it compiles into a
- * test. The policy schema and the documentation are assembled from these definitions.
+ * One policy selector: its schema fragment, where it may be used, and what it contributes to
+ * its rule. The policy schema, the loader's checks and the documentation are assembled from
+ * these definitions; nothing outside a selector's module names it.
  */
 export interface SelectorDefinition {
   name: string;
@@ -39,21 +75,23 @@ export interface SelectorDefinition {
   expected: string;
   description: string;
   allowedIn: readonly RuleAction[];
+  /** Said when the selector is used in a rule it is not allowed in. */
+  placementHint?: string;
+  /** A rule using this selector is evaluated in this phase (default: the first). */
+  phase?: Phase;
+  /** Selectors of which the rule must have one beside this one (`per` needs `newest` or `except-newest`). */
+  needsOneOf?: readonly string[];
+  /** Values in these units get a hint when written as a bare number. */
+  unit?: "duration" | "size";
   /**
-   * `filter` tests each file; `group` limits a rule's matches per group (`newest`);
-   * `modifier` only parameterises another selector (`per`); `orphan` filters run after the
-   * first phase has decided which archives survive.
-   */
-  role: "filter" | "group" | "modifier" | "orphan";
-  /**
-   * A rule's filters are a conjunction: those that only compare a field of the file (kind,
+   * A rule's tests are a conjunction: those that only compare a column of the file (kind,
    * age…) run first, so that lookups (globs, hashes, task sets) see only what passed them.
    */
   comparesField?: true;
   /** YAML snippets of a whole `keep:`/`delete:` mapping that use the selector. */
   examples: readonly string[];
-  /** Returns the test, or undefined for selectors without one (or after reporting a problem). */
-  compile(input: CompileInput): FileTest | undefined;
+  /** What the selector adds to its rule, or undefined after reporting a problem. */
+  compile(input: CompileInput): Contribution | undefined;
 }
 
 /** "one or a list" of strings, as selectors accept them. */

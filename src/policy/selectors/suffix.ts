@@ -1,3 +1,4 @@
+import { ENDINGS, TEMP_ENDING_OFFSET } from "../../sstate/name.ts";
 import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
 
 export const suffix: SelectorDefinition = {
@@ -6,11 +7,19 @@ export const suffix: SelectorDefinition = {
   expected: "a file-name ending starting with '.', such as .siginfo or .tar.zst, or a list of them",
   description: "The file name ends with one of the strings.",
   allowedIn: ["keep", "delete"],
-  role: "filter",
   comparesField: true,
   examples: ["{ suffix: [.siginfo], older-than: 90d }", "{ suffix: [.tar.zst, .tar.zst.siginfo] }"],
   compile({ value }) {
     const endings = asList(value);
-    return (file) => endings.some((ending) => file.path.endsWith(ending));
+    // A task name has no dot, so a name ends with one of these exactly when its ending does; a temp leftover's random tail is read from its path.
+    const byEnding = Uint8Array.from(ENDINGS, (ending) => (endings.some((wanted) => ending.suffix.endsWith(wanted)) ? 1 : 0));
+    return {
+      test: (i, { listing }) => {
+        const ending = listing.endings[i]!;
+        if (ending < TEMP_ENDING_OFFSET) return byEnding[ending] === 1;
+        const path = listing.path(i);
+        return endings.some((wanted) => path.endsWith(wanted));
+      },
+    };
   },
 };

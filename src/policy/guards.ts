@@ -1,0 +1,26 @@
+/** The plan-level guards a policy may set (SPEC §2), for the schema, the loader and its hints. */
+import { DURATION_PATTERN, SIZE_PATTERN } from "../util/units.ts";
+
+export interface Guards {
+  minAgeMs: number;
+  maxDeletePercent?: number;
+  maxDeleteBytes?: number;
+  allowEmpty: boolean;
+}
+
+export const DEFAULT_MIN_AGE_MS = 3_600_000;
+
+export interface GuardDefinition {
+  name: string;
+  schema: Record<string, unknown>;
+  description: string;
+  /** Values in these units get a hint when written as a bare number. */
+  unit?: "duration" | "size";
+}
+
+export const GUARD_DEFINITIONS: readonly GuardDefinition[] = [
+  { name: "min-age", schema: { type: "string", pattern: DURATION_PATTERN }, unit: "duration", description: "Never delete files younger than this (default 1h)." },
+  { name: "max-delete-percent", schema: { type: "number", minimum: 0, maximum: 100 }, description: "Refuse a plan that deletes more than this percentage of the managed files." },
+  { name: "max-delete-bytes", schema: { type: "string", pattern: SIZE_PATTERN }, unit: "size", description: "Refuse a plan that deletes more bytes than this, e.g. 2TiB." },
+  { name: "allow-empty", schema: { type: "boolean" }, description: "Allow a plan that deletes every archive (default false)." },
+];
