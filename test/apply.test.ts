@@ -2,10 +2,6 @@ import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, rm, truncate, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ApplyStoppedError, executePlan } from "../src/apply/executor.ts";
-import type { FileResult } from "../src/apply/outcome.ts";
-import { BackendError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "../src/backends/backend.ts";
-import { FsBackend } from "../src/backends/fs.ts";
 import { integrityOf, serializePlan, type PlannedFile, type StoredPlan } from "../src/plan/plan-file.ts";
 import { cli, emptyDirectories, listing, PLANNED_AT, plannedCache, without, type PlannedCache } from "./support/apply-fixture.ts";
 
@@ -254,90 +250,6 @@ describe("apply refuses before deleting anything", () => {
     const result = await cli(cache.dir, ["apply", "plan.json", "--target", "cache"]);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("refused by its guards (max-delete-percent:");
-    expect(await listing(cache.root)).toEqual(cache.before);
-  });
-});
-
-/** An fs backend whose deleteMany fails chosen files, or throws as a broken or refusing server would. */
-class FaultyBackend implements Backend {
-  readonly displayUrl: string;
-  private readonly inner: FsBackend;
-  private readonly faults: { permanent?: Set<string>; throws?: Error };
-  readonly deleteCalls: string[][] = [];
-
-  constructor(inner: FsBackend, faults: FaultyBackend["faults"]) {
-    this.inner = inner;
-    this.displayUrl = inner.displayUrl;
-    this.faults = faults;
-  }
-
-  list(): AsyncIterable<RemoteFile[]> {
-    return this.inner.list();
-  }
-
-  stat(path: string): Promise<RemoteFile | undefined> {
-    return this.inner.stat(path);
-  }
-
-  async deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]> {
-    this.deleteCalls.push(files.map((file) => file.path));
-    if (this.faults.throws) throw this.faults.throws;
-    const outcomes = await this.inner.deleteMany(files.filter((file) => !this.faults.permanent?.has(file.path)));
-    const byPath = new Map(outcomes.map((outcome) => [outcome.path, outcome]));
-    return files.map((file) => byPath.get(file.path) ?? { path: file.path, status: "failed", error: "AccessDenied" });
-  }
-
-  put(path: string, data: Uint8Array): Promise<void> {
-    return this.inner.put(path, data);
-  }
-
-  get(path: string): Promise<Uint8Array> {
-    return this.inner.get(path);
-  }
-
-  async close(): Promise<void> {}
-}
-
-describe("executePlan isolates failures and stops when nothing can work", () => {
-  const run = (backend: Backend, cache: PlannedCache, results: FileResult[]) =>
-    executePlan({ backend, files: cache.plan.delete, earlier: new Map(), concurrency: 4, batchSize: 50, dryRun: false, clock: () => PLANNED_AT, beforeDelete: async () => undefined, onBatch: async (batch) => void results.push(...batch) });
-
-  it("fails only the file that fails; the others are deleted", async () => {
-    const cache = await plannedCache(CACHE_FILES);
-    const denied = cache.plan.delete[2]!.path;
-    const backend = new FaultyBackend(new FsBackend(cache.root), { permanent: new Set([denied]) });
-    const results: FileResult[] = [];
-
-    await run(backend, cache, results);
-
-    expect(results).toHaveLength(cache.plan.delete.length);
-    expect(results.filter((result) => result.outcome !== "deleted")).toEqual([
-      { path: denied, outcome: "failed", reason: "AccessDenied", size: cache.plan.delete[2]!.size, time: PLANNED_AT.toISOString() },
-    ]);
-    expect(await listing(cache.root)).toEqual(without(cache.before, pathsOf(cache.plan.delete).filter((path) => path !== denied)));
-  });
-
-  it("stops at the first refusal of the credentials: no further call is made", async () => {
-    const cache = await plannedCache(CACHE_FILES);
-    const backend = new FaultyBackend(new FsBackend(cache.root), { throws: new BackendError("WebDAV server refused the credentials", { kind: "auth" }) });
-    const results: FileResult[] = [];
-
-    await expect(run(backend, cache, results)).rejects.toThrow(/refused the credentials/);
-    expect(backend.deleteCalls.length).toBeLessThanOrEqual(4);
-    expect(results.every((result) => result.outcome === "failed")).toBe(true);
-    expect(await listing(cache.root)).toEqual(cache.before);
-  });
-
-  it("stops when the backend keeps failing, having reported the failures and deleted nothing", async () => {
-    const cache = await plannedCache(CACHE_FILES);
-    const backend = new FaultyBackend(new FsBackend(cache.root), { throws: new Error("connect ECONNREFUSED 127.0.0.1:7480") });
-    const results: FileResult[] = [];
-
-    const running = run(backend, cache, results);
-    await expect(running).rejects.toBeInstanceOf(ApplyStoppedError);
-    await expect(running).rejects.toThrow("ECONNREFUSED");
-    expect(results.length).toBeGreaterThan(0);
-    expect(results.every((result) => result.outcome === "failed")).toBe(true);
     expect(await listing(cache.root)).toEqual(cache.before);
   });
 });

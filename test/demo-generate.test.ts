@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEMO_NOW, generateCache, type GeneratedFile } from "../src/demo/generate.ts";
-import { writeCache } from "../src/demo/write.ts";
 
 const DAY = 86_400_000;
 const SWSPEC_TASKS = new Set(["fetch", "unpack", "patch", "populate_lic", "preconfigure"]);
@@ -180,36 +176,5 @@ describe("generateCache", () => {
     expect(implausible.map(({ file }) => file.path)).toEqual([]);
     const archiveSizes = managed.filter(({ name }) => name.kind === "archive").map(({ file }) => file.size);
     expect(Math.max(...archiveSizes)).toBeGreaterThan(100 * 1024 * 1024);
-  });
-});
-
-describe("writeCache", () => {
-  let root: string | undefined;
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  it("writes sparse files with the generated sizes and mtimes", async () => {
-    root = mkdtempSync(join(tmpdir(), "sstate-keeper-demo-"));
-    const files = generate(400);
-    const progress: number[] = [];
-    const result = await writeCache(root, files, { onProgress: (written) => progress.push(written) });
-
-    expect(result).toEqual({ files: 400, bytes: files.reduce((sum, file) => sum + file.size, 0) });
-    expect(progress.at(-1)).toBe(400);
-    let allocatedBytes = 0;
-    for (const file of files) {
-      const stat = statSync(join(root, file.path));
-      expect(stat.size, file.path).toBe(file.size);
-      expect(Math.abs(stat.mtimeMs - file.mtimeMs), file.path).toBeLessThan(1000);
-      allocatedBytes += stat.blocks * 512;
-    }
-    expect(result.bytes).toBeGreaterThan(100 * 1024 * 1024);
-    expect(allocatedBytes).toBeLessThan(1024 * 1024);
-  });
-
-  it("refuses paths that leave the root", async () => {
-    root = mkdtempSync(join(tmpdir(), "sstate-keeper-demo-"));
-    await expect(writeCache(root, [{ path: "../escape", size: 1, mtimeMs: DEMO_NOW }])).rejects.toThrow(/outside/);
   });
 });

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DEMO_NOW, generateCache } from "../src/demo/generate.ts";
 import { buildPlan, PLAN_FORMAT_VERSION, serializePlan } from "../src/plan/plan-file.ts";
-import { parsePlan } from "../src/plan/read-plan.ts";
+import { parsePlan, PlanFileError } from "../src/plan/read-plan.ts";
 import { evaluate } from "../src/plan/planner.ts";
 import { ListingBuilder } from "../src/sstate/listing.ts";
 import { policyFrom } from "./support/listing.ts";
@@ -64,5 +64,19 @@ describe("plans are byte-identical to the checked-in goldens", () => {
     const plan = parsePlan(text, `${name}.json`);
     expect(plan.formatVersion).toBe(PLAN_FORMAT_VERSION);
     expect(plan.delete.length).toBeGreaterThan(0);
+  });
+});
+
+// Format 1 (until 3053ba2) did not record which archive a deletion depends on (`after`: a .sig or
+// .done following its archive, an orphan companion of an archive the plan deletes). Applied, it
+// could delete such a file while keeping its archive, changed since planning; no reader can recover
+// that from the file. So it is refused with what to do, never applied or guessed at.
+// format-1.json is a real plan written by sstate-keeper at 3053ba2^ (a 100-file demo cache).
+describe("plans of earlier formats", () => {
+  it("refuses a format-1 plan, saying to re-plan", () => {
+    const text = readFileSync(new URL("./fixtures/plans/format-1.json", import.meta.url), "utf8");
+    expect(JSON.parse(text)).toMatchObject({ formatVersion: 1, delete: expect.arrayContaining([expect.objectContaining({ path: expect.any(String) })]) });
+    expect(() => parsePlan(text, "format-1.json")).toThrow(PlanFileError);
+    expect(() => parsePlan(text, "format-1.json")).toThrow(/^format-1\.json: plan format version 1 is not supported by sstate-keeper .*; re-plan: make a new plan with this version, review it and apply that$/);
   });
 });

@@ -1,7 +1,5 @@
-import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { readStampHashes } from "../src/evidence/references.ts";
 import { FOLLOWS_ARCHIVE, MIN_AGE_KEEP, DEFAULT_KEEP } from "../src/plan/planner.ts";
@@ -88,18 +86,13 @@ describe("OE sstate-cache-management --remove-duplicated parity (sstatetests.py 
 
 describe("OE --stamps-dir parity: keep what the stamps name, delete everything else", () => {
   it("keeps the busybox objects named by sigdata and setscene stamps, at any depth, and nothing else", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "keeper-stamps-"));
+    // The fixture holds i586-oe-linux/busybox/1.22.1-r0.do_package.sigdata.<package>,
+    // …do_packagedata_setscene.<packagedata>.qemux86, …do_compile.<plain> (not a stamp that names
+    // an object) and work-shared/gcc-source-14.2.0-r0.do_patch_setscene.<gcc-source>.
     const packageHash = hashFrom("busybox-package");
     const packagedataHash = hashFrom("busybox-packagedata");
-    const plainHash = hashFrom("busybox-compile-plain");
     const gccSourceHash = hashFrom("gcc-source-patch");
-    await mkdir(join(dir, "i586-oe-linux/busybox"), { recursive: true });
-    await mkdir(join(dir, "work-shared"), { recursive: true });
-    await writeFile(join(dir, `i586-oe-linux/busybox/1.22.1-r0.do_package.sigdata.${packageHash}`), "");
-    await writeFile(join(dir, `i586-oe-linux/busybox/1.22.1-r0.do_packagedata_setscene.${packagedataHash}.qemux86`), "");
-    await writeFile(join(dir, `i586-oe-linux/busybox/1.22.1-r0.do_compile.${plainHash}`), "");
-    await writeFile(join(dir, `work-shared/gcc-source-14.2.0-r0.do_patch_setscene.${gccSourceHash}`), "");
-    const hashes = await readStampHashes(dir);
+    const hashes = await readStampHashes(fileURLToPath(new URL("./fixtures/stamps", import.meta.url)));
     expect([...hashes].sort()).toEqual([packageHash, packagedataHash, gccSourceHash].sort());
 
     const file = (task: string, seed: string, ext = ".tar.zst") => sstatePath({ pn: "busybox", arch: "i586", task, seed, ext, pv: "1.22.1" });

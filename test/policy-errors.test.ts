@@ -36,8 +36,8 @@ describe("every bad-input class is reported with its line and column", () => {
   });
 
   it("a missing stamps directory or manifest is reported where the policy names it", async () => {
-    const yaml = "version: 1\nrules:\n  - name: release\n    keep:\n      stamps: [../no/such/stamps]\n      hashes: missing.hashes\n";
-    const { diagnostics } = await checkPolicy(testIo(), writeTemp(yaml));
+    // stamps: [../no/such/stamps] and hashes: missing.hashes, relative to the policy file.
+    const { diagnostics } = await checkPolicy(testIo(), fileURLToPath(new URL("./fixtures/policies/missing-references.yaml", import.meta.url)));
     expect(diagnostics.map((d) => ({ code: d.code, line: d.line, col: d.col }))).toEqual([
       { code: "missing-stamps", line: 5, col: 16 },
       { code: "missing-manifest", line: 6, col: 15 },
@@ -54,9 +54,3 @@ describe("every bad-input class is reported with its line and column", () => {
     expect(fixture).toBeTruthy();
   });
 });
-
-function writeTemp(yaml: string): string {
-  const path = `${process.env.TMPDIR ?? "/tmp"}/keeper-policy-${process.pid}-${Math.random().toString(16).slice(2)}.yaml`;
-  writeFileSync(path, yaml);
-  return path;
-}

@@ -23,6 +23,6 @@ export function changeSincePlanning(expected: ExpectedFile, current: RemoteFile)
  * RFC 9110 weak comparison: `W/"x"` and `"x"` are the same version. Apache marks an ETag weak
  * while its file is less than a second old and strong later, with the same opaque part.
  */
-function opaqueTag(etag: string): string {
+export function opaqueTag(etag: string): string {
   return etag.startsWith("W/") ? etag.slice(2) : etag;
 }

@@ -13,17 +13,9 @@ import { DEMO_NOW, generateCache } from "../../src/demo/generate.ts";
 import { writeCache } from "../../src/demo/write.ts";
 import type { StoredPlan } from "../../src/plan/plan-file.ts";
 import { parsePlan } from "../../src/plan/read-plan.ts";
+import { DELETE_OLD_POLICY, PLANNED_AT } from "./plans.ts";
 
-/** Plans are made an hour after the generated cache's "now" and applied at this time unless a test moves the clock. */
-export const PLANNED_AT = new Date(DEMO_NOW + 3_600_000);
-
-/** Deletes every managed file at least a day old, with guards that allow it. */
-export const DELETE_OLD_POLICY = `version: 1
-guards: { min-age: 1h, max-delete-percent: 100, allow-empty: true }
-rules:
-  - name: expire-everything
-    delete: { all: true, older-than: 1d }
-`;
+export { DELETE_OLD_POLICY, PLANNED_AT } from "./plans.ts";
 
 export interface CliResult {
   code: number;
