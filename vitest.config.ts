@@ -26,6 +26,7 @@ const CORE_TESTS = [
   "test/siginfo.test.ts",
   "test/sstate-name.test.ts",
   "test/backends/memory.test.ts",
+  "test/backends/registry.test.ts",
   "test/backends/s3-errors.test.ts",
   "test/backends/s3-keys.test.ts",
   "test/backends/webdav-multistatus.test.ts",
@@ -42,7 +43,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "core", include: CORE_TESTS },
+        test: { name: "core", include: CORE_TESTS, setupFiles: ["test/support/runtime-check.ts"] },
       },
       {
         extends: true,

@@ -7,7 +7,8 @@ import { applyPlan, verdictOf, type ApplyOptions } from "../src/apply/run.ts";
 import { BackendError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "../src/backends/backend.ts";
 import type { MemoryBackend } from "../src/backends/memory.ts";
 import type { PlannedFile } from "../src/plan/plan-file.ts";
-import { listAll, PLANNED_AT, plannedMemoryCache, type MemoryCache } from "./support/plans.ts";
+import { listAll } from "./support/list-all.ts";
+import { PLANNED_AT, plannedMemoryCache, type MemoryCache } from "./support/plans.ts";
 
 const CACHE_FILES = 600;
 const OPTIONS: ApplyOptions = { dryRun: false, concurrency: 4, batchSize: 50 };

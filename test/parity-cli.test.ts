@@ -4,13 +4,13 @@ import { mkdir, mkdtemp, readFile, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RemoteFile } from "../src/backends/backend.ts";
 import { FsBackend } from "../src/backends/fs.ts";
 import { run } from "../src/cli/main.ts";
 import type { GeneratedFile } from "../src/demo/generate.ts";
 import { parseSstatePath } from "../src/sstate/name.ts";
 import { DEMO_NOW_ISO, generatedCache } from "./support/cache.ts";
 import { testIo } from "./support/io.ts";
+import { listAll } from "./support/list-all.ts";
 import {
   BASE_PAIR_LINES,
   BASE_PAIR_TAINT_LINE,
@@ -37,11 +37,7 @@ function uploadable(files: readonly GeneratedFile[], wanted: (pn: string, arch: 
   });
 }
 
-async function listing(root: string): Promise<RemoteFile[]> {
-  const files: RemoteFile[] = [];
-  for await (const batch of new FsBackend(root).list()) files.push(...batch);
-  return files.sort((a, b) => (a.path < b.path ? -1 : 1));
-}
+const listing = (root: string) => listAll(new FsBackend(root));
 
 const pathsOf = (files: readonly { path: string }[]) => files.map((f) => f.path).sort();
 

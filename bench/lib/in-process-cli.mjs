@@ -1,6 +1,5 @@
 import { subscribe } from "node:diagnostics_channel";
-import { S3Backend } from "../../dist/backends/s3.js";
-import { WebdavBackend } from "../../dist/backends/webdav.js";
+import { wrapOpenedBackends } from "../../dist/backends/registry.js";
 import { run } from "../../dist/cli/main.js";
 import { timed } from "./measure.mjs";
 
@@ -10,16 +9,13 @@ import { timed } from "./measure.mjs";
  * (requestCounts(), S3's peakRequestsInFlight()) and, independently, what went over the wire.
  */
 
-const closedBackends = [];
-// The CLI closes every backend it opens (withBackend's finally), by then with complete counts:
-// catching them there needs no hook in the CLI itself.
-for (const Backend of [S3Backend, WebdavBackend]) {
-  const close = Backend.prototype.close;
-  Backend.prototype.close = function recordAndClose() {
-    if (!closedBackends.includes(this)) closedBackends.push(this);
-    return close.call(this);
-  };
-}
+const remoteBackends = [];
+// Each backend the CLI opens is seen as it is opened; the remote ones count their requests, read
+// once the command has finished.
+wrapOpenedBackends((backend) => {
+  if (typeof backend.requestCounts === "function") remoteBackends.push(backend);
+  return backend;
+});
 
 /**
  * HTTP requests at the node:http layer (both backends use it: the AWS SDK through its Node
@@ -50,20 +46,19 @@ export async function runCli(argv, { cwd, env }) {
     stdout: () => {},
     stderr: (text) => void (stderr += text),
     progressEnabled: false,
-    color: false,
     env,
     cwd,
     clock: () => new Date(),
   };
-  closedBackends.length = 0;
+  remoteBackends.length = 0;
   wire.counts = {};
   wire.peaks = {};
   wire.inFlight.clear();
   wire.peakInFlight = 0;
   const { value: exitCode, wallMs } = await timed(() => run(argv, io));
   if (exitCode !== 0) throw new Error(`sstate-keeper ${argv.join(" ")} exited with ${exitCode}\n${stderr.trim()}`);
-  const [backend, ...others] = closedBackends;
-  if (!backend || others.length > 0) throw new Error(`sstate-keeper ${argv[0]} opened ${closedBackends.length} remote backends; expected one`);
+  const [backend, ...others] = remoteBackends;
+  if (!backend || others.length > 0) throw new Error(`sstate-keeper ${argv[0]} opened ${remoteBackends.length} remote backends; expected one`);
   return {
     wallMs,
     requestCounts: backend.requestCounts(),

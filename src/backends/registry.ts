@@ -22,16 +22,32 @@ export class TargetError extends Error {
 }
 
 const openers: Record<string, (url: URL, raw: string) => Target> = {};
+const wrappers: ((backend: Backend) => Backend)[] = [];
 
 /** Registers a URL scheme's backend (S3 and WebDAV register themselves in their modules). */
 export function registerScheme(schemes: string[], open: (url: URL, raw: string) => Target): void {
   for (const scheme of schemes) openers[scheme] = open;
 }
 
+/**
+ * Wraps every backend a target opens from now on (restic's wrappers that are backends): for a
+ * program that runs commands in-process and observes their backends, e.g. the bench reading
+ * request counters. The CLI registers none.
+ */
+export function wrapOpenedBackends(wrap: (backend: Backend) => Backend): void {
+  wrappers.push(wrap);
+}
+
 /** PATH_MAX on Linux; a URL is no longer in practice. A longer "target" is garbage, and each message quoting it would be huge. */
 const MAX_TARGET_LENGTH = 4096;
 
 export function parseTarget(raw: string, cwd: string): Target {
+  const target = targetOf(raw, cwd);
+  if (wrappers.length === 0) return target;
+  return { ...target, open: async (env, options) => wrappers.reduce((backend, wrap) => wrap(backend), await target.open(env, options)) };
+}
+
+function targetOf(raw: string, cwd: string): Target {
   if (raw.length > MAX_TARGET_LENGTH) throw new TargetError(`a target of ${raw.length} characters is longer than any path or URL (at most ${MAX_TARGET_LENGTH})`);
   const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw);
   if (!schemeMatch) return fileTarget(isAbsolute(raw) ? raw : resolve(cwd, raw));

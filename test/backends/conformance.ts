@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "../../src/backends/backend.ts";
 import { changeSincePlanning, opaqueTag } from "../../src/backends/precondition.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";
+import { listAll } from "../support/list-all.ts";
 
 /** A fresh, empty cache root on the backend under test. */
 export interface ConformanceFixture {
@@ -25,12 +26,6 @@ async function statAll(backend: Backend, paths: readonly string[]): Promise<Remo
     if (!file) throw new Error(`${path} was just put but does not exist`);
     return file;
   });
-}
-
-async function listAll(backend: Backend): Promise<RemoteFile[]> {
-  const files: RemoteFile[] = [];
-  for await (const batch of backend.list()) files.push(...batch);
-  return files.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
 function manyPaths(count: number): string[] {

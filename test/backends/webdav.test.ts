@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { setTimeout } from "node:timers/promises";
 import { describe, expect, inject, it } from "vitest";
-import { BackendError, DEFAULT_TIMEOUTS, type Backend, type RemoteFile, type Timeouts } from "../../src/backends/backend.ts";
+import { BackendError, DEFAULT_TIMEOUTS, type RemoteFile, type Timeouts } from "../../src/backends/backend.ts";
 import { parseTarget, TargetError, type Env } from "../../src/backends/index.ts";
 import { netrcCredentials } from "../../src/backends/webdav-credentials.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";
@@ -17,6 +17,7 @@ import { startFaultProxy, type FaultProxy, type FaultProxyOptions } from "../sup
 import { startWebdav, type WebdavServerInfo } from "../support/servers.ts";
 import type {} from "../support/global-servers.ts";
 import { openOptions } from "../support/io.ts";
+import { listAll } from "../support/list-all.ts";
 import { backendConformance } from "./conformance.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -49,11 +50,6 @@ async function freshBackend(server: WebdavServerInfo): Promise<{ backend: Webdav
   return { backend: await open(url, envFor(server)), dir };
 }
 
-async function listAll(backend: Backend): Promise<RemoteFile[]> {
-  const files: RemoteFile[] = [];
-  for await (const batch of backend.list()) files.push(...batch);
-  return files.sort((a, b) => (a.path < b.path ? -1 : 1));
-}
 
 async function directoriesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true, recursive: true });

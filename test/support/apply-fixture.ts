@@ -13,6 +13,7 @@ import { DEMO_NOW, generateCache } from "../../src/demo/generate.ts";
 import { writeCache } from "../../src/demo/write.ts";
 import type { StoredPlan } from "../../src/plan/plan-file.ts";
 import { parsePlan } from "../../src/plan/read-plan.ts";
+import { listAll } from "./list-all.ts";
 import { DELETE_OLD_POLICY, PLANNED_AT } from "./plans.ts";
 
 export { DELETE_OLD_POLICY, PLANNED_AT } from "./plans.ts";
@@ -68,10 +69,8 @@ export async function plannedCache(files: number, policy = DELETE_OLD_POLICY, cl
 }
 
 /** Every file under the root with its size and mtime, sorted by path. */
-export async function listing(root: string): Promise<RemoteFile[]> {
-  const files: RemoteFile[] = [];
-  for await (const batch of new FsBackend(root).list()) files.push(...batch);
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+export function listing(root: string): Promise<RemoteFile[]> {
+  return listAll(new FsBackend(root));
 }
 
 /** Directories under the root (relative) that hold nothing. */

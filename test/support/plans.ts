@@ -4,6 +4,7 @@ import { DEMO_NOW, generateCache } from "../../src/demo/generate.ts";
 import { buildPlan, type PlanFile } from "../../src/plan/plan-file.ts";
 import { evaluate } from "../../src/plan/planner.ts";
 import { collectListing } from "../../src/sstate/listing.ts";
+import { listAll } from "./list-all.ts";
 import { policyFrom } from "./listing.ts";
 
 /** Plans are made an hour after the generated cache's "now" and applied at this time unless a test moves the clock. */
@@ -22,13 +23,6 @@ export interface MemoryCache {
   plan: PlanFile;
   /** Every object right after planning, sorted by path. */
   before: RemoteFile[];
-}
-
-/** Every object of a backend, sorted by path. */
-export async function listAll(backend: MemoryBackend): Promise<RemoteFile[]> {
-  const files: RemoteFile[] = [];
-  for await (const batch of backend.list()) files.push(...batch);
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /**
