@@ -3,10 +3,9 @@
  * from a fresh evaluation or from a plan file. One pass over the listing (or the plan's lists)
  * for all the paths asked about.
  */
-import { isAbsolute } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseSstatePath } from "../sstate/name.ts";
-import { KIND } from "../sstate/name.ts";
+import { KIND, parseSstatePath } from "../sstate/name.ts";
 import type { PlanFile, PlannedFile } from "./plan-file.ts";
 import type { Evaluation } from "./planner.ts";
 
@@ -47,10 +46,10 @@ export interface WhyReport {
 }
 
 /** The answers from an evaluation of a listing (`why --policy P --target T`). */
-export function whyFromEvaluation(evaluation: Evaluation, plan: PlanFile, asked: readonly string[]): WhyReport {
+export function whyFromEvaluation(evaluation: Evaluation, plan: PlanFile, asked: readonly string[], cwd: string): WhyReport {
   const { listing } = evaluation;
   const now = Date.parse(plan.now);
-  const wanted = new Lookup(asked, plan.target);
+  const wanted = new Lookup(asked, plan.target, cwd);
   const answers = new Map<string, WhyAnswer>();
   for (let i = 0; i < listing.count; i++) {
     const path = listing.path(i);
@@ -74,9 +73,9 @@ export function whyFromEvaluation(evaluation: Evaluation, plan: PlanFile, asked:
 }
 
 /** The answers a plan file gives: its delete list, and its keep list when it was made with --explain. */
-export function whyFromPlan(plan: PlanFile, asked: readonly string[]): WhyReport {
+export function whyFromPlan(plan: PlanFile, asked: readonly string[], cwd: string): WhyReport {
   const now = Date.parse(plan.now);
-  const wanted = new Lookup(asked, plan.target);
+  const wanted = new Lookup(asked, plan.target, cwd);
   const answers = new Map<string, WhyAnswer>();
   const visit = (files: Iterable<PlannedFile>, status: WhyStatus) => {
     for (const file of files) {
@@ -116,22 +115,23 @@ export function whyFromPlan(plan: PlanFile, asked: readonly string[]): WhyReport
 const notFound = (asked: string): WhyAnswer => ({ asked, status: "not-listed", rules: [] });
 
 /**
- * The paths asked about, as paths in the target: relative as given, or under the target's URL
- * (or its root directory, for a local target) and made relative. A bare file name matches the
- * file of that name in any directory (sstate names are unique by their hash).
+ * The paths asked about, as paths in the target: as given (relative to the target's root), or
+ * under the target's URL, or, for a local target, a path (from `cwd`) under its root. A bare
+ * file name matches the file of that name in any directory (sstate names are unique by hash).
  */
 class Lookup {
   readonly #byPath = new Map<string, string[]>();
   readonly #byName = new Map<string, string[]>();
   readonly #paths = new Map<string, string>();
 
-  constructor(asked: readonly string[], target: string) {
-    const prefixes = [target.endsWith("/") ? target : `${target}/`];
-    if (target.startsWith("file://")) prefixes.push(`${fileURLToPath(target).replace(/\/$/, "")}/`);
+  constructor(asked: readonly string[], target: string, cwd: string) {
+    const url = target.endsWith("/") ? target : `${target}/`;
+    const root = target.startsWith("file://") ? `${fileURLToPath(target).replace(/\/$/, "")}/` : undefined;
     for (const question of asked) {
-      let path = question.replace(/^(\.\/)+/, "");
-      const prefix = prefixes.find((p) => path.startsWith(p));
-      if (prefix !== undefined) path = path.slice(prefix.length);
+      let path = question;
+      if (path.startsWith(url)) path = path.slice(url.length);
+      else if (root !== undefined && resolve(cwd, path).startsWith(root)) path = resolve(cwd, path).slice(root.length);
+      else path = path.replace(/^(\.\/)+/, "");
       this.#paths.set(question, path);
       const index = !path.includes("/") && !isAbsolute(path) ? this.#byName : this.#byPath;
       index.set(path, [...(index.get(path) ?? []), question]);

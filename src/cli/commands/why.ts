@@ -32,7 +32,7 @@ evaluated as plan would (nothing is written).`,
     let report;
     if (options.plan !== undefined) {
       if (options.target !== undefined) throw new UserError("why: --target goes with --policy; a plan names its own target");
-      report = whyFromPlan(await readPlan(io, options.plan), operands);
+      report = whyFromPlan(await readPlan(io, options.plan), operands, io.cwd);
     } else {
       const { policy, evidence } = await readPolicy(io, options.policy!);
       const target = targetOf(io, options.target ?? policy.target);
@@ -49,7 +49,7 @@ evaluated as plan would (nothing is written).`,
         explainKept: false,
         onProgress: progress.listener,
       }).finally(() => progress.done());
-      report = whyFromEvaluation(evaluation, plan, operands);
+      report = whyFromEvaluation(evaluation, plan, operands, io.cwd);
     }
     io.stdout(options.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderWhyText(report, options.plan ?? options.policy!));
     return EXIT.ok;
