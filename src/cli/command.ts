@@ -83,7 +83,7 @@ export function listOption<T>(placeholder: string, help: string, parse: (texts: 
 const HELP_OPTION: OptionSpec<boolean> = flag("print this help", { short: "h" });
 
 /** `sstate-keeper plan --policy P [--target URL] …` */
-export function usageOf(spec: Command): string {
+function usageOf(spec: Command): string {
   const parts = [`sstate-keeper ${spec.name}`];
   if (spec.operands) parts.push(spec.operands.usage);
   for (const [name, option] of Object.entries(spec.options)) {

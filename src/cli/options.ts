@@ -6,7 +6,7 @@ import { DURATION_HELP, formatDuration, parseDuration } from "../util/units.ts";
 import { flag, listOption, valueOption, type OptionSpec } from "./command.ts";
 import { UserError } from "./io.ts";
 
-export function oneOf<T extends string>(flagName: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(flagName: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(value)) throw new UserError(`--${flagName} ${value}: expected one of ${allowed.join(", ")}`);
   return value as T;

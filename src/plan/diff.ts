@@ -56,7 +56,7 @@ export interface PlanDiff {
 }
 
 /** The changes in path order. Plans not in path order (not written by `plan`) are refused: their diff would be wrong. */
-export function* planChanges(older: DiffSide, newer: DiffSide): Generator<PlanChange> {
+function* planChanges(older: DiffSide, newer: DiffSide): Generator<PlanChange> {
   const olds = ordered(older);
   const news = ordered(newer);
   let a = olds.next();

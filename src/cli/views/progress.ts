@@ -20,7 +20,7 @@ const REDRAW_MS = 100;
 const count = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** `1:05`, `1:02:03`; whole seconds rounded down (time elapsed) or up (time left). */
-export function clockTime(ms: number, round: (seconds: number) => number = Math.floor): string {
+function clockTime(ms: number, round: (seconds: number) => number = Math.floor): string {
   const seconds = Math.max(0, round(ms / 1000));
   const [h, m, s] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60];
   const two = (n: number) => String(n).padStart(2, "0");
