@@ -1,7 +1,7 @@
 // The README's CI examples, run: the GitHub workflow passes actionlint, and the shell steps of
 // both examples run against a demo cache with the tarball `npm pack` makes, installed the way the
 // examples install it, a fake `gh` and a fake GitLab API recording what would be posted.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,6 +15,26 @@ import { generateCache } from "../src/demo/generate.ts";
 import { writeCache } from "../src/demo/write.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
+
+/** Where a job's shell would hang, the test fails after this instead of waiting for CI's own limit. */
+const STEP_TIMEOUT_MS = 120_000;
+
+/**
+ * Runs a shell step without blocking the event loop: the fake GitLab API answers from this process, so a
+ * synchronous spawn would wait on a server that cannot run.
+ */
+function runShell(args: string[], options: { cwd: string; env: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", args, { ...options, stdio: ["ignore", "pipe", "pipe"], timeout: STEP_TIMEOUT_MS, killSignal: "SIGKILL" });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code: code ?? -1, stdout, stderr: signal ? `${stderr}\n(killed by ${signal} after ${STEP_TIMEOUT_MS} ms)` : stderr }));
+  });
+}
+
 const GITHUB = readFileSync(join(REPO, "examples/github/sstate.yml"), "utf8");
 const GITLAB = readFileSync(join(REPO, "examples/gitlab/gitlab-ci.yml"), "utf8");
 const PLAN_KEY = "ci-examples-test-plan-key-0123456789";
@@ -56,7 +76,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "keeper-ci-examples-"));
   cleanups.push(() => rmSync(work, { recursive: true, force: true }));
   // What a user does once in the checkout they reviewed: the tarball holds the built dist/.
-  const packed = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], { cwd: REPO, encoding: "utf8" }).trim().split("\n").at(-1)!;
+  const packed = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], { cwd: REPO, encoding: "utf8", timeout: STEP_TIMEOUT_MS }).trim().split("\n").at(-1)!;
   tarball = join(work, packed);
   // A fake gh that records its calls, and a fake sstate-keeper-free PATH otherwise.
   mkdirSync(join(work, "fakes"));
@@ -98,7 +118,7 @@ interface StepRun {
 }
 
 /** Runs a job's shell steps as the runner would (`uses:` steps are the runner's own), in `dir`. */
-function runJob(job: Job, workflowEnv: Record<string, string>, context: Record<string, unknown>, dir: string, extraEnv: Record<string, string>): { runs: StepRun[]; outputs: Record<string, string>; failed: boolean } {
+async function runJob(job: Job, workflowEnv: Record<string, string>, context: Record<string, unknown>, dir: string, extraEnv: Record<string, string>): Promise<{ runs: StepRun[]; outputs: Record<string, string>; failed: boolean }> {
   const steps: Record<string, { outputs: Record<string, string> }> = new Proxy({}, { get: (known: Record<string, { outputs: Record<string, string> }>, id: string) => known[id] ?? { outputs: {} } });
   const runs: StepRun[] = [];
   let failed = false;
@@ -113,10 +133,10 @@ function runJob(job: Job, workflowEnv: Record<string, string>, context: Record<s
     const env: Record<string, string> = { ...extraEnv, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary };
     for (const source of [workflowEnv, job.env ?? {}, step.env ?? {}]) for (const [name, value] of Object.entries(source)) env[name] = substitute(String(value), scope);
     const shell = step.shell === "bash" ? ["--noprofile", "--norc", "-eo", "pipefail"] : ["-e"];
-    const result = spawnSync("bash", [...shell, "-c", substitute(step.run, scope)], { cwd: dir, env, encoding: "utf8" });
-    runs.push({ name: step.name ?? step.id ?? "step", code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr });
+    const result = await runShell([...shell, "-c", substitute(step.run, scope)], { cwd: dir, env });
+    runs.push({ name: step.name ?? step.id ?? "step", ...result });
     if (step.id) steps[step.id] = { outputs: Object.fromEntries(readFileSync(output, "utf8").split("\n").filter(Boolean).map((line) => line.split("=", 2) as [string, string])) };
-    if (result.status !== 0) failed = true;
+    if (result.code !== 0) failed = true;
   }
   const outputs = Object.fromEntries(Object.entries(job.outputs ?? {}).map(([name, value]) => [name, substitute(value, { ...context, steps })]));
   return { runs, outputs, failed };
@@ -155,7 +175,7 @@ describe("the GitHub Actions example", () => {
     const context = { github: { event_name: "pull_request", token: "gh-token", event: { pull_request: { number: 12 } } }, secrets, needs: {} };
     const log = join(dir, "gh.log");
     const env = { ...pathEnv(dir), GH_LOG: log, GITHUB_REPOSITORY: "org/policies" };
-    const first = runJob(workflow.jobs.plan, workflow.env, context, dir, env);
+    const first = await runJob(workflow.jobs.plan, workflow.env, context, dir, env);
     expect(first.runs.map((r) => [r.name, r.code])).toEqual([
       ["Install sstate-keeper", 0],
       ["Plan", 0],
@@ -169,7 +189,7 @@ describe("the GitHub Actions example", () => {
     expect(posted).toContain(plan.integrity);
     expect(readFileSync(log, "utf8")).toContain("api --method POST repos/org/policies/issues/12/comments -F body=@comment.md");
 
-    const second = runJob(workflow.jobs.plan, workflow.env, context, dir, { ...env, GH_EXISTING: "4242" });
+    const second = await runJob(workflow.jobs.plan, workflow.env, context, dir, { ...env, GH_EXISTING: "4242" });
     expect(second.failed).toBe(false);
     expect(readFileSync(log, "utf8")).toContain("api --method PATCH repos/org/policies/issues/comments/4242 -F body=@comment.md");
   }, 180_000);
@@ -178,7 +198,7 @@ describe("the GitHub Actions example", () => {
     const { dir } = policyRepository("github-broken");
     writeFileSync(join(dir, "sstate", "policy.yaml"), "version: 1\nrules:\n  - name: x\n    delete: { older-than: 30 }\n");
     const context = { github: { event_name: "pull_request", token: "t", event: { pull_request: { number: 3 } } }, secrets, needs: {} };
-    const job = runJob(workflow.jobs.plan, workflow.env, context, dir, { ...pathEnv(dir), GH_LOG: join(dir, "gh.log"), GITHUB_REPOSITORY: "org/p" });
+    const job = await runJob(workflow.jobs.plan, workflow.env, context, dir, { ...pathEnv(dir), GH_LOG: join(dir, "gh.log"), GITHUB_REPOSITORY: "org/p" });
     expect(job.runs.map((r) => [r.name, r.code])).toEqual([
       ["Install sstate-keeper", 0],
       ["Plan", 0],
@@ -193,7 +213,7 @@ describe("the GitHub Actions example", () => {
     await seedCache(cache);
     const context = { github: { event_name: "schedule", token: "t", event: {} }, secrets, needs: {} as Record<string, unknown> };
     const env = { ...pathEnv(dir), GH_LOG: join(dir, "gh.log"), GITHUB_REPOSITORY: "org/p" };
-    const plan = runJob(workflow.jobs.plan, workflow.env, context, dir, env);
+    const plan = await runJob(workflow.jobs.plan, workflow.env, context, dir, env);
     expect(plan.runs.map((r) => r.name)).toEqual(["Install sstate-keeper", "Plan", "Show the plan to the approver"]);
     expect(readFileSync(join(dir, "step-summary.md"), "utf8")).toContain("### sstate-keeper plan for");
     context.needs = { plan: { outputs: plan.outputs } };
@@ -203,7 +223,7 @@ describe("the GitHub Actions example", () => {
     const planned = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as { delete: { path: string }[] };
     const used = planned.delete.find((file) => file.path.endsWith(".tar.zst"))!.path;
     utimesSync(join(cache, used), new Date(), new Date());
-    const apply = runJob(workflow.jobs.apply, workflow.env, context, dir, env);
+    const apply = await runJob(workflow.jobs.apply, workflow.env, context, dir, env);
     const step = apply.runs.find((r) => r.name === "Apply the approved plan")!;
     expect(step.code).toBe(0);
     expect(step.stdout).toContain("::warning::files used since planning were kept");
@@ -215,10 +235,10 @@ describe("the GitHub Actions example", () => {
     const { dir: dir2, cache: cache2 } = policyRepository("github-schedule-failing");
     await seedCache(cache2);
     const env2 = { ...pathEnv(dir2), GH_LOG: join(dir2, "gh.log"), GITHUB_REPOSITORY: "org/p" };
-    const plan2 = runJob(workflow.jobs.plan, workflow.env, context, dir2, env2);
+    const plan2 = await runJob(workflow.jobs.plan, workflow.env, context, dir2, env2);
     const planned2 = JSON.parse(readFileSync(join(dir2, "plan.json"), "utf8")) as { delete: { path: string }[] };
     mkdirSync(join(cache2, `${planned2.delete[0]!.path}.deleting`, "in-the-way"), { recursive: true });
-    const failing = runJob(workflow.jobs.apply, workflow.env, { ...context, needs: { plan: { outputs: plan2.outputs } } }, dir2, env2);
+    const failing = await runJob(workflow.jobs.apply, workflow.env, { ...context, needs: { plan: { outputs: plan2.outputs } } }, dir2, env2);
     expect(failing.runs.find((r) => r.name === "Apply the approved plan")!.code).toBe(5);
     expect(failing.failed).toBe(true);
   }, 240_000);
@@ -252,23 +272,22 @@ describe("the GitLab CI example", () => {
   });
 
   /** A job's script as the runner runs it: before_script then script, one shell, stopping at the first failure. */
-  function runScript(job: string, dir: string, env: Record<string, string>): { code: number; stdout: string; stderr: string } {
-    const result = spawnSync("bash", ["-e", "-c", lines(job).join("\n")], { cwd: dir, env: { ...pathEnv(dir), ...pipeline.variables, ...env }, encoding: "utf8" });
-    return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  function runScript(job: string, dir: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+    return runShell(["-e", "-c", lines(job).join("\n")], { cwd: dir, env: { ...pathEnv(dir), ...pipeline.variables, ...env } });
   }
 
   it("in a merge request: plans and posts the plan as a note, then updates that note", async () => {
     const { dir, cache } = policyRepository("gitlab-mr");
     await seedCache(cache);
     const env = { CI_MERGE_REQUEST_IID: "7", CI_API_V4_URL: api, CI_PROJECT_ID: "42", SSTATE_BOT_TOKEN: "bot", SSTATE_KEEPER_PLAN_KEY: PLAN_KEY };
-    const first = runScript("sstate:plan", dir, env);
+    const first = await runScript("sstate:plan", dir, env);
     expect(first.stderr).not.toMatch(/curl: \(/);
     expect(first.code).toBe(0);
     const posted = requests.filter((r) => r.method === "POST");
     expect(posted.map((r) => r.url)).toEqual(["/api/v4/projects/42/merge_requests/7/notes"]);
     expect(posted[0]!.body.startsWith(`${MARKER}\n### sstate-keeper plan for`)).toBe(true);
     existingNote = 99;
-    expect(runScript("sstate:plan", dir, env).code).toBe(0);
+    expect((await runScript("sstate:plan", dir, env)).code).toBe(0);
     expect(requests.filter((r) => r.method === "PUT").map((r) => r.url)).toEqual(["/api/v4/projects/42/merge_requests/7/notes/99"]);
   }, 180_000);
 
@@ -276,11 +295,11 @@ describe("the GitLab CI example", () => {
     const { dir, cache } = policyRepository("gitlab-schedule");
     await seedCache(cache);
     const env = { SSTATE_KEEPER_PLAN_KEY: PLAN_KEY };
-    expect(runScript("sstate:plan", dir, env).code).toBe(0);
+    expect((await runScript("sstate:plan", dir, env)).code).toBe(0);
     const planned = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as { delete: { path: string }[] };
     const used = planned.delete.find((file) => file.path.endsWith(".tar.zst"))!.path;
     utimesSync(join(cache, used), new Date(), new Date());
-    const apply = runScript("sstate:apply", dir, env);
+    const apply = await runScript("sstate:apply", dir, env);
     expect(apply.code).toBe(4);
     expect(pipeline["sstate:apply"]!.allow_failure!.exit_codes).toEqual([4]);
     expect(readdirSync(dir)).toContain("apply-log.jsonl");
