@@ -192,4 +192,15 @@ describe("Deno", () => {
     expect(deno.stderr).toBe("");
     expect(strip(deno.stdout)).toBe(strip(node.stdout));
   });
+
+  it("runs the CLI through deno task cli and deno task demo (deno.json)", async () => {
+    const task = (...argv: string[]) =>
+      promisify(execFile)(join(repo, "node_modules/.bin/deno"), ["task", ...argv], { cwd: repo, maxBuffer: 64 << 20, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } });
+    const help = await task("cli", "--help");
+    expect(help.stdout).toContain("usage: sstate-keeper COMMAND [options]");
+    const dir = join(work, "deno-task-demo");
+    const demo = await task("demo", "--dir", dir, "--files", "100", "--format", "json");
+    expect(demo.stderr).toContain(`demo cache: 100 sparse files in ${dir}`);
+    expect(parsePlan(demo.stdout, "deno task demo").target).toBe(`file://${dir}`);
+  });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { run } from "../src/cli/main.ts";
-import { checkPolicy } from "../src/cli/policy-input.ts";
+import { readPolicyFile } from "../src/evidence/policy-file.ts";
 import { MAX_MANIFEST_BYTES } from "../src/evidence/references.ts";
 import { MAX_POLICY_BYTES } from "../src/policy/load.ts";
 import { testIo } from "./support/io.ts";
@@ -81,7 +81,7 @@ describe("a hostile policy is bad input: exit 2 and one located message, at once
   it("the message about credentials masks them before any redaction of the output", async () => {
     const file = join(work, "credentials.yaml");
     await writeFile(file, "version: 1\ntarget: http://keeper:hunter2-secret@dav.example.com/sstate/\nrules: []\n");
-    const { diagnostics } = await checkPolicy(testIo({ cwd: work }), file);
+    const { diagnostics } = await readPolicyFile(file, work);
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0]).toMatchObject({ code: "invalid-target", line: 2, col: 9 });
     expect(diagnostics[0]!.message).not.toContain("hunter2");

@@ -1,10 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { checkPolicy } from "../src/cli/policy-input.ts";
+import { readPolicyFile } from "../src/evidence/policy-file.ts";
 import { formatDiagnostic } from "../src/policy/diagnostics.ts";
 import { loadPolicy } from "../src/policy/load.ts";
-import { testIo } from "./support/io.ts";
 
 const problems = (yaml: string) => loadPolicy(yaml, "p.yaml").diagnostics;
 
@@ -37,7 +36,7 @@ describe("every bad-input class is reported with its line and column", () => {
 
   it("a missing stamps directory or manifest is reported where the policy names it", async () => {
     // stamps: [../no/such/stamps] and hashes: missing.hashes, relative to the policy file.
-    const { diagnostics } = await checkPolicy(testIo(), fileURLToPath(new URL("./fixtures/policies/missing-references.yaml", import.meta.url)));
+    const { diagnostics } = await readPolicyFile(fileURLToPath(new URL("./fixtures/policies/missing-references.yaml", import.meta.url)), process.cwd());
     expect(diagnostics.map((d) => ({ code: d.code, line: d.line, col: d.col }))).toEqual([
       { code: "missing-stamps", line: 5, col: 16 },
       { code: "missing-manifest", line: 6, col: 15 },
@@ -47,7 +46,7 @@ describe("every bad-input class is reported with its line and column", () => {
   it("reports every problem of a file at once (golden)", async () => {
     const fixture = fileURLToPath(new URL("./fixtures/policies/every-problem.yaml", import.meta.url));
     const golden = fileURLToPath(new URL("./fixtures/policies/every-problem.expected.txt", import.meta.url));
-    const { diagnostics } = await checkPolicy(testIo({ cwd: fileURLToPath(new URL("..", import.meta.url)) }), "test/fixtures/policies/every-problem.yaml");
+    const { diagnostics } = await readPolicyFile("test/fixtures/policies/every-problem.yaml", fileURLToPath(new URL("..", import.meta.url)));
     const rendered = `${diagnostics.map(formatDiagnostic).join("\n")}\n`;
     if (process.env.UPDATE_GOLDEN) writeFileSync(golden, rendered);
     expect(rendered).toBe(readFileSync(golden, "utf8"));

@@ -10,7 +10,7 @@
 # the machine has none).
 set -euo pipefail
 
-PACKAGES=(radosgw ceph-mon ceph-osd ceph-common apache2 apache2-utils faketime libfaketime zstd acl)
+PACKAGES=(radosgw ceph-mon ceph-osd ceph-common apache2 apache2-utils faketime libfaketime zstd acl curl)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

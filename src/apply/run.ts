@@ -7,6 +7,7 @@ import type { PlanFile, PlannedFile, Tally } from "../plan/plan-file.ts";
 import { ApplyStoppedError, executePlan } from "./executor.ts";
 import type { JsonLinesWriter } from "./json-lines.ts";
 import { isSettled, type FileResult } from "./outcome.ts";
+import type { ProgressListener } from "../util/progress.ts";
 
 export interface ApplyOptions {
   dryRun: boolean;
@@ -26,7 +27,7 @@ export interface ApplyInput {
   log: JsonLinesWriter | undefined;
   clock(): Date;
   options: ApplyOptions;
-  onProgress?(report: ApplyReport): void;
+  onProgress?: ProgressListener;
 }
 
 export interface ApplyReport {
@@ -91,6 +92,11 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyReport> {
   const { pending, emptied } = resumePoint(plan, input.earlier, report);
   report.pending = pending.length;
   const time = () => clock().toISOString();
+  const phase = `${options.dryRun ? "checking" : "applying"} the plan for ${plan.target}`;
+  // Deleting costs a request per file, whatever its size: the time left follows the count.
+  const progress = () =>
+    input.onProgress?.({ phase, done: report.checked, total: report.pending, unit: "files", bytes: options.dryRun ? report.wouldDelete.bytes : report.deleted.bytes });
+  progress();
 
   try {
     await record(log, [{ event: "apply", plan: plan.integrity, target: plan.target, dryRun: options.dryRun, pending: pending.length, time: time() }]);
@@ -110,10 +116,11 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyReport> {
         // Counted before the journal write: if that fails, the report still says what was done.
         for (const result of results) tally(report, result, emptied);
         await record(journal, results);
-        input.onProgress?.(report);
+        progress();
       },
     });
     // Directories emptied by an earlier, interrupted run are retried too.
+    if (!options.dryRun && backend.removeEmptyDirs && emptied.size > 0) input.onProgress?.({ phase: `removing the directories the deletions emptied in ${plan.target}`, done: 0, total: emptied.size, unit: "directories" });
     const note = options.dryRun ? undefined : await backend.removeEmptyDirs?.([...emptied]);
     if (note) report.directoriesNote = note;
   } catch (error) {

@@ -16,8 +16,10 @@ export const EXIT = {
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
-  /** Progress is shown only on an interactive stderr. */
+  /** Progress is shown only on an interactive stderr (see views/progress.ts). */
   progressEnabled: boolean;
+  /** The width of that terminal, when known: a progress line longer than it would not rewrite itself. */
+  terminalColumns?: number;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
   /** The wall clock (plans record when they were made; apply checks expiry). */
@@ -52,23 +54,4 @@ export class UserError extends Error {
     this.name = "UserError";
     this.exitCode = exitCode;
   }
-}
-
-/** One line of progress that rewrites itself on a TTY. */
-export function progressLine(io: Io): { update(text: string): void; done(): void } {
-  if (!io.progressEnabled) return { update() {}, done() {} };
-  let last = 0;
-  let shown = false;
-  return {
-    update(text) {
-      const now = Date.now();
-      if (now - last < 100) return;
-      last = now;
-      shown = true;
-      io.stderr(`\r\x1b[2K${text}`);
-    },
-    done() {
-      if (shown) io.stderr("\r\x1b[2K");
-    },
-  };
 }

@@ -1,102 +1,69 @@
-import { relative, resolve, sep } from "node:path";
-import { buildPlan, serializePlan, serializePlanChunks, type PlanFile } from "../../plan/plan-file.ts";
-import { evaluate } from "../../plan/planner.ts";
-import { DEFAULT_MAX_CHARS, renderMarkdown } from "../../plan/render/markdown.ts";
-import { renderText } from "../../plan/render/text.ts";
-import { DURATION_HELP, parseDuration } from "../../util/units.ts";
+import { comparePlans } from "../../plan/diff.ts";
+import { serializePlanChunks } from "../../plan/plan-file.ts";
+import { makePlan, PLAN_KEY } from "../../plan/run.ts";
 import { writeFileAtomically } from "../../util/atomic-file.ts";
-import { outputFile } from "../destinations.ts";
-import { TOOL } from "../../util/version.ts";
-import { nowOption, oneOf, parseCommandArgs, timeoutOption, wholeNumberOption } from "../args.ts";
-import { EXIT, UserError, type CommandIo } from "../io.ts";
-import { listTarget, targetOf, withBackend } from "../listing-input.ts";
-import { readPolicy } from "../policy-input.ts";
+import { DURATION_HELP, parseDuration } from "../../util/units.ts";
+import { command, flag, requiredOption, textOption, valueOption } from "../command.ts";
+import { outputFile, readPlan, readPolicy, targetContext, targetOf } from "../inputs.ts";
+import { UserError } from "../io.ts";
+import { allOption, formatOption, maxCharsOption, nowOption, timeoutOption } from "../options.ts";
+import { writeDiff } from "../views/diff.ts";
+import { coalesced } from "../views/output.ts";
+import { PLAN_FORMATS, planExitCode, writePlan } from "../views/plan.ts";
+import { progressDisplay } from "../views/progress.ts";
 
-const USAGE = "sstate-keeper plan --policy P [--target URL] [--now ISO] [--out plan.json] [--format text|markdown|json] [--max-chars N] [--explain] [--all] [--valid-for 7d] [--timeout 15s]";
-export const FORMATS = ["text", "markdown", "json"] as const;
-export type Format = (typeof FORMATS)[number];
-const DEFAULT_VALIDITY = "7d";
-
-export async function planCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    "plan",
-    argv,
-    {
-      policy: { type: "string", short: "p" },
-      target: { type: "string", short: "t" },
-      now: { type: "string" },
-      out: { type: "string", short: "o" },
-      format: { type: "string", short: "f" },
-      explain: { type: "boolean" },
-      all: { type: "boolean" },
-      "valid-for": { type: "string" },
-      "max-chars": { type: "string" },
-      timeout: { type: "string" },
-    },
-    USAGE,
-  );
-  if (positionals.length > 0) throw new UserError(`plan: unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
-  if (!values.policy) throw new UserError(`plan: --policy is required\nusage: ${USAGE}`);
-  const format = oneOf("format", values.format, FORMATS, "text");
-  const now = nowOption(io, values.now);
-  const validForMs = parseDuration(values["valid-for"] ?? DEFAULT_VALIDITY);
-  if (validForMs === undefined) throw new UserError(`--valid-for '${values["valid-for"]}' is not ${DURATION_HELP}`);
-  const timeouts = timeoutOption(values.timeout);
-  const out = values.out === undefined ? undefined : await outputFile(io, "out", values.out);
-
-  const { policy, referencedHashes } = await readPolicy(io, values.policy);
-  const target = targetOf(io, values.target ?? policy.target);
-  const plan = await withBackend(io, target, async (backend) => {
-    const listing = await listTarget(io, backend);
-    const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes, explainKept: values.explain === true });
-    return buildPlan(evaluation, {
-      tool: TOOL,
+export const planCommand = command({
+  name: "plan",
+  summary: "list a cache, evaluate a policy, write a reviewable plan",
+  description: `Nothing is deleted. The plan names every file to delete with the rules that selected it and
+the one that decided; its digest is what the reviewer approves and apply checks. With
+${PLAN_KEY} set the plan is signed. Exit 3 when a guard refuses the plan (it is still
+printed and written, for review).`,
+  options: {
+    policy: requiredOption("P", "the policy file", { short: "p" }),
+    target: textOption("URL", "the cache: a path, file://, s3:// or http(s):// URL", { short: "t", default: "the policy's target:" }),
+    now: nowOption,
+    out: textOption("FILE", "also write the plan (JSON) to this file, atomically", { short: "o" }),
+    format: formatOption(PLAN_FORMATS),
+    "max-chars": maxCharsOption,
+    explain: flag("also list every kept file with its reason"),
+    all: allOption,
+    "valid-for": valueOption(
+      "D",
+      "how long the plan may be applied after it is made",
+      (text) => {
+        const ms = parseDuration(text ?? "7d");
+        if (ms === undefined) throw new UserError(`--valid-for '${text}' is not ${DURATION_HELP}`);
+        return ms;
+      },
+      { default: "7d" },
+    ),
+    diff: textOption("PREVIOUS", "print what changed since this plan (e.g. the approved one) instead of the plan"),
+    timeout: timeoutOption,
+  },
+  async run({ options }, io) {
+    const out = options.out === undefined ? undefined : await outputFile(io, "out", options.out);
+    const previous = options.diff === undefined ? undefined : await readPlan(io, options.diff);
+    const { policy, evidence } = await readPolicy(io, options.policy);
+    const target = targetOf(io, options.target ?? policy.target);
+    const progress = progressDisplay(io, { quiet: options.format === "json" });
+    const { plan } = await makePlan({
+      target,
+      context: targetContext(io, options.timeout),
+      policy,
+      evidence,
+      cwd: io.cwd,
+      now: options.now,
       createdAt: io.clock(),
-      now,
-      validForMs,
-      target: target.url,
-      policy: { path: portablePath(io.cwd, values.policy!), sha256: policy.sha256 },
-      listing: { files: listing.count, bytes: listing.bytes, sha256: listing.sha256 },
-    }, io.env["SSTATE_KEEPER_PLAN_KEY"] || undefined);
-  }, timeouts);
-  if (out !== undefined) await writeFileAtomically(out, coalesce(serializePlanChunks(plan)));
-  if (format === "json") for (const chunk of coalesce(serializePlanChunks(plan))) io.stdout(chunk);
-  else io.stdout(renderPlan(plan, format, { all: values.all === true, maxChars: maxCharsOption(values["max-chars"]) }));
-  if (plan.refused) {
-    io.stderr(`plan refused by guard: ${plan.guards.filter((g) => g.verdict === "refused").map((g) => `${g.name}: ${g.message}`).join("; ")}\n`);
-    return EXIT.refused;
-  }
-  return EXIT.ok;
-}
-
-/** Joins small chunks into writes of about 1 MiB. */
-function* coalesce(chunks: Iterable<string>): Generator<string> {
-  let pending: string[] = [];
-  let size = 0;
-  for (const chunk of chunks) {
-    pending.push(chunk);
-    size += chunk.length;
-    if (size >= 1 << 20) {
-      yield pending.join("");
-      pending = [];
-      size = 0;
-    }
-  }
-  if (pending.length > 0) yield pending.join("");
-}
-
-export function renderPlan(plan: PlanFile, format: Format, options: { all: boolean; maxChars: number }): string {
-  if (format === "json") return serializePlan(plan);
-  if (format === "markdown") return renderMarkdown(plan, { maxChars: options.maxChars });
-  return renderText(plan, { all: options.all, limit: 30 });
-}
-
-/** `--max-chars N`: the markdown rendering's budget (GitHub comments hold 65,536 characters). */
-export function maxCharsOption(text: string | undefined): number {
-  return wholeNumberOption("max-chars", text, DEFAULT_MAX_CHARS, 10_000_000);
-}
-
-/** The policy path as recorded in the plan: relative to where the command ran, with / separators. */
-function portablePath(cwd: string, file: string): string {
-  return relative(cwd, resolve(cwd, file)).split(sep).join("/");
-}
+      validForMs: options["valid-for"],
+      explainKept: options.explain,
+      key: io.env[PLAN_KEY] || undefined,
+      onProgress: progress.listener,
+    }).finally(() => progress.done());
+    if (out !== undefined) await writeFileAtomically(out, coalesced(serializePlanChunks(plan)));
+    const rendering = { all: options.all, maxChars: options["max-chars"] };
+    if (previous) writeDiff(io, comparePlans({ source: options.diff!, plan: previous }, { source: options.out ?? "the new plan", plan }), options.format, rendering);
+    else writePlan(io, plan, options.format, rendering);
+    return planExitCode(io, plan);
+  },
+});

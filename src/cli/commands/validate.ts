@@ -1,18 +1,22 @@
-import { parseCommandArgs } from "../args.ts";
-import { EXIT, UserError, type CommandIo } from "../io.ts";
-import { checkPolicy, formatDiagnostics } from "../policy-input.ts";
+import { readPolicyFile } from "../../evidence/policy-file.ts";
+import { command } from "../command.ts";
+import { EXIT } from "../io.ts";
+import { formatDiagnostics } from "../views/diagnostics.ts";
 
-const USAGE = "sstate-keeper validate POLICY…";
-
-export async function validateCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { positionals } = parseCommandArgs("validate", argv, {}, USAGE);
-  if (positionals.length === 0) throw new UserError(`validate: name at least one policy file\nusage: ${USAGE}`);
-  let problems = 0;
-  for (const file of positionals) {
-    const { diagnostics, policy } = await checkPolicy(io, file);
-    if (diagnostics.length > 0) io.stderr(`${formatDiagnostics(diagnostics)}\n`);
-    problems += diagnostics.length;
-    if (policy && diagnostics.length === 0) io.stdout(`${file}: ok (${policy.rules.length} rules)\n`);
-  }
-  return problems > 0 ? EXIT.invalidInput : EXIT.ok;
-}
+export const validateCommand = command({
+  name: "validate",
+  summary: "check policies; print every problem with line:col",
+  description: "Every problem of each file is printed as file:line:col: message, the stamps directories and manifests it names included. Exit 2 if there is any.",
+  operands: { usage: "POLICY…", min: 1, max: Infinity, wrongCount: "name at least one policy file" },
+  options: {},
+  async run({ operands }, io) {
+    let problems = 0;
+    for (const file of operands) {
+      const { diagnostics, policy } = await readPolicyFile(file, io.cwd);
+      if (diagnostics.length > 0) io.stderr(`${formatDiagnostics(diagnostics)}\n`);
+      problems += diagnostics.length;
+      if (policy && diagnostics.length === 0) io.stdout(`${file}: ok (${policy.rules.length} rules)\n`);
+    }
+    return problems > 0 ? EXIT.invalidInput : EXIT.ok;
+  },
+});

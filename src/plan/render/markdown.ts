@@ -1,8 +1,9 @@
 import { formatBytes } from "../../util/units.ts";
 import { SstateNames } from "../../sstate/name.ts";
-import type { PlanFile, PlannedFile, Tally } from "../plan-file.ts";
+import type { PlanFile, PlannedFile } from "../plan-file.ts";
 import { DEFAULT_KEEP, MIN_AGE_KEEP } from "../planner.ts";
 import { ageOf, count } from "./format.ts";
+import { cell, code, collapsedTable, lazily, row, table, tallyCells } from "./markdown-blocks.ts";
 
 /**
  * GitHub rejects comment bodies over 65,536 characters (GitLab notes allow more); the default
@@ -18,18 +19,9 @@ export interface MarkdownOptions {
   maxChars: number;
 }
 
-const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
-const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
-const row = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
-
-/** A table whose rows beyond `limit` are summed up in one line under it. */
-function table(header: readonly string[], align: string, rows: readonly string[][], limit = Infinity, more = "more"): string[] {
-  const lines = [row(header), align, ...rows.slice(0, limit).map((cells) => row(cells))];
-  if (rows.length > limit) lines.push("", `… and ${count(rows.length - limit)} ${more} in plan.json`);
-  return lines;
-}
-
-const tallyCells = (t: Tally) => [count(t.files), formatBytes(t.bytes)];
+/** The columns that name a planned file, and their alignment (a column for the decision follows). */
+export const FILE_COLUMNS = ["recipe", "task", "arch", "hash", "file", "size", "age"] as const;
+export const FILE_ALIGN = "|---|---|---|---|---|---:|---:|";
 
 const REASON_LABELS: Record<string, string> = {
   [MIN_AGE_KEEP]: `${code(MIN_AGE_KEEP)} (younger than the min-age guard)`,
@@ -102,26 +94,28 @@ export function renderMarkdown(plan: PlanFile, options: MarkdownOptions = { maxC
 
 /** As many rows of files to delete as `budget` characters hold, with the line that says how many more. */
 function fileRows(plan: PlanFile, budget: number): string {
-  if (plan.delete.length === 0) return "";
-  const opening = ["", `<details><summary>Files to delete (${count(plan.delete.length)})</summary>`, "", row(["recipe", "task", "arch", "hash", "file", "size", "age", "decided by"]), "|---|---|---|---|---|---:|---:|---|"].join("\n");
-  const closing = (more: number) => `${more > 0 ? `\n\n… and ${count(more)} more in plan.json` : ""}\n\n</details>\n`;
-  const reserve = closing(plan.delete.length).length;
-  let text = `${opening}\n`;
-  if (text.length + reserve > budget) return "";
-  let shown = 0;
   const names = new SstateNames();
-  for (const file of plan.delete) {
-    const line = `${fileRow(file, plan, names)}\n`;
-    if (text.length + line.length + reserve > budget) break;
-    text += line;
-    shown++;
-  }
-  return `${text.trimEnd()}${closing(plan.delete.length - shown)}`;
+  return collapsedTable(
+    {
+      summary: `Files to delete (${count(plan.delete.length)})`,
+      header: [...FILE_COLUMNS, "decided by"],
+      align: `${FILE_ALIGN}---|`,
+      rows: lazily(plan.delete, (file) => fileRow(file, plan, names)),
+      total: plan.delete.length,
+      where: "plan.json",
+    },
+    budget,
+  );
 }
 
 function fileRow(file: PlannedFile, plan: PlanFile, names: SstateNames): string {
-  const name = names.parse(file.path);
   const decided = file.after !== undefined ? `${cell(file.decidedBy)}, with its archive` : cell(file.decidedBy);
-  if (name === undefined) return row([code(cell(file.path)), "", "", "", "", formatBytes(file.size), ageOf(file, plan), decided]);
-  return row([cell(name.pn), cell(name.task), cell(name.arch || "(SWSPEC)"), code(name.hash.slice(0, SHORT_HASH)), code(name.suffix), formatBytes(file.size), ageOf(file, plan), decided]);
+  return row([...plannedFileCells(file, plan, names), decided]);
+}
+
+/** The columns of FILE_COLUMNS for one planned file: recipe, task, arch and short hash rather than its path. */
+export function plannedFileCells(file: PlannedFile, plan: PlanFile, names: SstateNames): string[] {
+  const name = names.parse(file.path);
+  if (name === undefined) return [code(cell(file.path)), "", "", "", "", formatBytes(file.size), ageOf(file, plan)];
+  return [cell(name.pn), cell(name.task), cell(name.arch || "(SWSPEC)"), code(name.hash.slice(0, SHORT_HASH)), code(name.suffix), formatBytes(file.size), ageOf(file, plan)];
 }

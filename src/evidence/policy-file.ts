@@ -1,0 +1,44 @@
+import { resolve } from "node:path";
+import { parseTarget, TargetError } from "../backends/index.ts";
+import { byPosition, type Diagnostic } from "../policy/diagnostics.ts";
+import { loadPolicy, MAX_POLICY_BYTES, type Policy } from "../policy/load.ts";
+import { readTextFile } from "../util/text-file.ts";
+import { resolveReferences } from "./references.ts";
+
+export interface CheckedPolicy {
+  /** Usable only when there are no diagnostics. */
+  policy?: Policy;
+  /** The hashes each rule's stamps and manifests name, by rule name. */
+  evidence?: Map<string, Set<string>>;
+  /** Every problem of the file and of what it names, in file order. */
+  diagnostics: Diagnostic[];
+}
+
+/** Reads a policy file and the stamps and manifests it names, collecting every problem at once. */
+export async function readPolicyFile(file: string, cwd: string): Promise<CheckedPolicy> {
+  const read = await readTextFile(resolve(cwd, file), "policy", MAX_POLICY_BYTES);
+  if ("problem" in read) return { diagnostics: [{ code: "unreadable", file, ...read.problem }] };
+  const loaded = loadPolicy(read.text, file);
+  if (!loaded.policy) return { diagnostics: loaded.diagnostics.sort(byPosition) };
+  const targetProblem = checkTarget(loaded.policy, cwd);
+  // Relative stamps/manifest paths are relative to the policy file, wherever we run from.
+  for (const rule of loaded.policy.rules) for (const ref of rule.references) ref.path = resolve(cwd, ref.path);
+  const references = await resolveReferences(loaded.policy);
+  return {
+    policy: loaded.policy,
+    evidence: references.hashes,
+    diagnostics: [...loaded.diagnostics, ...targetProblem, ...references.diagnostics].sort(byPosition),
+  };
+}
+
+/** `target:` must be a target the commands can open, and hold no credentials: parsed as `--target` is (no I/O; the message masks credentials). */
+function checkTarget(policy: Policy, cwd: string): Diagnostic[] {
+  if (policy.target === undefined) return [];
+  try {
+    parseTarget(policy.target, cwd);
+    return [];
+  } catch (error) {
+    if (!(error instanceof TargetError)) throw error;
+    return [{ code: "invalid-target", message: `target: ${error.message}`, file: policy.file, ...(policy.targetPosition ?? { line: 1, col: 1 }) }];
+  }
+}
