@@ -1,5 +1,5 @@
 import type { Policy, Rule } from "../policy/load.ts";
-import { PHASES, type EvaluationContext, type PerField } from "../policy/selectors/selector.ts";
+import { PHASES, type EvaluationContext, type PerField, type UseEvidence } from "../policy/selectors/selector.ts";
 import type { Listing } from "../sstate/listing.ts";
 import { KIND } from "../sstate/name.ts";
 import { evaluateGuards, type GuardResult } from "./guards.ts";
@@ -18,6 +18,8 @@ export interface PlanInput {
   now: number;
   /** Hashes named by each rule's stamps/hashes, by rule name. */
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Uses of files the evidence records; without it a file was last used when it was last modified. */
+  uses?: UseEvidence;
   /** Also list every kept file (`--explain`); otherwise kept files are only counted. */
   explainKept?: boolean;
 }
@@ -70,7 +72,7 @@ const State = { undecided: 0, keep: 1, delete: 2 } as const;
  * (SPEC §2): rules of the first phase, keep wins → min-age → rules of the orphan phase against
  * the archives that survive → .sig/.done follow deleted archives → plan-level guards.
  */
-export function evaluate({ listing, policy, now, referencedHashes, explainKept = false }: PlanInput): Evaluation {
+export function evaluate({ listing, policy, now, referencedHashes, uses, explainKept = false }: PlanInput): Evaluation {
   const count = listing.count;
   const state = new Uint8Array(count);
   const decider = new Int32Array(count).fill(DECIDED.byDefault);
@@ -85,6 +87,7 @@ export function evaluate({ listing, policy, now, referencedHashes, explainKept =
       const archive = archiveOf[companion]!;
       return archive >= 0 && state[archive] !== State.delete;
     },
+    lastUse: uses ? (i) => Math.max(listing.mtimes[i]!, uses.latestUse(listing.path(i)) ?? 0) : (i) => listing.mtimes[i]!,
   };
 
   // Each phase decides what earlier phases left undecided: keep wins across phases too.

@@ -11,6 +11,13 @@ export interface EvaluationContext {
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
   /** Whether the archive of the companion at this index exists and is not deleted by the first phase; only for the orphan phase. */
   archiveSurvives(companionIndex: number): boolean;
+  /** When file `i` was last used: the latest of its mtime and every use the evidence records for it. */
+  lastUse(i: number): number;
+}
+
+/** Uses of cache files found at the edge (access logs, …): the latest use of each path, in ms since the epoch. */
+export interface UseEvidence {
+  latestUse(path: string): number | undefined;
 }
 
 /** Whether file `i` of the context's listing is selected. */
