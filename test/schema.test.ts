@@ -1,10 +1,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { planSchema } from "../src/plan/plan-schema.ts";
 import { SELECTORS } from "../src/policy/selectors/registry.ts";
 import { loadPolicy } from "../src/policy/load.ts";
 import { policySchema } from "../src/policy/schema.ts";
+import { EDITOR_KEYWORDS } from "../src/policy/value-schemas.ts";
 import { TOOL } from "../src/util/version.ts";
 
 const checkedIn = [
@@ -35,10 +37,33 @@ describe("selector registry", () => {
     }
   });
 
-  it("every selector is in the policy schema with additionalProperties: false", () => {
-    const selectors = (policySchema().definitions as Record<string, { properties: object; additionalProperties: boolean }>).selectors;
-    expect(Object.keys(selectors.properties).sort()).toEqual(SELECTORS.map((s) => s.name).sort());
-    expect(selectors.additionalProperties).toBe(false);
+  it.each(["keep", "delete"] as const)("a %s rule offers exactly the selectors allowed there, documented; the others are refused and never suggested", (action) => {
+    const set = (policySchema().definitions as Record<string, { properties: Record<string, Record<string, unknown>>; additionalProperties: boolean }>)[`${action}-selectors`]!;
+    const offered = Object.entries(set.properties).filter(([, property]) => property.doNotSuggest !== true);
+    const refused = Object.entries(set.properties).filter(([, property]) => property.doNotSuggest === true);
+    expect(offered.map(([name]) => name)).toEqual(SELECTORS.filter((s) => s.allowedIn.includes(action)).map((s) => s.name));
+    expect(refused.map(([name]) => name)).toEqual(SELECTORS.filter((s) => !s.allowedIn.includes(action)).map((s) => s.name));
+    expect(set.additionalProperties).toBe(false);
+    for (const [name, property] of offered) {
+      expect(property.markdownDescription, name).toEqual(expect.stringContaining("Example:"));
+      expect((property.examples as unknown[]).length, name).toBeGreaterThan(0);
+    }
+  });
+
+  it("ajv in strict mode accepts the schema, with the editor annotations declared as keywords", () => {
+    expect(() => new Ajv({ strict: true }).addVocabulary([...EDITOR_KEYWORDS]).compile(policySchema())).not.toThrow();
+  });
+
+  it("every enum value has a description", () => {
+    const enums: Record<string, unknown>[] = [];
+    const visit = (node: unknown): void => {
+      if (typeof node !== "object" || node === null) return;
+      if (Array.isArray((node as { enum?: unknown }).enum)) enums.push(node as Record<string, unknown>);
+      Object.values(node).forEach(visit);
+    };
+    visit(policySchema());
+    expect(enums.length).toBeGreaterThanOrEqual(4);
+    for (const schema of enums) expect((schema.enumDescriptions as string[]).length, JSON.stringify(schema.enum)).toBe((schema.enum as unknown[]).length);
   });
 });
 

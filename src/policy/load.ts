@@ -9,6 +9,7 @@ import { excerpt, shown, type Diagnostic } from "./diagnostics.ts";
 import { checkDocumentShape, MAX_POLICY_DEPTH } from "./document-limits.ts";
 import { decodePointer, locate, type JsonPath, type SourcePosition } from "./locate.ts";
 import { policySchema } from "./schema.ts";
+import { EDITOR_KEYWORDS } from "./value-schemas.ts";
 import { bareNumberHint, DURATION_HELP, parseDuration, parseSize, SIZE_HELP } from "../util/units.ts";
 
 export type { Guards } from "./guards.ts";
@@ -56,7 +57,7 @@ export const SUPPORTED_POLICY_VERSION = 1;
 
 let compiledValidator: ReturnType<Ajv["compile"]> | undefined;
 function validator(): ReturnType<Ajv["compile"]> {
-  compiledValidator ??= new Ajv({ allErrors: true, strict: false }).compile(policySchema());
+  compiledValidator ??= new Ajv({ allErrors: true, strict: true }).addVocabulary([...EDITOR_KEYWORDS]).compile(policySchema());
   return compiledValidator;
 }
 
@@ -126,6 +127,7 @@ function reportSchemaErrors(validate: ReturnType<Ajv["compile"]>, data: unknown,
   if (validate(data)) return invalid;
   const byPath = new Map<string, ErrorObject[]>();
   for (const error of validate.errors ?? []) {
+    if (reportedByCompileRule(error)) continue;
     if (error.keyword === "additionalProperties") {
       const key = String((error.params as { additionalProperty: string }).additionalProperty);
       const path = [...decodePointer(error.instancePath), key];
@@ -155,6 +157,23 @@ function reportSchemaErrors(validate: ReturnType<Ajv["compile"]>, data: unknown,
     report(path, "schema", schemaMessage(path, errors, data), hintOf(guard?.unit && bareNumberHint(guard.unit, valueAt(data, path))));
   }
   return invalid;
+}
+
+/**
+ * The schema states these for editors; compileRule checks them again and reports them naming the
+ * rule: exactly one of keep/delete (`anyOf`, and `if`/`then` refusing the second), no selectors
+ * (`minProperties`), a selector in a rule of the wrong action or without its partner (`if`/`then`
+ * refusing it).
+ */
+function reportedByCompileRule(error: ErrorObject): boolean {
+  const path = decodePointer(error.instancePath);
+  if (path[0] !== "rules") return false;
+  if (error.keyword === "if" || error.keyword === "false schema") return true;
+  if (path.length === 2) {
+    const missing = error.keyword === "required" ? (error.params as { missingProperty: string }).missingProperty : undefined;
+    return error.keyword === "anyOf" || missing === "keep" || missing === "delete";
+  }
+  return path.length === 3 && error.keyword === "minProperties";
 }
 
 function hintOf(hint: string | undefined): { hint?: string } {

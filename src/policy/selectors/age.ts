@@ -1,10 +1,11 @@
-import { DURATION_HELP, DURATION_PATTERN, parseDuration } from "../../util/units.ts";
+import { DURATION_HELP, parseDuration } from "../../util/units.ts";
+import { DURATION_SCHEMA } from "../value-schemas.ts";
 import type { SelectorDefinition } from "./selector.ts";
 
 function ageSelector(name: string, older: boolean): SelectorDefinition {
   return {
     name,
-    schema: { type: "string", pattern: DURATION_PATTERN },
+    schema: DURATION_SCHEMA,
     expected: DURATION_HELP,
     unit: "duration",
     description: older

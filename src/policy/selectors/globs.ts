@@ -69,10 +69,13 @@ function perEntry(entries: (names: SstateNames) => readonly unknown[], column: (
 const byHeader = (field: keyof Header) => (matches: (text: string) => boolean) =>
   perEntry((names) => names.headers, (listing) => listing.headers, (entry, names) => matches(names.headers[entry]![field]));
 
+/** A glob, which `!` alone is not (it would exclude nothing). */
+const GLOB = { type: "string", minLength: 1, pattern: "^(?!!$)", patternErrorMessage: "'!' alone is an empty glob: write it before a glob, e.g. '!gcc-*'." };
+
 function globSelector(name: string, description: string, example: string, testOf: (matches: (text: string) => boolean) => FileTest): SelectorDefinition {
   return {
     name,
-    schema: stringOrList(),
+    schema: stringOrList(GLOB),
     expected: "a glob such as 'gcc-*' (a leading ! negates) or a list of globs",
     description,
     allowedIn: ["keep", "delete"],

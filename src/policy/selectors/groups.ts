@@ -1,7 +1,8 @@
 import { isCompanionKind } from "../../sstate/name.ts";
 import type { SelectorDefinition } from "./selector.ts";
 
-const onlyTrue = { const: true };
+/** A selector that is either written as `true` or left out. */
+const onlyTrue = { const: true, errorMessage: "Write `true`, or leave the selector out." };
 
 export const orphan: SelectorDefinition = {
   name: "orphan",

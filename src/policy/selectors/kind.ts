@@ -1,9 +1,18 @@
 import { KIND, MANAGED_KINDS } from "../../sstate/name.ts";
+import { documentedEnum } from "../value-schemas.ts";
 import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
+
+const KIND_MEANINGS: Record<(typeof MANAGED_KINDS)[number], string> = {
+  archive: "The task's output: `.tar.zst` (or legacy `.tgz`).",
+  siginfo: "The signature data bitbake writes beside an archive (`.siginfo`), also for tasks that have no archive.",
+  signature: "A GPG signature of an archive (`.sig`).",
+  done: "The legacy `.done` marker of a finished upload.",
+  temp: "The leftover of an interrupted write (a name with a random tail).",
+};
 
 export const kind: SelectorDefinition = {
   name: "kind",
-  schema: stringOrList({ enum: [...MANAGED_KINDS] }),
+  schema: stringOrList(documentedEnum(MANAGED_KINDS, (name) => KIND_MEANINGS[name as keyof typeof KIND_MEANINGS])),
   expected: `one of ${MANAGED_KINDS.join(", ")}, or a list of them`,
   description: "The kind of sstate file: archive (.tar.zst/.tgz), siginfo, signature (.sig), done (legacy marker) or temp (leftover of an interrupted write).",
   allowedIn: ["keep", "delete"],

@@ -1,6 +1,19 @@
-import { PER_FIELD_NAMES, type SelectorDefinition } from "./selector.ts";
+import { documentedEnum } from "../value-schemas.ts";
+import { PER_FIELD_NAMES, type PerField, type SelectorDefinition } from "./selector.ts";
 
-const count = { type: "integer", minimum: 1 };
+const count = { type: "integer", minimum: 1, errorMessage: "Expected a whole number of files, at least 1." };
+
+const FIELD_MEANINGS: Record<PerField, string> = {
+  pn: "The recipe name (PN).",
+  arch: "SSTATE_PKGARCH (empty for SWSPEC names).",
+  task: "The task, without `do_`.",
+  kind: "archive, siginfo, signature, done or temp.",
+  suffix: "The whole extension, e.g. `.tar.zst.siginfo`.",
+  pv: "The PV field of the name.",
+  pr: "The PR field of the name.",
+  hash: "The unihash in the name.",
+  nativelsb: "The native LSB directory (e.g. `universal`), empty for target files.",
+};
 
 export const newest: SelectorDefinition = {
   name: "newest",
@@ -26,7 +39,7 @@ export const exceptNewest: SelectorDefinition = {
 
 export const per: SelectorDefinition = {
   name: "per",
-  schema: { type: "array", items: { enum: PER_FIELD_NAMES }, minItems: 1, uniqueItems: true },
+  schema: { type: "array", items: documentedEnum(PER_FIELD_NAMES, (field) => FIELD_MEANINGS[field as PerField]), minItems: 1, uniqueItems: true },
   expected: `a list of fields among ${PER_FIELD_NAMES.join(", ")}`,
   description: "The fields that form the groups of `newest` / `except-newest` (default: one group).",
   allowedIn: ["keep", "delete"],

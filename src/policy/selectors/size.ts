@@ -1,10 +1,11 @@
-import { parseSize, SIZE_HELP, SIZE_PATTERN } from "../../util/units.ts";
+import { parseSize, SIZE_HELP } from "../../util/units.ts";
+import { SIZE_SCHEMA } from "../value-schemas.ts";
 import type { SelectorDefinition } from "./selector.ts";
 
 function sizeSelector(name: string, larger: boolean): SelectorDefinition {
   return {
     name,
-    schema: { type: "string", pattern: SIZE_PATTERN },
+    schema: SIZE_SCHEMA,
     expected: SIZE_HELP,
     unit: "size",
     description: larger ? "The file is larger than the size." : "The file is smaller than the size.",

@@ -3,7 +3,7 @@ import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
 
 export const suffix: SelectorDefinition = {
   name: "suffix",
-  schema: stringOrList({ type: "string", pattern: "^\\." }),
+  schema: stringOrList({ type: "string", pattern: "^\\.", patternErrorMessage: "A suffix starts with '.', e.g. .siginfo or .tar.zst." }),
   expected: "a file-name ending starting with '.', such as .siginfo or .tar.zst, or a list of them",
   description: "The file name ends with one of the strings.",
   allowedIn: ["keep", "delete"],
