@@ -3,7 +3,7 @@ import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { planSchema } from "../src/plan/plan-schema.ts";
-import { SELECTORS } from "../src/policy/selectors/registry.ts";
+import { SELECTORS, SELECTORS_BY_NAME } from "../src/policy/selectors/registry.ts";
 import { loadPolicy } from "../src/policy/load.ts";
 import { policySchema } from "../src/policy/schema.ts";
 import { EDITOR_KEYWORDS } from "../src/policy/value-schemas.ts";
@@ -29,7 +29,9 @@ describe("selector registry", () => {
     expect(selector.description.length).toBeGreaterThan(10);
     expect(selector.examples.length).toBeGreaterThan(0);
     for (const example of selector.examples) {
-      const action = selector.allowedIn[0]!;
+      // An example is written for the first action all of its selectors are allowed in.
+      const action = selector.allowedIn.find((candidate) => Object.keys(parse(example)).every((key) => SELECTORS_BY_NAME.get(key)?.allowedIn.includes(candidate)));
+      expect(action, example).toBeDefined();
       const yaml = `version: 1\nrules:\n  - name: example\n    ${action}: ${example}\n`;
       const { diagnostics } = loadPolicy(yaml, "example.yaml");
       expect(diagnostics, `${selector.name}: ${example}`).toEqual([]);
@@ -52,6 +54,34 @@ describe("selector registry", () => {
 
   it("ajv in strict mode accepts the schema, with the editor annotations declared as keywords", () => {
     expect(() => new Ajv({ strict: true }).addVocabulary([...EDITOR_KEYWORDS]).compile(policySchema())).not.toThrow();
+  });
+
+  it("every top-level key, guard and rule key has a description and examples", () => {
+    const schema = policySchema() as { properties: Record<string, Record<string, unknown>>; definitions: { rule: { properties: Record<string, Record<string, unknown>> } } };
+    const keys = {
+      ...schema.properties,
+      ...Object.fromEntries(Object.entries(schema.properties.guards!.properties as Record<string, Record<string, unknown>>).map(([name, value]) => [`guards.${name}`, value])),
+      ...Object.fromEntries(Object.entries(schema.definitions.rule.properties).map(([name, value]) => [`rule.${name}`, value])),
+    };
+    expect(Object.keys(keys).length).toBeGreaterThanOrEqual(13);
+    for (const [key, property] of Object.entries(keys)) {
+      expect(property.description, key).toEqual(expect.any(String));
+      expect(property.markdownDescription, key).toEqual(expect.stringContaining("Example:"));
+      expect((property.examples as unknown[]).length, key).toBeGreaterThan(0);
+    }
+  });
+
+  it("every example in the schema is valid where it is offered", () => {
+    const ajv = new Ajv({ strict: true }).addVocabulary([...EDITOR_KEYWORDS]).addSchema(policySchema(), "policy");
+    const offered: { pointer: string; example: unknown }[] = [];
+    const visit = (node: unknown, pointer: string): void => {
+      if (typeof node !== "object" || node === null) return;
+      for (const example of (node as { examples?: unknown[] }).examples ?? []) offered.push({ pointer, example });
+      for (const [key, child] of Object.entries(node)) if (key !== "examples") visit(child, `${pointer}/${key}`);
+    };
+    visit(policySchema(), "");
+    expect(offered.length).toBeGreaterThan(30);
+    for (const { pointer, example } of offered) expect(ajv.validate({ $ref: `policy#${pointer}` }, example), `${pointer}: ${JSON.stringify(example)}`).toBe(true);
   });
 
   it("every enum value has a description", () => {

@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { GUARD_DEFINITIONS } from "./guards.ts";
-import { SELECTORS } from "./selectors/registry.ts";
+import { SELECTORS, SELECTORS_BY_NAME } from "./selectors/registry.ts";
 import type { RuleAction, SelectorDefinition } from "./selectors/selector.ts";
 
 export const RULE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
@@ -27,12 +27,13 @@ function documented(description: string, examples: readonly unknown[], schema: R
   return { ...schema, description, markdownDescription: `${description}\n\nExample: ${shownExamples}`, examples: [...examples] };
 }
 
-/** The selector's examples are whole `keep:`/`delete:` mappings; the schema offers the selector's own value from each. */
-function selectorProperty(selector: SelectorDefinition): Record<string, unknown> {
-  const values = selector.examples.map((example) => (parse(example) as Record<string, unknown>)[selector.name]);
-  const only = selector.allowedIn.length === 1 ? ` (${selector.allowedIn[0]} rules only)` : "";
-  const property = documented(`${selector.description}${only}`, values, selector.schema);
-  property.markdownDescription = `${property.markdownDescription as string} — in a rule: \`${selector.examples[0]}\``;
+/** The selector's examples are whole `keep:`/`delete:` mappings; the schema offers the selector's own value from each, and one whole mapping that fits the action. */
+function selectorProperty(selector: SelectorDefinition, action: RuleAction): Record<string, unknown> {
+  const examples = selector.examples.map((example) => parse(example) as Record<string, unknown>);
+  const values = [...new Map(examples.map((example) => [JSON.stringify(example[selector.name]), example[selector.name]])).values()];
+  const property = documented(selector.description, values, selector.schema);
+  const inRule = selector.examples.find((_, index) => Object.keys(examples[index]!).every((key) => SELECTORS_BY_NAME.get(key)?.allowedIn.includes(action)));
+  if (inRule) property.markdownDescription = `${property.markdownDescription as string} — in a ${action} rule: \`${inRule}\``;
   return property;
 }
 
@@ -69,7 +70,7 @@ function selectorSet(action: RuleAction): Record<string, unknown> {
     minProperties: 1,
     additionalProperties: false,
     properties: Object.fromEntries([
-      ...allowed.map((selector) => [selector.name, selectorProperty(selector)]),
+      ...allowed.map((selector) => [selector.name, selectorProperty(selector, action)]),
       ...refused.map((selector) => [selector.name, { doNotSuggest: true, description: `Not in a ${action} rule (${selector.allowedIn[0]} rules only).` }]),
     ]),
     allOf: [...needs, ...placements],

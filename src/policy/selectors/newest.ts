@@ -44,6 +44,6 @@ export const per: SelectorDefinition = {
   description: "The fields that form the groups of `newest` / `except-newest` (default: one group).",
   allowedIn: ["keep", "delete"],
   needsOneOf: ["newest", "except-newest"],
-  examples: ["{ kind: archive, newest: 2, per: [pn, arch, task] }"],
+  examples: ["{ kind: archive, newest: 2, per: [pn, arch, task] }", "{ kind: archive, except-newest: 1, per: [pn, arch, task] }"],
   compile: ({ value }) => ({ per: value as (typeof PER_FIELD_NAMES)[number][] }),
 };
