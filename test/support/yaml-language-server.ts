@@ -26,6 +26,8 @@ interface Message {
 
 /** Every answer the tests wait for comes within this, or the wait fails naming what it waited for. */
 const ANSWER_TIMEOUT_MS = 20_000;
+/** However a test run ends, the server does not outlive this. */
+const LIFETIME_MS = 5 * 60_000;
 
 function withinTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -49,32 +51,40 @@ export class YamlLanguageServer {
 
   private constructor(settings: Record<string, unknown>) {
     this.settings = settings;
-    this.child = spawn(process.execPath, [join(dirname(packageJson), "bin", "yaml-language-server"), "--stdio"], { stdio: ["pipe", "pipe", "pipe"] });
+    this.child = spawn(process.execPath, [join(dirname(packageJson), "bin", "yaml-language-server"), "--stdio"], { stdio: ["pipe", "pipe", "pipe"], timeout: LIFETIME_MS, killSignal: "SIGKILL" });
     this.child.stdout!.on("data", (chunk: Buffer) => this.receive(chunk));
     this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.child.on("exit", (code, signal) => {
-      const error = new Error(`yaml-language-server exited (${signal ?? code}): ${this.stderr.slice(-2000)}`);
-      for (const { reject } of this.pending.values()) reject(error);
-      this.pending.clear();
-    });
+    this.child.stdin!.on("error", (error) => this.failPending(new Error(`yaml-language-server's input: ${error.message}`)));
+    this.child.on("error", (error) => this.failPending(new Error(`yaml-language-server: ${error.message}`)));
+    this.child.on("exit", (code, signal) => this.failPending(new Error(`yaml-language-server exited (${signal ?? code}): ${this.stderr.slice(-2000)}`)));
+  }
+
+  private failPending(error: Error): void {
+    for (const { reject } of this.pending.values()) reject(error);
+    this.pending.clear();
   }
 
   /** Starts the server and configures it to validate every YAML document against `schemaPath`, offline. */
   static async start(schemaPath: string): Promise<YamlLanguageServer> {
     const yaml = { validate: true, completion: true, hover: true, schemaStore: { enable: false }, schemas: { [pathToFileURL(schemaPath).href]: ["*.yaml"] } };
     const server = new YamlLanguageServer({ yaml });
-    await server.request("initialize", {
-      processId: process.pid,
-      rootUri: null,
-      capabilities: {
-        workspace: { configuration: true },
-        textDocument: { publishDiagnostics: {}, completion: { completionItem: { documentationFormat: ["markdown", "plaintext"] } }, hover: {} },
-      },
-    });
-    server.notify("initialized", {});
-    // The server answers this by pulling the settings (workspace/configuration), then applies them asynchronously.
-    server.notify("workspace/didChangeConfiguration", { settings: { yaml } });
-    await server.untilSchemaApplies();
+    try {
+      await server.request("initialize", {
+        processId: process.pid,
+        rootUri: null,
+        capabilities: {
+          workspace: { configuration: true },
+          textDocument: { publishDiagnostics: {}, completion: { completionItem: { documentationFormat: ["markdown", "plaintext"] } }, hover: {} },
+        },
+      });
+      server.notify("initialized", {});
+      // The server answers this by pulling the settings (workspace/configuration), then applies them asynchronously.
+      server.notify("workspace/didChangeConfiguration", { settings: { yaml } });
+      await server.untilSchemaApplies();
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
     return server;
   }
 
