@@ -1,5 +1,5 @@
-import { KIND, MANAGED_KINDS } from "../../sstate/name.ts";
-import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
+import { KIND, kindOfEnding, MANAGED_KINDS } from "../../sstate/name.ts";
+import { asList, endingsWhere, stringOrList, type SelectorDefinition } from "./selector.ts";
 
 export const kind: SelectorDefinition = {
   name: "kind",
@@ -12,6 +12,6 @@ export const kind: SelectorDefinition = {
   compile({ value }) {
     const wanted = new Uint8Array(MANAGED_KINDS.length + 1);
     for (const name of asList(value)) wanted[KIND[name as keyof typeof KIND]] = 1;
-    return { test: (i, { listing }) => wanted[listing.kinds[i]!] === 1 };
+    return { test: (i, { listing }) => wanted[listing.kinds[i]!] === 1, admits: endingsWhere((ending) => wanted[kindOfEnding(ending)] === 1) };
   },
 };
