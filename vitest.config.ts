@@ -28,6 +28,7 @@ const CORE_TESTS = [
   "test/secrets.test.ts",
   "test/siginfo.test.ts",
   "test/sstate-name.test.ts",
+  "test/warnings.test.ts",
   "test/why.test.ts",
   "test/backends/memory.test.ts",
   "test/backends/registry.test.ts",
