@@ -11,6 +11,7 @@ import { defineConfig } from "vitest/config";
 
 const CORE_TESTS = [
   "test/apply-memory.test.ts",
+  "test/apply-report.test.ts",
   "test/apply-verify.test.ts",
   "test/cli-commands.test.ts",
   "test/concurrency.test.ts",
