@@ -22,7 +22,7 @@ export function applyHeader(plan: PlanFile, dryRun: boolean): string {
 }
 
 /** The exit code an apply's verdict means (README "Honest endings"). */
-export function applyExitCode(report: ApplyReport): number {
+function applyExitCode(report: ApplyReport): number {
   switch (verdictOf(report)) {
     case "stopped":
       // Once deletions have started, a stop leaves planned files behind that failed: a person must look.
@@ -54,8 +54,6 @@ export function showApplyReport(io: Io, report: ApplyReport, context: ApplyConte
       break;
     case "skipped":
       io.stderr(`${report.dryRun ? "dry run: " : "apply finished: "}${count(report.skipped.length)} files ${report.dryRun ? "would be " : ""}skipped because they changed since planning (kept; a new plan reconsiders them)\n`);
-      break;
-    case "ok":
       break;
   }
   return exitCode;
