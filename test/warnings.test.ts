@@ -82,6 +82,38 @@ describe("a rule that can never match is found when the policy is read, at its s
   });
 });
 
+describe("a delete rule the min-age guard always overrules is found when the policy is read", () => {
+  const withGuard = (minAge: string | undefined, selectors: string) => `version: 1\n${minAge ? `guards: { min-age: ${minAge} }` : "guards: {}"}\nrules:\n  - name: r\n    delete: { ${selectors} }\n`;
+  const tally = (yaml: string) => evaluate({ listing: listingFrom(EVERY_KIND_AGE_AND_SIZE), policy: policyFrom(yaml), now: NOW, referencedHashes: new Map() }).rules[0]!;
+
+  it.each([
+    { minAge: "2d", selectors: "kind: temp, newer-than: 1d", col: 27, message: "rule 'r' can never delete: 'newer-than: 1d' selects only files younger than the min-age guard (2d), which keeps them" },
+    { minAge: "5d", selectors: "newer-than: 5d, suffix: .siginfo", col: 15, message: "rule 'r' can never delete: 'newer-than: 5d' selects only files younger than the min-age guard (5d), which keeps them" },
+    // The default guard is 1 hour.
+    { minAge: undefined, selectors: "newer-than: 30m", col: 15, message: "rule 'r' can never delete: 'newer-than: 30m' selects only files younger than the min-age guard (1h), which keeps them" },
+  ])("min-age $minAge, $selectors", ({ minAge, selectors, col, message }) => {
+    const yaml = withGuard(minAge, selectors);
+    expect(loadPolicy(yaml, "p.yaml").warnings).toEqual([{ code: "never-deletes", message, file: "p.yaml", line: 5, col, severity: "warning" }]);
+    // It selects files, and deletes none of them.
+    const { matched, decided } = tally(yaml);
+    expect(decided.files).toBe(0);
+    if (minAge !== undefined) expect(matched.files).toBeGreaterThan(0);
+  });
+
+  it.each([
+    { minAge: "2d", selectors: "kind: temp, newer-than: 6d" },
+    { minAge: "2d", selectors: "kind: temp, older-than: 1d" },
+  ])("no warning for min-age $minAge with $selectors, which deletes files", ({ minAge, selectors }) => {
+    const yaml = withGuard(minAge, selectors);
+    expect(loadPolicy(yaml, "p.yaml").warnings).toEqual([]);
+    expect(tally(yaml).decided.files).toBeGreaterThan(0);
+  });
+
+  it("keep rules are not overruled by it: a keep rule for young files is no warning", () => {
+    expect(loadPolicy(`version: 1\nguards: { min-age: 2d }\nrules:\n  - name: r\n    keep: { newer-than: 1d }\n`, "p.yaml").warnings).toEqual([]);
+  });
+});
+
 describe("a glob with an unclosed '[' is said where it is written", () => {
   it.each([
     { glob: "gcc-[0-9*", at: 4, literal: "gcc-[0-9x" },

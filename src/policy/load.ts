@@ -10,7 +10,7 @@ import { excerpt, shown, type Diagnostic } from "./diagnostics.ts";
 import { checkDocumentShape, MAX_POLICY_DEPTH } from "./document-limits.ts";
 import { decodePointer, locate, type JsonPath, type SourcePosition } from "./locate.ts";
 import { policySchema } from "./schema.ts";
-import { bareNumberHint, DURATION_HELP, parseDuration, parseSize, SIZE_HELP } from "../util/units.ts";
+import { bareNumberHint, DURATION_HELP, formatDuration, parseDuration, parseSize, SIZE_HELP } from "../util/units.ts";
 
 export type { Guards } from "./guards.ts";
 export type { ReferenceSource } from "./selectors/selector.ts";
@@ -258,7 +258,7 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
   const firstUse = new Map<string, number>();
   (Array.isArray(raw.rules) ? raw.rules : []).forEach((rawRule, index) => {
     if (typeof rawRule !== "object" || rawRule === null || Array.isArray(rawRule)) return;
-    const rule = compileRule(rawRule as Record<string, unknown>, index, source, invalid);
+    const rule = compileRule(rawRule as Record<string, unknown>, index, source, invalid, policy.guards.minAgeMs);
     if (!rule) return;
     const earlier = firstUse.get(rule.name);
     if (earlier !== undefined) {
@@ -269,7 +269,10 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
   return policy;
 }
 
-function compileRule(raw: Record<string, unknown>, index: number, source: Source, invalid: Set<string>): Rule | undefined {
+/** The key the min-age guard is declared under when a delete rule's selectors are checked against it. */
+const MIN_AGE_GUARD = "min-age";
+
+function compileRule(raw: Record<string, unknown>, index: number, source: Source, invalid: Set<string>, minAgeMs: number): Rule | undefined {
   const { report } = source;
   const base = ["rules", index] as const;
   const name = typeof raw.name === "string" ? raw.name : undefined;
@@ -322,10 +325,19 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
     if (contribution.references) rule.references.push(...contribution.references);
     if (contribution.admits) declared.push({ key, admitted: contribution.admits });
   }
+  const written = (keys: readonly string[]) => keys.map((key) => `'${key}: ${writtenValue(selectors[key as keyof typeof selectors])}'`);
   const excluding = excludingEachOther(declared);
+  // The min-age guard keeps every file younger than it, whatever a delete rule says.
+  const minAge: Declared = { key: MIN_AGE_GUARD, admitted: { property: "age", range: { lower: { value: minAgeMs, inclusive: true } } } };
+  const tooYoung = action === "delete" && !excluding ? excludingEachOther([...declared, minAge])?.filter((key) => key !== MIN_AGE_GUARD) : undefined;
   if (excluding) {
-    const written = excluding.map((key) => `'${key}: ${writtenValue(selectors[key as keyof typeof selectors])}'`);
-    report([...base, action, excluding.at(-1)!], "never-matches", `${label} can never match: ${written.length === 1 ? `${written[0]} admits no file` : `${written.join(" and ")} exclude each other`}`, {
+    const quoted = written(excluding);
+    report([...base, action, excluding.at(-1)!], "never-matches", `${label} can never match: ${quoted.length === 1 ? `${quoted[0]} admits no file` : `${quoted.join(" and ")} exclude each other`}`, {
+      key: true,
+      warning: true,
+    });
+  } else if (tooYoung) {
+    report([...base, action, tooYoung.at(-1)!], "never-deletes", `${label} can never delete: ${written(tooYoung).join(" and ")} selects only files younger than the min-age guard (${formatDuration(minAgeMs)}), which keeps them`, {
       key: true,
       warning: true,
     });
