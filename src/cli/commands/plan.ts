@@ -19,7 +19,8 @@ export const planCommand = command({
   description: `Nothing is deleted. The plan names every file to delete with the rules that selected it and
 the one that decided; its digest is what the reviewer approves and apply checks. With
 ${PLAN_KEY} set the plan is signed. Exit 3 when a guard refuses the plan (it is still
-printed and written, for review).`,
+printed and written, for review). Warnings (a rule that can never match or matched nothing,
+stamps naming no hash, an unclosed '[') go to stderr and into the plan; the exit code ignores them.`,
   options: {
     policy: requiredOption("P", "the policy file", { short: "p" }),
     target: textOption("URL", "the cache: a path, file://, s3:// or http(s):// URL", { short: "t", default: "the policy's target:" }),
