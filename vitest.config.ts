@@ -11,6 +11,7 @@ import { defineConfig } from "vitest/config";
 
 const CORE_TESTS = [
   "test/apply-memory.test.ts",
+  "test/apply-report.test.ts",
   "test/apply-verify.test.ts",
   "test/cli-commands.test.ts",
   "test/concurrency.test.ts",
@@ -28,6 +29,7 @@ const CORE_TESTS = [
   "test/secrets.test.ts",
   "test/siginfo.test.ts",
   "test/sstate-name.test.ts",
+  "test/warnings.test.ts",
   "test/why.test.ts",
   "test/backends/memory.test.ts",
   "test/backends/registry.test.ts",

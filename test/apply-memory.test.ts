@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { ApplyStoppedError, executePlan } from "../src/apply/executor.ts";
 import type { FileResult } from "../src/apply/outcome.ts";
 import { applyPlan, verdictOf, type ApplyOptions } from "../src/apply/run.ts";
-import { BackendError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "../src/backends/backend.ts";
-import type { MemoryBackend } from "../src/backends/memory.ts";
+import { BackendError, type Backend, type RemoteFile } from "../src/backends/backend.ts";
 import type { PlannedFile } from "../src/plan/plan-file.ts";
+import { FaultyBackend } from "./support/faulty-backend.ts";
 import { listAll } from "./support/list-all.ts";
 import { PLANNED_AT, plannedMemoryCache, type MemoryCache } from "./support/plans.ts";
 
@@ -18,46 +18,6 @@ const pathsOf = (files: Iterable<{ path: string }>) => Array.from(files, (file) 
 function without(before: readonly RemoteFile[], paths: Iterable<string>): RemoteFile[] {
   const gone = new Set(paths);
   return before.filter((file) => !gone.has(file.path));
-}
-
-/** A backend that records its deleteMany calls, and fails chosen files or throws as a broken or refusing server would. */
-class FaultyBackend implements Backend {
-  readonly displayUrl: string;
-  private readonly inner: MemoryBackend;
-  private readonly faults: { permanent?: Set<string>; throws?: Error };
-  readonly deleteCalls: string[][] = [];
-
-  constructor(inner: MemoryBackend, faults: FaultyBackend["faults"]) {
-    this.inner = inner;
-    this.displayUrl = inner.displayUrl;
-    this.faults = faults;
-  }
-
-  list(): AsyncIterable<RemoteFile[]> {
-    return this.inner.list();
-  }
-
-  stat(path: string): Promise<RemoteFile | undefined> {
-    return this.inner.stat(path);
-  }
-
-  async deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]> {
-    this.deleteCalls.push(files.map((file) => file.path));
-    if (this.faults.throws) throw this.faults.throws;
-    const outcomes = await this.inner.deleteMany(files.filter((file) => !this.faults.permanent?.has(file.path)));
-    const byPath = new Map(outcomes.map((outcome) => [outcome.path, outcome]));
-    return files.map((file) => byPath.get(file.path) ?? { path: file.path, status: "failed", error: "AccessDenied" });
-  }
-
-  put(path: string, data: Uint8Array): Promise<void> {
-    return this.inner.put(path, data);
-  }
-
-  get(path: string): Promise<Uint8Array> {
-    return this.inner.get(path);
-  }
-
-  async close(): Promise<void> {}
 }
 
 describe("executePlan isolates failures and stops when nothing can work", () => {

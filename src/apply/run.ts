@@ -127,7 +127,11 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyReport> {
     if (!(error instanceof ApplyStoppedError || error instanceof RecordError || error instanceof BackendError)) throw error;
     report.stopped = error.message;
   }
-  await record(log, [{ event: "summary", verdict: verdictOf(report), deleted: report.deleted, missing: report.missing, skipped: report.skipped.length, failed: report.failed.length, time: time() }]).catch(() => undefined);
+  // Named by its plan like the first line: a log that several runs append to says which plan each summary is of.
+  const outcome = options.dryRun ? { wouldDelete: report.wouldDelete } : { deleted: report.deleted };
+  await record(log, [{ event: "summary", plan: plan.integrity, verdict: verdictOf(report), ...outcome, missing: report.missing, skipped: report.skipped.length, failed: report.failed.length, time: time() }]).catch(
+    () => undefined,
+  );
   return report;
 }
 

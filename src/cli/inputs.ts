@@ -7,7 +7,7 @@ import type { TargetContext } from "../backends/open.ts";
 import { readPolicyFile } from "../evidence/policy-file.ts";
 import type { StoredPlan } from "../plan/plan-file.ts";
 import { parsePlan, PlanFileError } from "../plan/read-plan.ts";
-import { excerpt } from "../policy/diagnostics.ts";
+import { byPosition, excerpt, type Diagnostic } from "../policy/diagnostics.ts";
 import { loadPolicy, policyDigest, type Policy } from "../policy/load.ts";
 import { unwritableReason } from "../util/atomic-file.ts";
 import { readTextFile } from "../util/text-file.ts";
@@ -29,11 +29,11 @@ export function targetContext(io: CommandIo, timeouts: Timeouts): TargetContext 
   return { env: io.env, timeouts, secrets: io.secrets };
 }
 
-/** Reads, checks and resolves a policy file and what it names; every problem is printed and the command exits 2. */
-export async function readPolicy(io: CommandIo, file: string): Promise<{ policy: Policy; evidence: Map<string, Set<string>> }> {
-  const { policy, evidence, diagnostics } = await readPolicyFile(file, io.cwd);
-  if (!policy || !evidence || diagnostics.length > 0) throw new UserError(formatDiagnostics(diagnostics));
-  return { policy, evidence };
+/** Reads, checks and resolves a policy file and what it names; every problem is printed (warnings too) and the command exits 2. */
+export async function readPolicy(io: CommandIo, file: string): Promise<{ policy: Policy; evidence: Map<string, Set<string>>; warnings: Diagnostic[] }> {
+  const { policy, evidence, diagnostics, warnings } = await readPolicyFile(file, io.cwd);
+  if (!policy || !evidence || diagnostics.length > 0) throw new UserError(formatDiagnostics([...diagnostics, ...warnings].sort(byPosition)));
+  return { policy, evidence, warnings };
 }
 
 /** The `--policy` file's digest (as plans record it) and its `target:`, if it has one: what apply compares a plan with. */

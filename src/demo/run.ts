@@ -66,7 +66,7 @@ export async function runDemo(input: DemoInput): Promise<DemoRun> {
     written = { files: result.files, dir, now: new Date(DEMO_NOW).toISOString() };
   }
   const policyPath = relative(input.cwd, EXAMPLE_POLICY) || EXAMPLE_POLICY;
-  const { policy, evidence, diagnostics } = await readPolicyFile(policyPath, input.cwd);
+  const { policy, evidence, diagnostics, warnings } = await readPolicyFile(policyPath, input.cwd);
   if (!policy || !evidence || diagnostics.length > 0) throw new Error(`the shipped ${EXAMPLE_POLICY} has problems: ${diagnostics.map((d) => d.message).join("; ")}`);
   const run = await makePlan({
     target: parseTarget(dir, input.cwd),
@@ -79,6 +79,7 @@ export async function runDemo(input: DemoInput): Promise<DemoRun> {
     validForMs: VALID_FOR_MS,
     explainKept: false,
     key: input.key,
+    warnings,
     onProgress,
   });
   return { ...run, ...(written ? { written } : {}) };

@@ -12,14 +12,16 @@ export interface CheckedPolicy {
   evidence?: Map<string, Set<string>>;
   /** Every problem of the file and of what it names, in file order. */
   diagnostics: Diagnostic[];
+  /** What is valid but likely not meant, in file order: said, and the policy is still used. */
+  warnings: Diagnostic[];
 }
 
 /** Reads a policy file and the stamps and manifests it names, collecting every problem at once. */
 export async function readPolicyFile(file: string, cwd: string): Promise<CheckedPolicy> {
   const read = await readTextFile(resolve(cwd, file), "policy", MAX_POLICY_BYTES);
-  if ("problem" in read) return { diagnostics: [{ code: "unreadable", file, ...read.problem }] };
+  if ("problem" in read) return { diagnostics: [{ code: "unreadable", file, ...read.problem }], warnings: [] };
   const loaded = loadPolicy(read.text, file);
-  if (!loaded.policy) return { diagnostics: loaded.diagnostics.sort(byPosition) };
+  if (!loaded.policy) return { diagnostics: loaded.diagnostics.sort(byPosition), warnings: loaded.warnings.sort(byPosition) };
   const targetProblem = checkTarget(loaded.policy, cwd);
   // Relative stamps/manifest paths are relative to the policy file, wherever we run from.
   for (const rule of loaded.policy.rules) for (const ref of rule.references) ref.path = resolve(cwd, ref.path);
@@ -28,6 +30,7 @@ export async function readPolicyFile(file: string, cwd: string): Promise<Checked
     policy: loaded.policy,
     evidence: references.hashes,
     diagnostics: [...loaded.diagnostics, ...targetProblem, ...references.diagnostics].sort(byPosition),
+    warnings: [...loaded.warnings, ...references.warnings].sort(byPosition),
   };
 }
 

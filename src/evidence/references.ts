@@ -23,13 +23,17 @@ export async function readStampHashes(dir: string, into = new Set<string>()): Pr
 
 /**
  * Reads the stamps directories and manifests a policy names (the planner's "referenced
- * hashes"). Problems are reported at the position of the path in the policy.
+ * hashes"). Problems are reported at the position of the path in the policy; so is a directory
+ * or manifest that names no hash (a warning: its rule keeps nothing by it).
  */
-export async function resolveReferences(policy: Policy): Promise<{ hashes: Map<string, Set<string>>; diagnostics: Diagnostic[] }> {
+export async function resolveReferences(policy: Policy): Promise<{ hashes: Map<string, Set<string>>; diagnostics: Diagnostic[]; warnings: Diagnostic[] }> {
   const hashes = new Map<string, Set<string>>();
   const diagnostics: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
   const problem = (ref: ReferenceSource, code: string, message: string, hint?: string) =>
     diagnostics.push({ code, message, file: policy.file, ...ref.position, ...(hint ? { hint } : {}) });
+  const namesNone = (rule: string, ref: ReferenceSource, what: string, hint: string) =>
+    warnings.push({ code: "names-no-hash", message: `${what} '${ref.written}' names no hash: rule '${rule}' keeps nothing by it`, file: policy.file, ...ref.position, hint, severity: "warning" });
   for (const rule of policy.rules) {
     if (rule.references.length === 0) continue;
     const set = new Set<string>();
@@ -42,7 +46,9 @@ export async function resolveReferences(policy: Policy): Promise<{ hashes: Map<s
           continue;
         }
         try {
-          await readStampHashes(ref.path, set);
+          const found = await readStampHashes(ref.path);
+          if (found.size === 0) namesNone(rule.name, ref, "stamps directory", "it holds no *.do_<task>.sigdata.<hash> or *.do_<task>_setscene.<hash> stamp: point at a build's tmp/stamps after a build");
+          for (const h of found) set.add(h);
         } catch (error) {
           problem(ref, "unreadable-stamps", `cannot read stamps directory '${ref.written}': ${(error as Error).message}`);
         }
@@ -58,9 +64,10 @@ export async function resolveReferences(policy: Policy): Promise<{ hashes: Map<s
         }
         const manifest = parseManifest(read.text);
         for (const p of manifest.problems) diagnostics.push({ code: "bad-manifest", message: p.message, file: ref.path, line: p.line, col: p.col });
+        if (manifest.hashes.size === 0 && manifest.problems.length === 0) namesNone(rule.name, ref, "hashes manifest", "it is empty or holds only comments: one unihash or sstate file name per line");
         for (const h of manifest.hashes) set.add(h);
       }
     }
   }
-  return { hashes, diagnostics };
+  return { hashes, diagnostics, warnings };
 }

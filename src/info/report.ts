@@ -141,7 +141,7 @@ function housekeeping(listing: Listing): Pick<InfoReport, "orphans" | "siginfoOn
     archiveSurvives: (companion) => archiveOf[companion]! >= 0,
     lastUse: (i) => listing.mtimes[i]!,
   };
-  const testOf = (selector: SelectorDefinition) => selector.compile({ value: true, ruleName: "info", action: "delete", report: () => undefined, position: () => ({ line: 1, col: 1 }) })!.test!;
+  const testOf = (selector: SelectorDefinition) => selector.compile({ value: true, ruleName: "info", action: "delete", report: () => undefined, warn: () => undefined, position: () => ({ line: 1, col: 1 }) })!.test!;
   const isOrphan = testOf(orphan);
   const isSiginfoOnly = testOf(siginfoOnly);
   const orphans: Tally = { files: 0, bytes: 0 };

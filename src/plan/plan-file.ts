@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { compareCodeUnits } from "../util/compare.ts";
+import type { Diagnostic } from "../policy/diagnostics.ts";
 import type { GuardResult } from "./guards.ts";
 import type { Evaluation, Tally } from "./planner.ts";
 
@@ -44,6 +45,12 @@ export interface PlanSummary {
   deleteByKind: Record<string, Tally>;
   deleteByArch: ({ arch: string } & Tally)[];
   deleteTopRecipes: ({ pn: string } & Tally)[];
+  /**
+   * What the reviewer should know before approving (a rule that can never match or matched
+   * nothing, a stamps directory naming no hash…), at its place in the policy; absent when there
+   * is none, so that format-2 readers that predate it read the plan unchanged.
+   */
+  warnings?: Diagnostic[];
 }
 
 export interface PlanFile {
@@ -77,6 +84,7 @@ export interface PlanMetadata {
   target: string;
   policy: { path: string; sha256: string };
   listing: { files: number; bytes: number; sha256: string };
+  warnings?: readonly Diagnostic[];
 }
 
 const TOP_RECIPES = 20;
@@ -92,7 +100,7 @@ export function buildPlan(evaluation: Evaluation, meta: PlanMetadata, key?: stri
     target: meta.target,
     policy: meta.policy,
     listing: meta.listing,
-    summary: summarize(evaluation),
+    summary: { ...summarize(evaluation), ...(meta.warnings?.length ? { warnings: [...meta.warnings] } : {}) },
     guards: evaluation.guards,
     refused: evaluation.refused,
     delete: new EvaluatedFiles(evaluation, evaluation.deleted),

@@ -5,11 +5,13 @@
 import { relative, resolve, sep } from "node:path";
 import { listBackend, withBackend, type TargetContext } from "../backends/open.ts";
 import type { Target } from "../backends/registry.ts";
+import { byPosition, type Diagnostic } from "../policy/diagnostics.ts";
 import type { Policy } from "../policy/load.ts";
 import type { ProgressListener } from "../util/progress.ts";
 import { TOOL } from "../util/version.ts";
 import { buildPlan, type PlanFile } from "./plan-file.ts";
 import { evaluate, type Evaluation } from "./planner.ts";
+import { unmatchedRules } from "./warnings.ts";
 
 /** The environment variable that holds the plan key: plans made with it are signed, and apply can require that. */
 export const PLAN_KEY = "SSTATE_KEEPER_PLAN_KEY";
@@ -31,6 +33,8 @@ export interface PlanRunInput {
   explainKept: boolean;
   /** The plan key (SSTATE_KEEPER_PLAN_KEY): with it the plan is signed. */
   key?: string;
+  /** The policy's warnings, found when it was read; the plan records them with its own. */
+  warnings?: readonly Diagnostic[];
   onProgress?: ProgressListener;
 }
 
@@ -38,6 +42,8 @@ export interface PlanRun {
   plan: PlanFile;
   /** The decisions by listing index, for `why`. */
   evaluation: Evaluation;
+  /** The warnings planning found (rules that matched nothing), besides the policy's. */
+  warnings: Diagnostic[];
 }
 
 export function makePlan(input: PlanRunInput): Promise<PlanRun> {
@@ -46,6 +52,7 @@ export function makePlan(input: PlanRunInput): Promise<PlanRun> {
     const listing = await listBackend(backend, { onProgress });
     onProgress?.({ phase: `evaluating ${policy.file}`, done: listing.count, total: listing.count, unit: "files" });
     const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes: input.evidence, explainKept: input.explainKept });
+    const warnings = unmatchedRules(policy, evaluation);
     const plan = buildPlan(
       evaluation,
       {
@@ -56,10 +63,12 @@ export function makePlan(input: PlanRunInput): Promise<PlanRun> {
         target: target.url,
         policy: { path: portablePath(input.cwd, policy.file), sha256: policy.sha256 },
         listing: { files: listing.count, bytes: listing.bytes, sha256: listing.sha256 },
+        // Recorded as the plan records the policy: relative to where the command ran.
+        warnings: [...(input.warnings ?? []), ...warnings].sort(byPosition).map((warning) => ({ ...warning, file: portablePath(input.cwd, warning.file) })),
       },
       input.key,
     );
-    return { plan, evaluation };
+    return { plan, evaluation, warnings };
   });
 }
 

@@ -1,4 +1,7 @@
-/** Problems are values: loaders return them, only the CLI renders them. */
+/**
+ * Problems are values: loaders return them, only the CLI renders them. An error makes the input
+ * unusable (exit 2); a warning (`severity: "warning"`) is said and changes nothing else.
+ */
 export interface Diagnostic {
   code: string;
   message: string;
@@ -6,10 +9,12 @@ export interface Diagnostic {
   line: number;
   col: number;
   hint?: string;
+  /** Absent for errors. */
+  severity?: "warning";
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col}: ${d.message}${d.hint ? ` (${d.hint})` : ""}`;
+  return `${d.file}:${d.line}:${d.col}: ${d.severity === "warning" ? "warning: " : ""}${d.message}${d.hint ? ` (${d.hint})` : ""}`;
 }
 
 export function byPosition(a: Diagnostic, b: Diagnostic): number {

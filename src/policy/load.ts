@@ -5,12 +5,13 @@ import { LineCounter, parseDocument, type Document } from "yaml";
 import { SELECTORS_BY_NAME } from "./selectors/registry.ts";
 import { PHASES, type Contribution, type FileTest, type Phase, type PerField, type ReferenceSource, type RuleAction } from "./selectors/selector.ts";
 import { DEFAULT_MIN_AGE_MS, GUARD_DEFINITIONS, type Guards } from "./guards.ts";
+import { excludingEachOther, type Declared } from "./contradictions.ts";
 import { excerpt, shown, type Diagnostic } from "./diagnostics.ts";
 import { checkDocumentShape, MAX_POLICY_DEPTH } from "./document-limits.ts";
 import { decodePointer, locate, type JsonPath, type SourcePosition } from "./locate.ts";
 import { policySchema } from "./schema.ts";
 import { EDITOR_KEYWORDS } from "./value-schemas.ts";
-import { bareNumberHint, DURATION_HELP, parseDuration, parseSize, SIZE_HELP } from "../util/units.ts";
+import { bareNumberHint, DURATION_HELP, formatDuration, parseDuration, parseSize, SIZE_HELP } from "../util/units.ts";
 
 export type { Guards } from "./guards.ts";
 export type { ReferenceSource } from "./selectors/selector.ts";
@@ -47,7 +48,10 @@ export interface Policy {
 export interface LoadResult {
   /** Present whenever the YAML parsed, even with problems, so later checks (stamps dirs) still run; usable only without diagnostics. */
   policy?: Policy;
+  /** The errors. */
   diagnostics: Diagnostic[];
+  /** What is valid but likely not meant (a rule that can never match…): said, and the policy is still used. */
+  warnings: Diagnostic[];
 }
 
 export { DEFAULT_MIN_AGE_MS } from "./guards.ts";
@@ -72,9 +76,12 @@ export function loadPolicy(text: string, file: string): LoadResult {
   // Keys are checked for uniqueness by checkDocumentShape (linear); the library would print its warnings to the process's stderr.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, logLevel: "error" });
   const diagnostics: Diagnostic[] = [];
-  const at = (path: JsonPath, code: string, message: string, options: { key?: boolean; hint?: string } = {}) => {
+  const warnings: Diagnostic[] = [];
+  const at: Report = (path, code, message, options = {}) => {
     const { line, col } = locate(doc, lines, path, options);
-    diagnostics.push({ code, message, file, line, col, ...(options.hint ? { hint: options.hint } : {}) });
+    const diagnostic: Diagnostic = { code, message, file, line, col, ...(options.hint ? { hint: options.hint } : {}) };
+    if (options.warning) warnings.push({ ...diagnostic, severity: "warning" });
+    else diagnostics.push(diagnostic);
   };
 
   for (const error of doc.errors) {
@@ -83,15 +90,15 @@ export function loadPolicy(text: string, file: string): LoadResult {
     const message = error.code === "RESOURCE_EXHAUSTION" ? `nested too deeply to read (a policy is never more than ${MAX_POLICY_DEPTH} levels deep)` : error.message.split("\n")[0]!;
     diagnostics.push({ code: "yaml-syntax", message, file, line, col });
   }
-  if (diagnostics.length > 0) return { diagnostics };
+  if (diagnostics.length > 0) return { diagnostics, warnings };
   for (const problem of checkDocumentShape(doc, lines)) diagnostics.push({ code: problem.code, message: problem.message, file, ...problem.position });
-  if (diagnostics.length > 0) return { diagnostics };
+  if (diagnostics.length > 0) return { diagnostics, warnings };
 
   // checkDocumentShape bounded what the aliases expand into; the library's own count of alias uses would refuse a policy sharing one list twenty times.
   const data: unknown = doc.toJS({ maxAliasCount: -1 });
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     at([], "not-a-policy", "a policy must be a YAML mapping with 'version: 1' and 'rules'");
-    return { diagnostics };
+    return { diagnostics, warnings };
   }
 
   const invalidPaths = reportSchemaErrors(validator(), data, at);
@@ -101,10 +108,10 @@ export function loadPolicy(text: string, file: string): LoadResult {
   policy.sha256 = policyDigest(text);
   // Relative to the policy file; the caller resolves against its working directory.
   policy.rules.forEach((rule) => rule.references.forEach((ref) => (ref.path = isAbsolute(ref.written) ? ref.written : join(dirname(file), ref.written))));
-  return { policy, diagnostics };
+  return { policy, diagnostics, warnings };
 }
 
-type Report = (path: JsonPath, code: string, message: string, options?: { key?: boolean; hint?: string }) => void;
+type Report = (path: JsonPath, code: string, message: string, options?: { key?: boolean; hint?: string; warning?: true }) => void;
 
 /** The parsed policy text, for positions, and where problems go. */
 interface Source {
@@ -174,6 +181,11 @@ function reportedByCompileRule(error: ErrorObject): boolean {
     return error.keyword === "anyOf" || missing === "keep" || missing === "delete";
   }
   return path.length === 3 && error.keyword === "minProperties";
+}
+
+/** A selector's value as a message quotes it: `30d`, `[archive, siginfo]`. */
+function writtenValue(value: unknown): string {
+  return excerpt(Array.isArray(value) ? `[${value.map(String).join(", ")}]` : String(value));
 }
 
 function hintOf(hint: string | undefined): { hint?: string } {
@@ -265,7 +277,7 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
   const firstUse = new Map<string, number>();
   (Array.isArray(raw.rules) ? raw.rules : []).forEach((rawRule, index) => {
     if (typeof rawRule !== "object" || rawRule === null || Array.isArray(rawRule)) return;
-    const rule = compileRule(rawRule as Record<string, unknown>, index, source, invalid);
+    const rule = compileRule(rawRule as Record<string, unknown>, index, source, invalid, policy.guards.minAgeMs);
     if (!rule) return;
     const earlier = firstUse.get(rule.name);
     if (earlier !== undefined) {
@@ -276,7 +288,10 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
   return policy;
 }
 
-function compileRule(raw: Record<string, unknown>, index: number, source: Source, invalid: Set<string>): Rule | undefined {
+/** The key the min-age guard is declared under when a delete rule's selectors are checked against it. */
+const MIN_AGE_GUARD = "min-age";
+
+function compileRule(raw: Record<string, unknown>, index: number, source: Source, invalid: Set<string>, minAgeMs: number): Rule | undefined {
   const { report } = source;
   const base = ["rules", index] as const;
   const name = typeof raw.name === "string" ? raw.name : undefined;
@@ -303,6 +318,7 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
   const fieldTests: FileTest[] = [];
   const otherTests: FileTest[] = [];
   const contributions: Contribution[] = [];
+  const declared: Declared[] = [];
   const used = new Set<string>();
   for (const [key, value] of entries) {
     const path = [...base, action, key];
@@ -319,12 +335,31 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
       ruleName: rule.name,
       action,
       report: (message, sub = []) => report([...path, ...sub], "invalid-selector", `${key}: ${message}`),
+      warn: (code, message, sub = []) => report([...path, ...sub], code, `${label}: ${key}: ${message}`, { warning: true }),
       position: (sub = []) => locate(source.doc, source.lines, [...path, ...sub]),
     });
     if (!contribution) continue;
     contributions.push(contribution);
     if (contribution.test) (selector.comparesField ? fieldTests : otherTests).push(contribution.test);
     if (contribution.references) rule.references.push(...contribution.references);
+    if (contribution.admits) declared.push({ key, admitted: contribution.admits });
+  }
+  const written = (keys: readonly string[]) => keys.map((key) => `'${key}: ${writtenValue(selectors[key as keyof typeof selectors])}'`);
+  const excluding = excludingEachOther(declared);
+  // The min-age guard keeps every file younger than it, whatever a delete rule says.
+  const minAge: Declared = { key: MIN_AGE_GUARD, admitted: { property: "age", range: { lower: { value: minAgeMs, inclusive: true } } } };
+  const tooYoung = action === "delete" && !excluding ? excludingEachOther([...declared, minAge])?.filter((key) => key !== MIN_AGE_GUARD) : undefined;
+  if (excluding) {
+    const quoted = written(excluding);
+    report([...base, action, excluding.at(-1)!], "never-matches", `${label} can never match: ${quoted.length === 1 ? `${quoted[0]} admits no file` : `${quoted.join(" and ")} exclude each other`}`, {
+      key: true,
+      warning: true,
+    });
+  } else if (tooYoung) {
+    report([...base, action, tooYoung.at(-1)!], "never-deletes", `${label} can never delete: ${written(tooYoung).join(" and ")} selects only files younger than the min-age guard (${formatDuration(minAgeMs)}), which keeps them`, {
+      key: true,
+      warning: true,
+    });
   }
   for (const key of used) {
     const needs = SELECTORS_BY_NAME.get(key)!.needsOneOf;

@@ -108,6 +108,8 @@ const ENDING_GROUPS: readonly (readonly Ending[])[] = ARCHIVE_EXTS.map((archiveE
 export const ENDINGS: readonly Ending[] = ENDING_GROUPS.flat();
 /** A temp leftover: its ending is that of the name it was written for, plus its random tail. */
 export const TEMP_ENDING_OFFSET = ENDINGS.length;
+/** How many values the `endings` column has: each ending, then each as a temp leftover's. */
+export const ENDING_CODE_COUNT = 2 * TEMP_ENDING_OFFSET;
 
 /**
  * The parser, with the dictionaries of what it has read: recipe headers, tasks, nativelsb
@@ -333,7 +335,7 @@ function endingAt(path: string, extStart: number): number {
   return TEMP_TAIL.test(path.slice(restStart)) ? index + TEMP_ENDING_OFFSET : -1;
 }
 
-function kindOfEnding(ending: number): KindCode {
+export function kindOfEnding(ending: number): KindCode {
   return ending >= TEMP_ENDING_OFFSET ? KIND.temp : ENDINGS[ending]!.kind;
 }
 

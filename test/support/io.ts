@@ -36,3 +36,13 @@ export function testIo(options: { cwd?: string; clock?: () => Date; env?: Record
 export function openOptions(overrides: Partial<OpenOptions> = {}): OpenOptions {
   return { timeouts: DEFAULT_TIMEOUTS, secrets: new Redactor(), ...overrides };
 }
+
+/** stderr without its warnings (`file:line:col: warning: …` lines, which a progress line may precede on the same line). */
+export function withoutWarnings(stderr: string): string {
+  return stderr.replace(/(?<=^|\n|\x1b\[2K)[^\r\n\x1b]*:\d+:\d+: warning: [^\n]*\n/g, "");
+}
+
+/** The rules that stderr's warnings say matched no listed file. */
+export function unmatchedRulesIn(stderr: string): string[] {
+  return [...stderr.matchAll(/: warning: rule '([^']+)' matched none of the /g)].map((match) => match[1]!);
+}

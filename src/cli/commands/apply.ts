@@ -61,8 +61,10 @@ it is made. Exit 4: some files skipped; exit 5: some deletions failed.`,
       logPath,
       clock: io.clock,
       options: { dryRun, concurrency: options.concurrency, batchSize: options["batch-size"] },
+      // Which plan, before anything is touched: on stderr when stdout is the JSON report, so that a job's log shows it first either way.
       onStart: (verified) => {
         if (options.format === "text") io.stdout(applyHeader(verified, dryRun));
+        else io.stderr(applyHeader(verified, dryRun));
       },
       onProgress: progress.listener,
     }).finally(() => progress.done());

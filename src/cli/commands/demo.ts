@@ -7,6 +7,7 @@ import { targetContext } from "../inputs.ts";
 import { UserError } from "../io.ts";
 import { formatOption } from "../options.ts";
 import { PLAN_FORMATS, planExitCode, writePlan } from "../views/plan.ts";
+import { writeWarnings } from "../views/diagnostics.ts";
 import { progressDisplay } from "../views/progress.ts";
 import { DEFAULT_MAX_CHARS } from "../../plan/render/markdown.ts";
 
@@ -44,6 +45,7 @@ a directory is written to only when it is missing, empty or a demo cache already
       onProgress: progress.listener,
     }).finally(() => progress.done());
     if (demo.written) io.stderr(`demo cache: ${demo.written.files} sparse files in ${demo.written.dir} (mtimes relative to ${demo.written.now})\n\n`);
+    writeWarnings(io, demo.plan.summary.warnings ?? []);
     writePlan(io, demo.plan, options.format, { all: false, maxChars: DEFAULT_MAX_CHARS });
     return planExitCode(io, demo.plan);
   },

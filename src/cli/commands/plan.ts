@@ -7,6 +7,7 @@ import { command, flag, requiredOption, textOption, valueOption } from "../comma
 import { outputFile, readPlan, readPolicy, targetContext, targetOf } from "../inputs.ts";
 import { UserError } from "../io.ts";
 import { allOption, formatOption, maxCharsOption, nowOption, timeoutOption } from "../options.ts";
+import { writeWarnings } from "../views/diagnostics.ts";
 import { writeDiff } from "../views/diff.ts";
 import { coalesced } from "../views/output.ts";
 import { PLAN_FORMATS, planExitCode, writePlan } from "../views/plan.ts";
@@ -18,7 +19,8 @@ export const planCommand = command({
   description: `Nothing is deleted. The plan names every file to delete with the rules that selected it and
 the one that decided; its digest is what the reviewer approves and apply checks. With
 ${PLAN_KEY} set the plan is signed. Exit 3 when a guard refuses the plan (it is still
-printed and written, for review).`,
+printed and written, for review). Warnings (a rule that can never match or matched nothing,
+stamps naming no hash, an unclosed '[') go to stderr and into the plan; the exit code ignores them.`,
   options: {
     policy: requiredOption("P", "the policy file", { short: "p" }),
     target: textOption("URL", "the cache: a path, file://, s3:// or http(s):// URL", { short: "t", default: "the policy's target:" }),
@@ -44,10 +46,12 @@ printed and written, for review).`,
   async run({ options }, io) {
     const out = options.out === undefined ? undefined : await outputFile(io, "out", options.out);
     const previous = options.diff === undefined ? undefined : await readPlan(io, options.diff);
-    const { policy, evidence } = await readPolicy(io, options.policy);
+    const { policy, evidence, warnings } = await readPolicy(io, options.policy);
+    // Said before the listing, which can take minutes.
+    writeWarnings(io, warnings);
     const target = targetOf(io, options.target ?? policy.target);
     const progress = progressDisplay(io, { quiet: options.format === "json" });
-    const { plan } = await makePlan({
+    const run = await makePlan({
       target,
       context: targetContext(io, options.timeout),
       policy,
@@ -58,8 +62,11 @@ printed and written, for review).`,
       validForMs: options["valid-for"],
       explainKept: options.explain,
       key: io.env[PLAN_KEY] || undefined,
+      warnings,
       onProgress: progress.listener,
     }).finally(() => progress.done());
+    const { plan } = run;
+    writeWarnings(io, run.warnings);
     if (out !== undefined) await writeFileAtomically(out, coalesced(serializePlanChunks(plan)));
     const rendering = { all: options.all, maxChars: options["max-chars"] };
     if (previous) writeDiff(io, comparePlans({ source: options.diff!, plan: previous }, { source: options.out ?? "the new plan", plan }), options.format, rendering);

@@ -21,28 +21,42 @@ export function applyHeader(plan: PlanFile, dryRun: boolean): string {
   return `${dryRun ? "dry run of" : "applying"} plan ${plan.integrity} (made ${plan.createdAt}, expires ${plan.expiresAt}) to ${plan.target}\n`;
 }
 
-/** Prints the report and says on stderr what needs doing; returns the exit code its verdict means. */
-export function showApplyReport(io: Io, report: ApplyReport, context: ApplyContext): number {
-  const verdict = verdictOf(report);
-  if (report.directoriesNote !== undefined) io.stderr(`${report.directoriesNote}\n`);
-  if (context.format === "json") io.stdout(`${JSON.stringify({ ...report, verdict, journal: report.dryRun ? undefined : context.journalPath }, null, 2)}\n`);
-  else io.stdout(renderSummary(report, context));
-  switch (verdict) {
+/** The exit code an apply's verdict means (README "Honest endings"). */
+function applyExitCode(report: ApplyReport): number {
+  switch (verdictOf(report)) {
     case "stopped":
-      io.stderr(`${report.stopped}\nWhat finished is recorded in ${context.journalPath}; run the same apply again to finish the rest.\n`);
       // Once deletions have started, a stop leaves planned files behind that failed: a person must look.
       return report.deleted.files > 0 ? EXIT.failed : EXIT.runtime;
     case "failed":
-      io.stderr(
-        `apply ${report.dryRun ? "would fail" : "failed"} for ${count(report.failed.length)} files (run apply again to retry them; a person should look at why)${report.skipped.length > 0 ? `; ${count(report.skipped.length)} skipped (changed since planning: kept)` : ""}\n`,
-      );
       return EXIT.failed;
     case "skipped":
-      io.stderr(`${report.dryRun ? "dry run: " : "apply finished: "}${count(report.skipped.length)} files ${report.dryRun ? "would be " : ""}skipped because they changed since planning (kept; a new plan reconsiders them)\n`);
       return EXIT.skipped;
     case "ok":
       return EXIT.ok;
   }
+}
+
+/** Prints the report (as JSON: with its verdict and the exit code it means) and says on stderr what needs doing; returns that exit code. */
+export function showApplyReport(io: Io, report: ApplyReport, context: ApplyContext): number {
+  const verdict = verdictOf(report);
+  const exitCode = applyExitCode(report);
+  if (report.directoriesNote !== undefined) io.stderr(`${report.directoriesNote}\n`);
+  if (context.format === "json") io.stdout(`${JSON.stringify({ ...report, verdict, exitCode, journal: report.dryRun ? undefined : context.journalPath }, null, 2)}\n`);
+  else io.stdout(renderSummary(report, context));
+  switch (verdict) {
+    case "stopped":
+      io.stderr(`${report.stopped}\nWhat finished is recorded in ${context.journalPath}; run the same apply again to finish the rest.\n`);
+      break;
+    case "failed":
+      io.stderr(
+        `apply ${report.dryRun ? "would fail" : "failed"} for ${count(report.failed.length)} files (run apply again to retry them; a person should look at why)${report.skipped.length > 0 ? `; ${count(report.skipped.length)} skipped (changed since planning: kept)` : ""}\n`,
+      );
+      break;
+    case "skipped":
+      io.stderr(`${report.dryRun ? "dry run: " : "apply finished: "}${count(report.skipped.length)} files ${report.dryRun ? "would be " : ""}skipped because they changed since planning (kept; a new plan reconsiders them)\n`);
+      break;
+  }
+  return exitCode;
 }
 
 function renderSummary(report: ApplyReport, context: ApplyContext): string {

@@ -5,6 +5,8 @@ import { count } from "./format.ts";
 
 export const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 export const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
+/** Text from the input (a glob, a rule name) shown as it is, not read as emphasis, links or HTML. */
+export const plain = (text: string) => text.replace(/[\\`*_[\]<>|~]/g, "\\$&").replace(/\n/g, " ");
 export const row = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
 export const tallyCells = (t: Tally) => [count(t.files), formatBytes(t.bytes)];
 

@@ -1,9 +1,10 @@
+import type { Diagnostic } from "../../policy/diagnostics.ts";
 import { formatBytes } from "../../util/units.ts";
 import { SstateNames } from "../../sstate/name.ts";
 import type { PlanFile, PlannedFile } from "../plan-file.ts";
 import { DEFAULT_KEEP, MIN_AGE_KEEP } from "../planner.ts";
 import { ageOf, count } from "./format.ts";
-import { cell, code, collapsedTable, lazily, row, table, tallyCells } from "./markdown-blocks.ts";
+import { cell, code, collapsedTable, lazily, plain, row, table, tallyCells } from "./markdown-blocks.ts";
 
 /**
  * GitHub rejects comment bodies over 65,536 characters (GitLab notes allow more); the default
@@ -12,6 +13,8 @@ import { cell, code, collapsedTable, lazily, row, table, tallyCells } from "./ma
 export const DEFAULT_MAX_CHARS = 60_000;
 /** The long tables show their biggest rows; the plan JSON has all. */
 const TOP_ROWS = 10;
+/** Warnings listed in the summary; the plan JSON has all. */
+const SHOWN_WARNINGS = 20;
 const SHORT_HASH = 8;
 
 export interface MarkdownOptions {
@@ -48,6 +51,7 @@ export function renderMarkdown(plan: PlanFile, options: MarkdownOptions = { maxC
       ["keep", ...tallyCells(summary.keep)],
       ["unmanaged (never touched)", ...tallyCells(summary.unmanaged)],
     ]),
+    ...warningsBlock(summary.warnings ?? []),
     "",
     "#### Rules",
     "",
@@ -90,6 +94,15 @@ export function renderMarkdown(plan: PlanFile, options: MarkdownOptions = { maxC
   if (plan.delete.length === 0) out.push("", "Nothing to delete.");
   const head = `${out.join("\n")}\n`;
   return head + fileRows(plan, options.maxChars - head.length);
+}
+
+/** What the reviewer should read before approving, right under the totals; nothing when there is none. */
+function warningsBlock(warnings: readonly Diagnostic[]): string[] {
+  if (warnings.length === 0) return [];
+  const lines = ["", `#### ⚠️ Warnings (${count(warnings.length)})`, ""];
+  for (const w of warnings.slice(0, SHOWN_WARNINGS)) lines.push(`- ${code(`${w.file}:${w.line}:${w.col}`)} ${plain(w.message)}${w.hint ? ` (${plain(w.hint)})` : ""}`);
+  if (warnings.length > SHOWN_WARNINGS) lines.push("", `… and ${count(warnings.length - SHOWN_WARNINGS)} more warnings in plan.json`);
+  return lines;
 }
 
 /** As many rows of files to delete as `budget` characters hold, with the line that says how many more. */

@@ -20,7 +20,10 @@ function ageSelector(name: string, older: boolean): SelectorDefinition {
         report(`${JSON.stringify(value)} is not ${DURATION_HELP}`);
         return undefined;
       }
-      return { test: older ? (i, { now, listing }) => now - listing.mtimes[i]! >= limit : (i, { now, listing }) => now - listing.mtimes[i]! < limit };
+      return {
+        test: older ? (i, { now, listing }) => now - listing.mtimes[i]! >= limit : (i, { now, listing }) => now - listing.mtimes[i]! < limit,
+        admits: { property: "age", range: older ? { lower: { value: limit, inclusive: true } } : { upper: { value: limit, inclusive: false } } },
+      };
     },
   };
 }

@@ -9,7 +9,11 @@ import { asList, stringOrList, type FileTest, type SelectorDefinition } from "./
  * leading `!` exclude, whatever their order — like a .gitignore read as a whole.
  * Shared with the CLI's `--pn`/`--arch`/`--task` filters so that they mean what policies mean.
  */
-export function compileGlobs(patterns: string[], report: (message: string, at?: (string | number)[]) => void): ((text: string) => boolean) | undefined {
+export function compileGlobs(
+  patterns: string[],
+  report: (message: string, at?: (string | number)[]) => void,
+  warn?: (message: string, at?: (string | number)[]) => void,
+): ((text: string) => boolean) | undefined {
   const include: Minimatch[] = [];
   const exclude: Minimatch[] = [];
   let ok = true;
@@ -22,6 +26,10 @@ export function compileGlobs(patterns: string[], report: (message: string, at?: 
       ok = false;
       return;
     }
+    const bracket = unclosedBracket(body);
+    if (bracket !== undefined) {
+      warn?.(`'${excerpt(pattern)}': the '[' at character ${bracket + 1 + (negated ? 1 : 0)} is never closed, so it matches a literal '[', not one of a set of characters`, at);
+    }
     try {
       (negated ? exclude : include).push(new Minimatch(body, { dot: true, nonegate: true, nocomment: true }));
     } catch (error) {
@@ -32,6 +40,26 @@ export function compileGlobs(patterns: string[], report: (message: string, at?: 
   });
   if (!ok) return undefined;
   return (text) => (include.length === 0 || include.some((m) => m.match(text))) && !exclude.some((m) => m.match(text));
+}
+
+/**
+ * Where a `[` opens a character class that no `]` closes, if one does: minimatch then matches
+ * that `[` literally, which is hardly what its writer meant. As minimatch reads a class, a `]`
+ * right after `[` (or `[!`, `[^`) belongs to the class, and a backslash escapes what follows.
+ */
+export function unclosedBracket(glob: string): number | undefined {
+  for (let i = 0; i < glob.length; i++) {
+    if (glob[i] === "\\") i++;
+    else if (glob[i] === "[") {
+      let j = i + 1;
+      if (glob[j] === "!" || glob[j] === "^") j++;
+      if (glob[j] === "]") j++;
+      while (j < glob.length && glob[j] !== "]") j += glob[j] === "\\" ? 2 : 1;
+      if (j >= glob.length) return i;
+      i = j;
+    }
+  }
+  return undefined;
 }
 
 /** pn, arch, task and pv repeat across thousands of files: decide each distinct value once. */
@@ -80,8 +108,8 @@ function globSelector(name: string, description: string, example: string, testOf
     description,
     allowedIn: ["keep", "delete"],
     examples: [example],
-    compile({ value, report }) {
-      const matches = compileGlobs(asList(value), report);
+    compile({ value, report, warn }) {
+      const matches = compileGlobs(asList(value), report, (message, at) => warn("unclosed-bracket", message, at));
       return matches && { test: testOf(matches) };
     },
   };

@@ -1,5 +1,5 @@
-import { isCompanionKind } from "../../sstate/name.ts";
-import type { SelectorDefinition } from "./selector.ts";
+import { isCompanionKind, kindOfEnding } from "../../sstate/name.ts";
+import { endingsWhere, type SelectorDefinition } from "./selector.ts";
 
 /** A selector that is either written as `true` or left out. */
 const onlyTrue = { const: true, errorMessage: "Write `true`, or leave the selector out." };
@@ -18,6 +18,7 @@ export const orphan: SelectorDefinition = {
     // The cheap tests first: most files are archives, most companions have their archive.
     return {
       test: (i, context) => isCompanionKind(context.listing.kinds[i]!) && !context.archiveSurvives(i) && context.tasksWithArchive[context.listing.taskKeys[i]!] === 1,
+      admits: endingsWhere((ending) => isCompanionKind(kindOfEnding(ending))),
     };
   },
 };

@@ -1,6 +1,6 @@
-import { KIND, MANAGED_KINDS } from "../../sstate/name.ts";
+import { KIND, kindOfEnding, MANAGED_KINDS } from "../../sstate/name.ts";
 import { documentedEnum } from "../value-schemas.ts";
-import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
+import { asList, endingsWhere, stringOrList, type SelectorDefinition } from "./selector.ts";
 
 const KIND_MEANINGS: Record<(typeof MANAGED_KINDS)[number], string> = {
   archive: "The task's output: `.tar.zst` (or legacy `.tgz`).",
@@ -21,6 +21,6 @@ export const kind: SelectorDefinition = {
   compile({ value }) {
     const wanted = new Uint8Array(MANAGED_KINDS.length + 1);
     for (const name of asList(value)) wanted[KIND[name as keyof typeof KIND]] = 1;
-    return { test: (i, { listing }) => wanted[listing.kinds[i]!] === 1 };
+    return { test: (i, { listing }) => wanted[listing.kinds[i]!] === 1, admits: endingsWhere((ending) => wanted[kindOfEnding(ending)] === 1) };
   },
 };

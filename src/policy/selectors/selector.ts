@@ -1,4 +1,5 @@
 import type { Listing } from "../../sstate/listing.ts";
+import { ENDING_CODE_COUNT } from "../../sstate/name.ts";
 import type { SourcePosition } from "../locate.ts";
 
 /** What a selector may look at besides the file itself. */
@@ -46,6 +47,34 @@ export interface ReferenceSource {
   position: SourcePosition;
 }
 
+/** One end of a range of numbers. */
+export interface Bound {
+  value: number;
+  inclusive: boolean;
+}
+
+/**
+ * What a selector lets through of one property of a file (its age, its size, its ending…),
+ * declared so that the loader finds the rules whose selectors exclude each other, and so can
+ * never match, without knowing any selector: a range of a number, or the codes of a finite set
+ * (an `endings` column value, see ENDINGS).
+ */
+export type Admitted = { property: string } & ({ range: NumberRange } | { codes: ReadonlySet<number> });
+
+export interface NumberRange {
+  lower?: Bound;
+  upper?: Bound;
+  /** The property takes whole numbers only (bytes). */
+  integer?: true;
+}
+
+/** What `test` admits of the file's ending (kind and suffix are both read from it). */
+export function endingsWhere(test: (ending: number) => boolean): Admitted {
+  const codes = new Set<number>();
+  for (let ending = 0; ending < ENDING_CODE_COUNT; ending++) if (test(ending)) codes.add(ending);
+  return { property: "ending", codes };
+}
+
 /** What one selector adds to its rule. */
 export interface Contribution {
   /** A conjunct of the rule's test. */
@@ -55,16 +84,22 @@ export interface Contribution {
   /** The fields that form the groups. */
   per?: readonly PerField[];
   references?: ReferenceSource[];
+  /** What the test lets through, for finding contradictions. */
+  admits?: Admitted;
 }
 
 /** Reports a problem with the selector's value; `at` names a sub-path (e.g. a list index). */
 export type ReportProblem = (message: string, at?: readonly (string | number)[]) => void;
+
+/** Says that a valid value is likely not what was meant (a warning: the policy is still used). */
+export type ReportWarning = (code: string, message: string, at?: readonly (string | number)[]) => void;
 
 export interface CompileInput {
   value: unknown;
   ruleName: string;
   action: RuleAction;
   report: ReportProblem;
+  warn: ReportWarning;
   /** Where the value (or a part of it) is written in the policy. */
   position(at?: readonly (string | number)[]): SourcePosition;
 }

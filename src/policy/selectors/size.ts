@@ -18,7 +18,14 @@ function sizeSelector(name: string, larger: boolean): SelectorDefinition {
         report(`${JSON.stringify(value)} is not ${SIZE_HELP}`);
         return undefined;
       }
-      return { test: larger ? (i, { listing }) => listing.sizes[i]! > limit : (i, { listing }) => listing.sizes[i]! < limit };
+      return {
+        test: larger ? (i, { listing }) => listing.sizes[i]! > limit : (i, { listing }) => listing.sizes[i]! < limit,
+        // Sizes are whole bytes, never negative.
+        admits: {
+          property: "size",
+          range: larger ? { lower: { value: limit, inclusive: false }, integer: true } : { lower: { value: 0, inclusive: true }, upper: { value: limit, inclusive: false }, integer: true },
+        },
+      };
     },
   };
 }

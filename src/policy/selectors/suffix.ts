@@ -1,5 +1,5 @@
 import { ENDINGS, TEMP_ENDING_OFFSET } from "../../sstate/name.ts";
-import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
+import { asList, endingsWhere, stringOrList, type SelectorDefinition } from "./selector.ts";
 
 export const suffix: SelectorDefinition = {
   name: "suffix",
@@ -20,6 +20,8 @@ export const suffix: SelectorDefinition = {
         const path = listing.path(i);
         return endings.some((wanted) => path.endsWith(wanted));
       },
+      // Whether a temp leftover's random tail ends so is known only from its path.
+      admits: endingsWhere((ending) => ending >= TEMP_ENDING_OFFSET || byEnding[ending] === 1),
     };
   },
 };
