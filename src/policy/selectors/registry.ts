@@ -3,6 +3,7 @@ import { globSelectors } from "./globs.ts";
 import { all, orphan, siginfoOnly } from "./groups.ts";
 import { kind } from "./kind.ts";
 import { exceptNewest, newest, per } from "./newest.ts";
+import { hashOfDeletedArchive } from "./hash-of-deleted-archive.ts";
 import { hashes, stamps } from "./references.ts";
 import type { SelectorDefinition } from "./selector.ts";
 import { sizeSelectors } from "./size.ts";
@@ -21,6 +22,7 @@ export const SELECTORS: readonly SelectorDefinition[] = [
   stamps,
   hashes,
   orphan,
+  hashOfDeletedArchive,
   siginfoOnly,
   all,
 ];
