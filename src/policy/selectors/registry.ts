@@ -1,9 +1,9 @@
 import { ageSelectors } from "./age.ts";
 import { globSelectors } from "./globs.ts";
 import { all, orphan, siginfoOnly } from "./groups.ts";
+import { hashOfDeletedArchive } from "./hash-of-deleted-archive.ts";
 import { kind } from "./kind.ts";
 import { exceptNewest, newest, per } from "./newest.ts";
-import { hashOfDeletedArchive } from "./hash-of-deleted-archive.ts";
 import { hashes, stamps } from "./references.ts";
 import type { SelectorDefinition } from "./selector.ts";
 import { sizeSelectors } from "./size.ts";
