@@ -58,12 +58,16 @@ function oeRemoved(root) {
 
 const FIXED_CLOCK = "import runpy, sys, time; now = float(sys.argv.pop(1)); time.time = lambda: now; sys.argv[0] = sys.argv[1]; del sys.argv[1]; runpy.run_path(sys.argv[0], run_name='__main__')";
 
-function isarRemoved(root) {
+function isarRemoved(root, options = []) {
   const copy = `${root}-isar`;
   cpSync(root, copy, { recursive: true, preserveTimestamps: true });
-  const out = run("python3", ["-c", FIXED_CLOCK, String(DEMO_NOW / 1000), join(isar, "scripts/isar-sstate"), "clean", "-v", `file://${copy}`], { PYTHONPATH: join(bitbake, "lib") });
+  const out = run("python3", ["-c", FIXED_CLOCK, String(DEMO_NOW / 1000), join(isar, "scripts/isar-sstate"), "clean", "-v", ...options, `file://${copy}`], { PYTHONPATH: join(bitbake, "lib") });
+  rmSync(copy, { recursive: true, force: true });
   return out.split("\n").filter((line) => line.startsWith("[DELETE] ")).map((line) => line.slice("[DELETE] ".length));
 }
+
+/** The options isar-clean.yaml's header says how to express; the generated cache has isar-image recipes. */
+const ISAR_OPTIONS = ["--max-sig-age", "7d", "--filter", "^(?!isar-image-)"];
 
 const cases = [generatedCase(), isarEdgeCase()];
 const roots = await Promise.all(cases.map(materialise));
@@ -76,7 +80,10 @@ const recordings = {
   "isar-clean": {
     tool: `isar ${revision(isar)} scripts/isar-sstate (bitbake ${revision(bitbake)})`,
     command: `isar-sstate clean -v file://CACHE, time.time() fixed at ${new Date(DEMO_NOW).toISOString()}`,
-    cases: Object.fromEntries(cases.map((c, i) => [c.name, record(c, isarRemoved(roots[i]))])),
+    cases: {
+      ...Object.fromEntries(cases.map((c, i) => [c.name, record(c, isarRemoved(roots[i]))])),
+      [`${cases[0].name} ${ISAR_OPTIONS.join(" ")}`]: record(cases[0], isarRemoved(roots[0], ISAR_OPTIONS)),
+    },
   },
 };
 for (const [preset, recording] of Object.entries(recordings)) {
