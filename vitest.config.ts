@@ -23,6 +23,7 @@ const CORE_TESTS = [
   "test/plan-file.test.ts",
   "test/plan-golden.test.ts",
   "test/planner.test.ts",
+  "test/preset-parity.test.ts",
   "test/policy-errors.test.ts",
   "test/progress.test.ts",
   "test/schema.test.ts",

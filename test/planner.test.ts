@@ -183,13 +183,19 @@ rules:
   });
 });
 
+/** The preset with one selector mapping changed, as its header tells users to: the mapping must be there. */
+function replaced(policy: string, from: string, to: string): string {
+  expect(policy).toContain(from);
+  return policy.replace(from, to);
+}
+
 describe("isar-sstate clean parity", () => {
   const archive2d = sstatePath({ pn: "hello", arch: "amd64", task: "dpkg_build", seed: "2d" });
   const archive1h = sstatePath({ pn: "hello", arch: "amd64", task: "dpkg_build", seed: "young" });
   const siginfo8d = sstatePath({ pn: "hello", arch: "amd64", task: "fetch", ext: ".tar.zst.siginfo", seed: "8d" });
 
   it("max-age 1d, max-sig-age 7d: old archive with its siginfo goes, siginfo of a younger archive stays, 8-day siginfo goes", () => {
-    const policy = ISAR_CLEAN.replace("{ kind: siginfo, older-than: 1d }", "{ kind: siginfo, older-than: 7d }");
+    const policy = replaced(ISAR_CLEAN, "{ all: true, older-than: 1d }", "{ all: true, older-than: 7d }");
     const evaluation = planFor(policy, [
       { path: archive2d, age: 2 * DAY },
       { path: `${archive2d}.siginfo`, age: 2 * DAY },
@@ -205,10 +211,27 @@ describe("isar-sstate clean parity", () => {
     expect(deletedPaths(evaluation)).toEqual([archive2d, `${archive1h}.siginfo`].sort());
   });
 
+  it("whatever shares the hash of a deleted archive goes at any age; a young siginfo whose archive never existed stays", () => {
+    const neverArchived = sstatePath({ pn: "hello", arch: "amd64", task: "dpkg_build", ext: ".tar.zst.siginfo", seed: "never" });
+    const files = [
+      { path: archive2d, age: 2 * DAY },
+      { path: `${archive2d}.siginfo`, age: 2 * HOUR },
+      { path: `${archive2d}.sig`, age: 2 * HOUR },
+      { path: `${archive2d}q1w2e3r4`, age: 2 * HOUR },
+      { path: neverArchived, age: 2 * HOUR },
+      { path: `${sstatePath({ pn: "hello", arch: "amd64", task: "dpkg_build", seed: "interrupted" })}.AbCdEfGh`, age: 2 * DAY },
+    ];
+    const evaluation = planFor(ISAR_CLEAN, files);
+    expect(deletedPaths(evaluation)).toEqual(files.filter((f) => f.path !== neverArchived).map((f) => f.path).sort());
+    expect(deletedDecisions(evaluation).find((d) => d.path === `${archive2d}.siginfo`)).toMatchObject({ decidedBy: "files-of-deleted-archives", after: archive2d });
+  });
+
   it("--filter '^(?!isar-image-)' and --arch amd64 become pn and arch selectors", () => {
     const image = sstatePath({ pn: "isar-image-base", arch: "amd64", task: "rootfs_install", seed: "img" });
     const arm = sstatePath({ pn: "hello", arch: "arm64", task: "dpkg_build", seed: "arm" });
-    const policy = ISAR_CLEAN.replace("{ kind: archive, older-than: 1d }", "{ kind: archive, older-than: 1d, pn: '!isar-image-*', arch: amd64 }");
+    const filters = "pn: '!isar-image-*', arch: amd64";
+    const rules = ["{ kind: archive, older-than: 1d", "{ all: true, older-than: 1d", "{ hash-of-deleted-archive: true"];
+    const policy = rules.reduce((text, selectors) => replaced(text, `${selectors} }`, `${selectors}, ${filters} }`), ISAR_CLEAN);
     expect(deletedPaths(planFor(policy, [{ path: image, age: 9 * DAY }, { path: arm, age: 9 * DAY }, { path: archive2d, age: 2 * DAY }]))).toEqual([archive2d]);
   });
 });

@@ -3,7 +3,7 @@ import { decompress } from "fzstd";
 import { describe, expect, it } from "vitest";
 import { compareSigData, type CompareOptions } from "../src/siginfo/compare.ts";
 import { decodeSiginfo, LegacySiginfoError, SiginfoFormatError, type SigData } from "../src/siginfo/decode.ts";
-import { BASE_PAIR_LINES, BASE_PAIR_TAINT_LINE, INSTALL_LINES, POPULATE_SYSROOT_LINES } from "./support/siginfo-fixtures.ts";
+import { BASE_PAIR_DEPENDENCY_LINE, BASE_PAIR_EXPLAINED_LINES, BASE_PAIR_LINES, BASE_PAIR_TAINT_LINE, POPULATE_SYSROOT_OWN_LINES } from "./support/siginfo-fixtures.ts";
 
 // The .siginfo fixtures are generated from the .json next to them by scripts/make-siginfo.py.
 const FIXTURES = new URL("./fixtures/siginfo/", import.meta.url);
@@ -167,22 +167,25 @@ describe("compareSigData on the fixtures", () => {
     }
   });
 
-  it("shortens every hash to 8 characters", async () => {
+  it("prints every hash and checksum in full", async () => {
     const options = { resolveDependency: await fixtureResolver() };
-    const output = await compareSigData(await fixture("hello-configure-a"), await fixture("hello-configure-b"), options);
-    // A taint is a uuid, not a hash, and is shown whole.
-    const hashLines = output.filter((line) => !line.startsWith("Taint"));
-    expect(hashLines.join("\n")).not.toMatch(/[0-9a-f]{9,}/);
+    for (const compared of [await compareSigData(await fixture("hello-configure-a"), await fixture("hello-configure-b")), await compareSigData(await fixture("hello-configure-a"), await fixture("hello-configure-b"), options)]) {
+      // A taint is a uuid, not a hash.
+      const hexRuns = compared.filter((line) => !line.startsWith("Taint")).join("\n").match(/\b[0-9a-f]{8,}\b/g) ?? [];
+      expect(hexRuns.length).toBeGreaterThan(3);
+      for (const run of hexRuns) expect(run).toHaveLength(64);
+    }
   });
 
   it.each([
-    ["descends into changed dependencies by default", {}, [...POPULATE_SYSROOT_LINES, ...INSTALL_LINES]],
-    ["stops at maxDepth", { maxDepth: 1 }, POPULATE_SYSROOT_LINES],
-    ["does not descend with maxDepth 0", { maxDepth: 0 }, []],
-  ])("%s", async (_label, depthOption, nestedLines) => {
+    // bitbake: the first changed dependency whose comparison says something replaces the task's own changes.
+    ["reports the changed dependency chain instead of the task's own changes", {}, BASE_PAIR_EXPLAINED_LINES],
+    ["stops at maxDepth, showing the last task compared with its own changes", { maxDepth: 1 }, [BASE_PAIR_DEPENDENCY_LINE, ...POPULATE_SYSROOT_OWN_LINES, BASE_PAIR_TAINT_LINE]],
+    ["shows the task's own changes with maxDepth 0", { maxDepth: 0 }, [...BASE_PAIR_LINES, BASE_PAIR_TAINT_LINE]],
+  ])("%s", async (_label, depthOption, expected) => {
     const options = { ...depthOption, resolveDependency: await fixtureResolver() };
     const lines = await compareSigData(await fixture("hello-configure-a"), await fixture("hello-configure-b"), options);
-    expect(lines).toEqual([...BASE_PAIR_LINES, ...nestedLines, BASE_PAIR_TAINT_LINE]);
+    expect(lines).toEqual(expected);
   });
 
   it("passes full hashes to the resolver and says when a pair is not found", async () => {
@@ -200,11 +203,10 @@ describe("compareSigData on the fixtures", () => {
         "9123eac0d7346c64a95474bb4b71443f34af7dcd1c4751be79931cc86408bb79",
       ],
     ]);
+    // As in bitbake-diffsigs, a dependency that cannot be compared is still what is reported.
     expect(lines).toEqual([
-      "taskhash changed from e0cb73d0 to aeb595f3",
-      "unihash changed from 3d5c13f5 to c99c0075",
-      "Hash for task dependency zlib:do_install changed from 49f5c4c2 to 9123eac0",
-      "    Unable to find matching siginfo for zlib:do_install with hashes 49f5c4c2 and 9123eac0",
+      "Hash for task dependency zlib:do_install changed from 49f5c4c28e64bf0060405845d514065b4f9a1c90434569e026922ed8350abccb to 9123eac0d7346c64a95474bb4b71443f34af7dcd1c4751be79931cc86408bb79",
+      "    Unable to find matching siginfo for zlib:do_install with hashes 49f5c4c28e64bf0060405845d514065b4f9a1c90434569e026922ed8350abccb and 9123eac0d7346c64a95474bb4b71443f34af7dcd1c4751be79931cc86408bb79",
     ]);
   });
 
@@ -230,7 +232,7 @@ function sig(overrides: Partial<SigData>): SigData {
   return { ...BASE, ...overrides };
 }
 
-/** A 64-character hash made of one repeated character, so that its 8-character form is obvious. */
+/** A 64-character hash made of one repeated character. */
 function hash(character: string): string {
   return character.repeat(64);
 }
@@ -318,9 +320,9 @@ describe("compareSigData line formats", () => {
       { file_checksum_values: [["a.patch", hash("a")], ["gone.cfg", hash("c")], ["x.cfg", null]] },
       { file_checksum_values: [["a.patch", hash("a")], ["new.cfg", hash("d")], ["x.cfg", hash("e")]] },
       [
-        "Checksum for file x.cfg changed from (missing) to eeeeeeee",
-        "Dependency on checksum of file new.cfg was added with checksum dddddddd",
-        "Dependency on checksum of file gone.cfg was removed with checksum cccccccc",
+        `Checksum for file x.cfg changed from (missing) to ${hash("e")}`,
+        `Dependency on checksum of file new.cfg was added with checksum ${hash("d")}`,
+        `Dependency on checksum of file gone.cfg was removed with checksum ${hash("c")}`,
       ],
     ],
     [
@@ -346,7 +348,7 @@ describe("compareSigData line formats", () => {
       [
         "runtaskdeps changed:",
         "  -zlib:do_populate_sysroot",
-        "Dependency on task zlib:do_populate_sysroot was removed with hash 77777777",
+        `Dependency on task zlib:do_populate_sysroot was removed with hash ${hash("7")}`,
       ],
     ],
     [
@@ -362,37 +364,64 @@ describe("compareSigData line formats", () => {
       "a sigbasedata against a siginfo",
       {},
       { taskhash: hash("8"), unihash: hash("9") },
-      ["taskhash changed from (none) to 88888888", "unihash changed from (none) to 99999999"],
+      [`taskhash changed from (none) to ${hash("8")}`, `unihash changed from (none) to ${hash("9")}`],
     ],
   ])("%s", async (_label, before, after, expected) => {
     expect(await compareSigData(sig(before), sig(after))).toEqual(expected);
   });
 
-  it("explains a dependency change shared by several dependencies once", async () => {
-    const glibcChanged: [SigData, SigData] = [
-      sig(dependencies(["glibc:do_populate_sysroot", hash("a")])),
-      sig(dependencies(["glibc:do_populate_sysroot", hash("b")])),
-    ];
+  it("explains only the first changed dependency whose comparison says something, in place of the task's own changes (bitbake)", async () => {
+    const glibcChanged: [SigData, SigData] = [sig(dependencies(["glibc:do_populate_sysroot", hash("a")])), sig(dependencies(["glibc:do_populate_sysroot", hash("b")]))];
     const pairs: Record<string, [SigData, SigData]> = {
+      // Compared but identical: says nothing, so the next dependency is looked at.
+      "acl:do_populate_sysroot": [sig({}), sig({})],
       "zlib:do_populate_sysroot": glibcChanged,
       "zstd:do_populate_sysroot": glibcChanged,
-      "glibc:do_populate_sysroot": [
-        sig({ varvals: { ...BASE.varvals, PV: "2.39" } }),
-        sig({ varvals: { ...BASE.varvals, PV: "2.40" } }),
-      ],
+      "glibc:do_populate_sysroot": [sig({ varvals: { ...BASE.varvals, PV: "2.39" } }), sig({ varvals: { ...BASE.varvals, PV: "2.40" } })],
     };
+    const deps = (...hashes: string[]) => dependencies(...(["acl", "zlib", "zstd"].map((pn, k) => [`${pn}:do_populate_sysroot`, hash(hashes[k]!)]) as [string, string][]));
     const lines = await compareSigData(
-      sig(dependencies(["zlib:do_populate_sysroot", hash("1")], ["zstd:do_populate_sysroot", hash("2")])),
-      sig(dependencies(["zlib:do_populate_sysroot", hash("3")], ["zstd:do_populate_sysroot", hash("4")])),
+      sig({ ...deps("0", "1", "2"), varvals: { ...BASE.varvals, CC: "gcc-14" }, taint: "nostamp:0b4c5a1e-8f8e-4d57-9c3e-2f6f1a7e1c11" }),
+      sig({ ...deps("5", "3", "4"), taint: "nostamp:9d2e4b6a-1c3f-4e5a-8b7d-6c5e4f3a2b10" }),
       { resolveDependency: async (depId) => pairs[depId] },
     );
     expect(lines).toEqual([
-      "Hash for task dependency zlib:do_populate_sysroot changed from 11111111 to 33333333",
-      "    Hash for task dependency glibc:do_populate_sysroot changed from aaaaaaaa to bbbbbbbb",
+      `Hash for task dependency zlib:do_populate_sysroot changed from ${hash("1")} to ${hash("3")}`,
+      `    Hash for task dependency glibc:do_populate_sysroot changed from ${hash("a")} to ${hash("b")}`,
       "        Variable PV value changed from '2.39' to '2.40'",
-      "Hash for task dependency zstd:do_populate_sysroot changed from 22222222 to 44444444",
-      "    Hash for task dependency glibc:do_populate_sysroot changed from aaaaaaaa to bbbbbbbb",
-      "        (the changes of glibc:do_populate_sysroot are shown above)",
+      "Taint (by forced/invalidated task) changed from nostamp(uuid4):0b4c5a1e-8f8e-4d57-9c3e-2f6f1a7e1c11 to nostamp(uuid4):9d2e4b6a-1c3f-4e5a-8b7d-6c5e4f3a2b10",
     ]);
+  });
+});
+
+/** What bitbake's own compare_sigfiles and worddiff_str said, recorded by scripts/record-diffsigs.py. */
+const BITBAKE: {
+  compare_sigfiles: { a: string; b: string; recursive: boolean; lines: string[] }[];
+  worddiff_str: { before: string; after: string; text: string }[];
+} = JSON.parse(await readFile(new URL("bitbake-diffsigs.json", FIXTURES), "utf8"));
+
+/** Lines compared without indentation (bitbake's blocks sit two spaces further left) and with bitbake's None as our (none). */
+const normalised = (lines: readonly string[]) => lines.map((line) => line.trim().replace(/ from None to /, " from (none) to ").replace(/ to None$/, " to (none)"));
+/** sstate-keeper also says how taskhash and unihash changed; bitbake-diffsigs does not. */
+const withoutOwnHashLines = (lines: readonly string[]) => lines.filter((line) => !/^\s*(taskhash|unihash) changed from /.test(line));
+/** Lines bitbake and sstate-keeper word alike; the others (taskdeps, gendeps, runtaskdeps) are phrased as sets here. */
+const ALIKE = /^(basehash changed|Checksum for file|Dependency on task|Hash for task dependency|Variable \S+ value changed|"|Taint)/;
+
+describe("compareSigData side by side with bitbake's compare_sigfiles", () => {
+  it.each(BITBAKE.compare_sigfiles.filter((c) => c.recursive).map((c) => [c.a, c] as const))("%s, following dependencies: the same lines", async (_name, recorded) => {
+    const ours = await compareSigData(await fixture(recorded.a), await fixture(recorded.b), { resolveDependency: await fixtureResolver() });
+    expect(normalised(withoutOwnHashLines(ours))).toEqual(normalised(recorded.lines));
+  });
+
+  it.each(BITBAKE.compare_sigfiles.filter((c) => !c.recursive).map((c) => [c.a, c] as const))("%s, alone: the lines worded alike are the same", async (_name, recorded) => {
+    const ours = await compareSigData(await fixture(recorded.a), await fixture(recorded.b));
+    const alike = (lines: readonly string[]) => normalised(lines).filter((line) => ALIKE.test(line));
+    expect(alike(recorded.lines).length).toBeGreaterThan(0);
+    expect(alike(ours)).toEqual(alike(recorded.lines));
+  });
+
+  it.each(BITBAKE.worddiff_str.map((c) => [c.before, c.after, c.text] as const))("'%s' → '%s' is diffed word by word as %s", async (before, after, text) => {
+    const lines = await compareSigData(sig({ varvals: { ...BASE.varvals, CC: before } }), sig({ varvals: { ...BASE.varvals, CC: after } }));
+    expect(lines).toEqual(["Variable CC value changed:", `  ${text}`]);
   });
 });

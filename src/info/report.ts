@@ -139,6 +139,7 @@ function housekeeping(listing: Listing): Pick<InfoReport, "orphans" | "siginfoOn
     tasksWithArchive: listing.tasksWithArchive(),
     referencedHashes: new Map(),
     archiveSurvives: (companion) => archiveOf[companion]! >= 0,
+    deletedByEarlierPhases: () => false,
     lastUse: (i) => listing.mtimes[i]!,
   };
   const testOf = (selector: SelectorDefinition) => selector.compile({ value: true, ruleName: "info", action: "delete", report: () => undefined, warn: () => undefined, position: () => ({ line: 1, col: 1 }) })!.test!;

@@ -87,6 +87,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
       const archive = archiveOf[companion]!;
       return archive >= 0 && state[archive] !== State.delete;
     },
+    deletedByEarlierPhases: (i) => state[i] === State.delete,
     lastUse: uses ? (i) => Math.max(listing.mtimes[i]!, uses.latestUse(listing.path(i)) ?? 0) : (i) => listing.mtimes[i]!,
   };
 

@@ -15,7 +15,6 @@ export interface CompareOptions {
 }
 
 const DEFAULT_MAX_DEPTH = 5;
-const HASH_DISPLAY_LENGTH = 8;
 const NESTED_INDENT = "    ";
 const BLOCK_INDENT = "  ";
 const DIFF_CONTEXT_LINES = 3;
@@ -25,8 +24,6 @@ const MAX_DIFF_CELLS = 4_000_000;
 interface Traversal {
   resolveDependency: CompareOptions["resolveDependency"];
   maxDepth: number;
-  /** Dependency pairs already expanded, so a change shared by many tasks is explained once. */
-  expanded: Set<string>;
 }
 
 /** Returns one string per output line, empty when the signatures are identical. */
@@ -34,13 +31,19 @@ export async function compareSigData(a: SigData, b: SigData, options: CompareOpt
   const traversal: Traversal = {
     resolveDependency: options.resolveDependency,
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
-    expanded: new Set(),
   };
   return compareAtDepth(a, b, traversal, 0);
 }
 
+/**
+ * bitbake's rule: when a dependency's hash changed and its own comparison says why, that
+ * explanation replaces everything said about this task so far (its own variables, files and
+ * added or removed dependencies), as "in all likelihood they are the same changes this task also
+ * saw", and no further dependency is looked at. Only the taint is still reported.
+ */
 async function compareAtDepth(a: SigData, b: SigData, traversal: Traversal, depth: number): Promise<string[]> {
-  return [
+  const [before, after] = [a.runtaskhashes ?? {}, b.runtaskhashes ?? {}];
+  const lines = [
     ...ignoreListLines(a, b),
     ...setChangeLines("Task dependencies", a.taskdeps, b.taskdeps),
     ...hashChangeLines("basehash", a.basehash, b.basehash),
@@ -50,9 +53,17 @@ async function compareAtDepth(a: SigData, b: SigData, traversal: Traversal, dept
     ...varvalLines(a.varvals, b.varvals),
     ...fileChecksumLines(a.file_checksum_values ?? [], b.file_checksum_values ?? []),
     ...runtaskdepsLines(a.runtaskdeps ?? [], b.runtaskdeps ?? []),
-    ...(await taskDependencyLines(a.runtaskhashes ?? {}, b.runtaskhashes ?? {}, traversal, depth)),
-    ...taintLines(a.taint, b.taint),
+    ...addedOrRemovedDependencyLines(before, after),
   ];
+  const taint = taintLines(a.taint, b.taint);
+  for (const dep of sortedKeys(before).filter((id) => Object.hasOwn(after, id) && before[id] !== after[id])) {
+    const [hashA, hashB] = [before[dep]!, after[dep]!];
+    const changed = `Hash for task dependency ${dep} changed from ${hashText(hashA)} to ${hashText(hashB)}`;
+    const explanation = await dependencyExplanation(dep, hashA, hashB, traversal, depth);
+    if (explanation.length > 0) return [changed, ...indent(NESTED_INDENT, explanation), ...taint];
+    lines.push(changed);
+  }
+  return [...lines, ...taint];
 }
 
 function ignoreListLines(a: SigData, b: SigData): string[] {
@@ -78,7 +89,7 @@ function setChangeLines(label: string, before: readonly string[], after: readonl
 }
 
 function hashChangeLines(label: string, before: string | undefined, after: string | undefined): string[] {
-  return before === after ? [] : [`${label} changed from ${shortHash(before)} to ${shortHash(after)}`];
+  return before === after ? [] : [`${label} changed from ${hashText(before)} to ${hashText(after)}`];
 }
 
 /**
@@ -105,8 +116,11 @@ function varvalLines(before: Record<string, string | null>, after: Record<string
     if (!Object.hasOwn(after, name) || before[name] === after[name]) continue;
     const oldValue = before[name] ?? null;
     const newValue = after[name] ?? null;
-    if (oldValue !== null && newValue !== null && (oldValue.includes("\n") || newValue.includes("\n"))) {
+    // bitbake diffs non-empty values only: by line when either has several, else by word when either has a space.
+    if (oldValue && newValue && (oldValue.includes("\n") || newValue.includes("\n"))) {
       lines.push(`Variable ${name} value changed:`, ...indent(BLOCK_INDENT, unifiedDiff(splitLines(oldValue), splitLines(newValue))));
+    } else if (oldValue && newValue && (oldValue.includes(" ") || newValue.includes(" "))) {
+      lines.push(`Variable ${name} value changed:`, `${BLOCK_INDENT}${wordDiff(oldValue, newValue)}`);
     } else {
       lines.push(`Variable ${name} value changed from ${quoteValue(oldValue)} to ${quoteValue(newValue)}`);
     }
@@ -143,13 +157,13 @@ function fileChecksumLines(before: readonly FileChecksum[], after: readonly File
     const index = unmatchedAfter.findIndex(([otherName]) => otherName === name);
     if (index >= 0) {
       const [[, newChecksum]] = unmatchedAfter.splice(index, 1) as [FileChecksum];
-      lines.push(`Checksum for file ${name} changed from ${shortChecksum(oldChecksum)} to ${shortChecksum(newChecksum)}`);
+      lines.push(`Checksum for file ${name} changed from ${checksumText(oldChecksum)} to ${checksumText(newChecksum)}`);
     } else {
-      removedLines.push(`Dependency on checksum of file ${name} was removed with checksum ${shortChecksum(oldChecksum)}`);
+      removedLines.push(`Dependency on checksum of file ${name} was removed with checksum ${checksumText(oldChecksum)}`);
     }
   }
   for (const [name, checksum] of unmatchedAfter) {
-    lines.push(`Dependency on checksum of file ${name} was added with checksum ${shortChecksum(checksum)}`);
+    lines.push(`Dependency on checksum of file ${name} was added with checksum ${checksumText(checksum)}`);
   }
   return [...lines, ...removedLines];
 }
@@ -161,12 +175,7 @@ function runtaskdepsLines(before: readonly string[], after: readonly string[]): 
   return ["runtaskdeps changed:", ...changes.map((op) => `${BLOCK_INDENT}${op.kind}${op.line}`)];
 }
 
-async function taskDependencyLines(
-  before: Record<string, string>,
-  after: Record<string, string>,
-  traversal: Traversal,
-  depth: number,
-): Promise<string[]> {
+function addedOrRemovedDependencyLines(before: Record<string, string>, after: Record<string, string>): string[] {
   const added = sortedKeys(after).filter((dep) => !Object.hasOwn(before, dep));
   const removed = sortedKeys(before).filter((dep) => !Object.hasOwn(after, dep));
   // A dependency renamed with its hash unchanged (e.g. recipe path → pn ids in 2023) is no change.
@@ -174,15 +183,10 @@ async function taskDependencyLines(
   const addedHashes = new Set(added.map((dep) => after[dep]));
   const lines: string[] = [];
   for (const dep of added.filter((id) => !removedHashes.has(after[id]))) {
-    lines.push(`Dependency on task ${dep} was added with hash ${shortHash(after[dep])}`);
+    lines.push(`Dependency on task ${dep} was added with hash ${hashText(after[dep])}`);
   }
   for (const dep of removed.filter((id) => !addedHashes.has(before[id]))) {
-    lines.push(`Dependency on task ${dep} was removed with hash ${shortHash(before[dep])}`);
-  }
-  for (const dep of sortedKeys(before).filter((id) => Object.hasOwn(after, id) && before[id] !== after[id])) {
-    const [hashA, hashB] = [before[dep]!, after[dep]!];
-    lines.push(`Hash for task dependency ${dep} changed from ${shortHash(hashA)} to ${shortHash(hashB)}`);
-    lines.push(...indent(NESTED_INDENT, await dependencyExplanation(dep, hashA, hashB, traversal, depth)));
+    lines.push(`Dependency on task ${dep} was removed with hash ${hashText(before[dep])}`);
   }
   return lines;
 }
@@ -195,12 +199,9 @@ async function dependencyExplanation(
   depth: number,
 ): Promise<string[]> {
   if (!traversal.resolveDependency || depth >= traversal.maxDepth) return [];
-  const pairKey = `${dep} ${hashA} ${hashB}`;
-  if (traversal.expanded.has(pairKey)) return [`(the changes of ${dep} are shown above)`];
-  traversal.expanded.add(pairKey);
   const pair = await traversal.resolveDependency(dep, hashA, hashB);
   if (!pair) {
-    return [`Unable to find matching siginfo for ${dep} with hashes ${shortHash(hashA)} and ${shortHash(hashB)}`];
+    return [`Unable to find matching siginfo for ${dep} with hashes ${hashText(hashA)} and ${hashText(hashB)}`];
   }
   return compareAtDepth(pair[0], pair[1], traversal, depth + 1);
 }
@@ -215,13 +216,14 @@ function describeTaint(taint: string | undefined): string {
   return taint.startsWith("nostamp:") ? `nostamp(uuid4):${taint.slice("nostamp:".length)}` : taint;
 }
 
-export function shortHash(hash: string | undefined): string {
-  return hash === undefined ? "(none)" : hash.slice(0, HASH_DISPLAY_LENGTH);
+/** Hashes in full, as bitbake-diffsigs prints them: a shortened one cannot be searched for. */
+export function hashText(hash: string | undefined): string {
+  return hash ?? "(none)";
 }
 
 /** A null checksum means the file did not exist when the hash was computed. */
-function shortChecksum(checksum: string | null): string {
-  return checksum === null ? "(missing)" : checksum.slice(0, HASH_DISPLAY_LENGTH);
+function checksumText(checksum: string | null): string {
+  return checksum ?? "(missing)";
 }
 
 function quoteValue(value: string | null): string {
@@ -344,4 +346,61 @@ function unifiedDiff(before: readonly string[], after: readonly string[]): strin
 function hunkRange(firstIndex: number, count: number): string {
   if (count === 1) return String(firstIndex + 1);
   return `${count === 0 ? firstIndex : firstIndex + 1},${count}`;
+}
+
+/**
+ * bitbake's worddiff_str: the values split at single spaces and diffed as runs, removed runs as
+ * `[-…-]` and added ones as `{+…+}`, quoted, noting a change of whitespace only.
+ */
+function wordDiff(before: string, after: string): string {
+  const runs = longestRunDiff(before.split(" "), after.split(" ")).map(({ kind, items }) => {
+    const text = items.join(" ");
+    return kind === "=" ? text : kind === "-" ? `[-${text}-]` : `{+${text}+}`;
+  });
+  const onlyWhitespace = normaliseSpaces(before) === normaliseSpaces(after);
+  return `"${runs.join(" ")}"${onlyWhitespace ? " (whitespace changed)" : ""}`;
+}
+
+/** Python's ' '.join(value.split()). */
+function normaliseSpaces(value: string): string {
+  return value.split(/\s+/).filter((word) => word !== "").join(" ");
+}
+
+interface Run {
+  kind: "=" | "-" | "+";
+  items: readonly string[];
+}
+
+/**
+ * The diff of bitbake's vendored simplediff: the longest common run of items (the first found,
+ * scanning `after`), then the same on each side of it, recursively. Its runs, not an LCS's,
+ * so that the words come out grouped as bitbake-diffsigs shows them.
+ */
+function longestRunDiff(before: readonly string[], after: readonly string[]): Run[] {
+  const positions = new Map<string, number[]>();
+  before.forEach((item, index) => {
+    const list = positions.get(item);
+    if (list) list.push(index);
+    else positions.set(item, [index]);
+  });
+  // runEnding.get(i): length of the common run ending at before[i] and the current item of `after`.
+  let runEnding = new Map<number, number>();
+  let best = { before: 0, after: 0, length: 0 };
+  after.forEach((item, afterIndex) => {
+    const next = new Map<number, number>();
+    for (const beforeIndex of positions.get(item) ?? []) {
+      const length = (beforeIndex > 0 ? (runEnding.get(beforeIndex - 1) ?? 0) : 0) + 1;
+      next.set(beforeIndex, length);
+      if (length > best.length) best = { before: beforeIndex - length + 1, after: afterIndex - length + 1, length };
+    }
+    runEnding = next;
+  });
+  if (best.length === 0) {
+    return [...(before.length > 0 ? [{ kind: "-" as const, items: before }] : []), ...(after.length > 0 ? [{ kind: "+" as const, items: after }] : [])];
+  }
+  return [
+    ...longestRunDiff(before.slice(0, best.before), after.slice(0, best.after)),
+    { kind: "=", items: after.slice(best.after, best.after + best.length) },
+    ...longestRunDiff(before.slice(best.before + best.length), after.slice(best.after + best.length)),
+  ];
 }

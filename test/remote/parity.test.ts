@@ -18,7 +18,7 @@ import { selectUploads, uploadFiles } from "../../src/upload/upload.ts";
 import { generatedCache } from "../support/cache.ts";
 import type {} from "../support/global-servers.ts";
 import { openOptions, testIo } from "../support/io.ts";
-import { BASE_PAIR_LINES, BASE_PAIR_TAINT_LINE, FIXTURE_ARCH, INSTALL_LINES, placeFixturePairs, POPULATE_SYSROOT_LINES } from "../support/siginfo-fixtures.ts";
+import { BASE_PAIR_EXPLAINED_LINES, FIXTURE_ARCH, H, INSTALL_LINES, placeFixturePairs, POPULATE_SYSROOT_LINES } from "../support/siginfo-fixtures.ts";
 
 async function cli(env: Env, ...argv: string[]) {
   const io = testIo({ cwd: tmpdir(), env });
@@ -91,10 +91,10 @@ function parityScenario(label: string, fresh: () => Promise<RemoteCache>) {
       const indented = (lines: string[], by: number) => lines.map((line) => `${" ".repeat(by)}${line.slice(4)}`);
       expect(analyzed.stdout).toContain(
         [
-          `hello:${FIXTURE_ARCH}:configure local 83ebc9b8 vs remote 3a2454d2 (the only candidate)`,
-          ...[...BASE_PAIR_LINES, ...POPULATE_SYSROOT_LINES, ...INSTALL_LINES, BASE_PAIR_TAINT_LINE].map((line) => `  ${line}`),
+          `hello:${FIXTURE_ARCH}:configure local ${H.unihashB} vs remote ${H.unihashA} (the only candidate)`,
+          ...BASE_PAIR_EXPLAINED_LINES.map((line) => `  ${line}`),
           "",
-          `zlib:${FIXTURE_ARCH}:populate_sysroot local c99c0075 vs remote 3d5c13f5 (the only candidate)`,
+          `zlib:${FIXTURE_ARCH}:populate_sysroot local ${H.sysrootB} vs remote ${H.sysrootA} (the only candidate)`,
           ...indented([...POPULATE_SYSROOT_LINES, ...INSTALL_LINES], 2),
           "",
           "2 compared, 0 without a remote candidate, 0 without a local siginfo, 0 unreadable",

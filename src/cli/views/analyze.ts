@@ -1,7 +1,7 @@
 import type { ItemAnalysis, ItemOutcome } from "../../analyze/analyze.ts";
 import type { AnalyzeReport } from "../../analyze/run.ts";
 import { count } from "../../plan/render/format.ts";
-import { shortHash } from "../../siginfo/compare.ts";
+import { hashText } from "../../siginfo/compare.ts";
 
 export function renderAnalysis({ source, target, found, analyses }: AnalyzeReport): string {
   const out: string[] = [`Analyze ${source} against ${target}: ${count(analyses.length)} local items missing on the target, ${count(found)} found there`];
@@ -14,10 +14,10 @@ export function renderAnalysis({ source, target, found, analyses }: AnalyzeRepor
   return `${out.join("\n")}\n`;
 }
 
-/** `hello:amd64:dpkg_build local 1a2b3c4d vs remote 5e6f7a8b (newest of 3 candidates)` */
+/** `hello:amd64:dpkg_build local <unihash> vs remote <unihash> (newest of 3 candidates)`, hashes in full. */
 function headerOf({ item, remote }: ItemAnalysis): string {
-  const local = `${item.pn}:${item.arch}:${item.task} local ${shortHash(item.hash)}`;
+  const local = `${item.pn}:${item.arch}:${item.task} local ${hashText(item.hash)}`;
   if (!remote) return local;
   const candidates = item.candidates.length === 1 ? "the only candidate" : `newest of ${count(item.candidates.length)} candidates`;
-  return `${local} vs remote ${shortHash(remote.name.hash)} (${candidates})`;
+  return `${local} vs remote ${hashText(remote.name.hash)} (${candidates})`;
 }

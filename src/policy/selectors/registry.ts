@@ -1,6 +1,7 @@
 import { ageSelectors } from "./age.ts";
 import { globSelectors } from "./globs.ts";
 import { all, orphan, siginfoOnly } from "./groups.ts";
+import { hashOfDeletedArchive } from "./hash-of-deleted-archive.ts";
 import { kind } from "./kind.ts";
 import { exceptNewest, newest, per } from "./newest.ts";
 import { hashes, stamps } from "./references.ts";
@@ -21,6 +22,7 @@ export const SELECTORS: readonly SelectorDefinition[] = [
   stamps,
   hashes,
   orphan,
+  hashOfDeletedArchive,
   siginfoOnly,
   all,
 ];

@@ -12,6 +12,8 @@ export interface EvaluationContext {
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
   /** Whether the archive of the companion at this index exists and is not deleted by the first phase; only for the orphan phase. */
   archiveSurvives(companionIndex: number): boolean;
+  /** Whether file `i` is deleted by the phases before the one being evaluated (the first phase and min-age); only for the orphan phase. */
+  deletedByEarlierPhases(i: number): boolean;
   /** When file `i` was last used: the latest of its mtime and every use the evidence records for it. */
   lastUse(i: number): number;
 }
