@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { parseTarget, TargetError } from "../backends/index.ts";
 import { byPosition, type Diagnostic } from "../policy/diagnostics.ts";
-import { loadPolicy, MAX_POLICY_BYTES, type Policy } from "../policy/load.ts";
+import { loadPolicy, MAX_POLICY_BYTES, URL_LOCATION, type Policy } from "../policy/load.ts";
 import { readTextFile } from "../util/text-file.ts";
 import { resolveReferences } from "./references.ts";
 
@@ -23,6 +23,7 @@ export async function readPolicyFile(file: string, cwd: string): Promise<Checked
   const targetProblem = checkTarget(loaded.policy, cwd);
   // Relative stamps/manifest paths are relative to the policy file, wherever we run from.
   for (const rule of loaded.policy.rules) for (const ref of rule.references) ref.path = resolve(cwd, ref.path);
+  for (const use of loaded.policy.uses) if (!URL_LOCATION.test(use.location)) use.location = resolve(cwd, use.location);
   const references = await resolveReferences(loaded.policy);
   return {
     policy: loaded.policy,

@@ -63,6 +63,13 @@ export interface Evaluation {
   after(i: number): number;
   /** Whether file `i` is deleted. */
   isDeleted(i: number): boolean;
+  /** When file `i` was last used, and where the evidence recorded that use (none: its mtime). */
+  usedAt(i: number): LastUse;
+}
+
+export interface LastUse {
+  time: number;
+  where?: string;
 }
 
 const State = { undecided: 0, keep: 1, delete: 2 } as const;
@@ -78,6 +85,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
   const decider = new Int32Array(count).fill(DECIDED.byDefault);
   const matched = policy.rules.map(() => new Uint8Array(count));
   const archiveOf = listing.archiveIndexes();
+  const usedAt = uses ? lastUseFromEvidence(listing, uses, archiveOf) : (i: number) => ({ time: listing.mtimes[i]! });
   const context: EvaluationContext = {
     listing,
     now,
@@ -87,7 +95,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
       const archive = archiveOf[companion]!;
       return archive >= 0 && state[archive] !== State.delete;
     },
-    lastUse: uses ? (i) => Math.max(listing.mtimes[i]!, uses.latestUse(listing.path(i)) ?? 0) : (i) => listing.mtimes[i]!,
+    lastUse: (i) => usedAt(i).time,
   };
 
   // Each phase decides what earlier phases left undecided: keep wins across phases too.
@@ -186,6 +194,24 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     decidedBy,
     after,
     isDeleted: (i) => state[i] === State.delete,
+    usedAt,
+  };
+}
+
+/**
+ * The latest of a file's mtime and its recorded uses. bitbake fetches an archive's .siginfo
+ * with it and checks .sig/.done only beside it, so a use of the archive is a use of its
+ * companions; a companion's own use does not keep its archive.
+ */
+function lastUseFromEvidence(listing: Listing, uses: UseEvidence, archiveOf: Int32Array): (i: number) => LastUse {
+  return (i) => {
+    const archive = archiveOf[i]!;
+    const own = uses.latestUse(listing.path(i)) ?? -Infinity;
+    const viaArchive = archive >= 0 ? (uses.latestUse(listing.path(archive)) ?? -Infinity) : -Infinity;
+    const time = Math.max(own, viaArchive);
+    if (time <= listing.mtimes[i]!) return { time: listing.mtimes[i]! };
+    const where = uses.whereUsed?.(listing.path(own >= viaArchive ? i : archive));
+    return where === undefined ? { time } : { time, where };
   };
 }
 

@@ -5,6 +5,7 @@
 import { relative, resolve, sep } from "node:path";
 import { listBackend, withBackend, type TargetContext } from "../backends/open.ts";
 import type { Target } from "../backends/registry.ts";
+import { readUses } from "../evidence/uses/read.ts";
 import type { Policy } from "../policy/load.ts";
 import type { ProgressListener } from "../util/progress.ts";
 import { TOOL } from "../util/version.ts";
@@ -32,6 +33,8 @@ export interface PlanRunInput {
   /** The plan key (SSTATE_KEEPER_PLAN_KEY): with it the plan is signed. */
   key?: string;
   onProgress?: ProgressListener;
+  /** Problems with the use evidence that do not stop the plan (malformed log lines, a log without uses). */
+  onWarning?: (message: string) => void;
 }
 
 export interface PlanRun {
@@ -40,12 +43,15 @@ export interface PlanRun {
   evaluation: Evaluation;
 }
 
-export function makePlan(input: PlanRunInput): Promise<PlanRun> {
+export async function makePlan(input: PlanRunInput): Promise<PlanRun> {
   const { target, policy, now, onProgress } = input;
+  // Before listing: a log that cannot be read stops the plan before the long work.
+  const reading = policy.uses.length > 0 ? await readUses(policy, input.cwd, input.context) : undefined;
+  for (const warning of reading?.warnings ?? []) input.onWarning?.(warning);
   return withBackend(target, input.context, async (backend) => {
     const listing = await listBackend(backend, { onProgress });
     onProgress?.({ phase: `evaluating ${policy.file}`, done: listing.count, total: listing.count, unit: "files" });
-    const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes: input.evidence, explainKept: input.explainKept });
+    const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes: input.evidence, uses: reading?.uses, explainKept: input.explainKept });
     const plan = buildPlan(
       evaluation,
       {

@@ -1,5 +1,6 @@
 import { GUARD_DEFINITIONS } from "./guards.ts";
 import { SELECTORS } from "./selectors/registry.ts";
+import { USES_SCHEMA } from "./uses.ts";
 
 export const RULE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
 
@@ -25,6 +26,7 @@ export function policySchema(): Record<string, unknown> {
         properties: Object.fromEntries(GUARD_DEFINITIONS.map((guard) => [guard.name, { ...guard.schema, description: guard.description }])),
       },
       rules: { type: "array", items: { $ref: "#/definitions/rule" } },
+      uses: USES_SCHEMA,
     },
     definitions: {
       rule: {

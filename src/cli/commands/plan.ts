@@ -59,6 +59,7 @@ printed and written, for review).`,
       explainKept: options.explain,
       key: io.env[PLAN_KEY] || undefined,
       onProgress: progress.listener,
+      onWarning: (message) => io.stderr(`warning: ${message}\n`),
     }).finally(() => progress.done());
     if (out !== undefined) await writeFileAtomically(out, coalesced(serializePlanChunks(plan)));
     const rendering = { all: options.all, maxChars: options["max-chars"] };

@@ -48,6 +48,7 @@ evaluated as plan would (nothing is written).`,
         validForMs: 0,
         explainKept: false,
         onProgress: progress.listener,
+        onWarning: (message) => io.stderr(`warning: ${message}\n`),
       }).finally(() => progress.done());
       report = whyFromEvaluation(evaluation, plan, operands, io.cwd);
     }

@@ -18,6 +18,8 @@ export interface EvaluationContext {
 /** Uses of cache files found at the edge (access logs, …): the latest use of each path, in ms since the epoch. */
 export interface UseEvidence {
   latestUse(path: string): number | undefined;
+  /** Where the latest use of `path` was recorded, e.g. `access.log.1:1234`. */
+  whereUsed?(path: string): string | undefined;
 }
 
 /** Whether file `i` of the context's listing is selected. */

@@ -1,0 +1,173 @@
+/**
+ * Reads the use evidence a policy declares (`uses:`) before the cache is listed: each access log
+ * streamed line by line (`.gz` decompressed on the way), local paths and globs from disk,
+ * s3:// and http(s):// locations through the backends. A source that cannot be read, or names
+ * no file, is an error: silently missing evidence would make every file look unused.
+ */
+import { createReadStream, type Dirent } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { Minimatch } from "minimatch";
+import { BackendError, type Backend } from "../../backends/backend.ts";
+import { parseTarget, TargetError } from "../../backends/index.ts";
+import { withBackend, type TargetContext } from "../../backends/open.ts";
+import { excerpt } from "../../policy/diagnostics.ts";
+import { URL_LOCATION, type Policy, type UseSource } from "../../policy/load.ts";
+import { forEachLine } from "./lines.ts";
+import { lineReader } from "./use-of-line.ts";
+import { UseRecords } from "./use-records.ts";
+
+/** A declared log that cannot be read: the command stops before listing (exit 2). */
+export class UseEvidenceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UseEvidenceError";
+  }
+}
+
+export interface UseReading {
+  uses: UseRecords;
+  /** One line per log with lines that are not of its format, or without a single use. */
+  warnings: string[];
+}
+
+/** One log file to read: its name in messages and `whereUsed`, and its bytes. */
+interface LogFile {
+  name: string;
+  open(): AsyncIterable<Uint8Array>;
+}
+
+const GLOB_MAGIC = /[*?[\]{}()!+@]/;
+
+/** `cwd`: where the policy file's path starts (its local logs' locations are already resolved). */
+export async function readUses(policy: Policy, cwd: string, context: TargetContext, onProgress?: (message: string) => void): Promise<UseReading> {
+  const uses = new UseRecords();
+  const warnings: string[] = [];
+  for (const source of policy.uses) {
+    const where = `${policy.file}:${source.position.line}:${source.position.col}: access log '${excerpt(source.written, 200)}'`;
+    const read = async (files: AsyncIterable<LogFile>) => {
+      let count = 0;
+      for await (const file of files) {
+        count++;
+        onProgress?.(`reading ${file.name}`);
+        try {
+          warnings.push(...(await readLog(file, source, uses)));
+        } catch (error) {
+          throw error instanceof BackendError && error.kind === "unavailable" ? error : new UseEvidenceError(`${where}: cannot read ${file.name}: ${reasonOf(error)}`);
+        }
+      }
+      if (count === 0) throw new UseEvidenceError(`${where}: no log file matches (paths are relative to the policy file)`);
+    };
+    if (URL_LOCATION.test(source.location)) {
+      const { base, pattern } = splitLocation(source.location);
+      let target;
+      try {
+        target = parseTarget(base, ".");
+      } catch (error) {
+        if (error instanceof TargetError) throw new UseEvidenceError(`${where}: ${error.message}`);
+        throw error;
+      }
+      if (target.scheme === "file") throw new UseEvidenceError(`${where}: give a local log as a path, not a URL`);
+      await withBackend(target, context, (backend) => read(remoteFiles(backend, base, pattern))).catch((error: unknown) => {
+        if (error instanceof BackendError && error.kind !== "unavailable") throw new UseEvidenceError(`${where}: ${error.message}`);
+        throw error;
+      });
+    } else {
+      const { base, pattern } = splitLocation(source.location);
+      await read(localFiles(base, pattern, source, dirname(resolve(cwd, policy.file))));
+    }
+  }
+  return { uses, warnings };
+}
+
+/** Streams one log into `uses`; returns its warnings. */
+async function readLog(file: LogFile, source: UseSource, uses: UseRecords): Promise<string[]> {
+  const verdictOf = lineReader(source);
+  const sourceNumber = uses.addSource(file.name);
+  let malformed = 0;
+  let firstMalformed = 0;
+  let found = 0;
+  let lines = 0;
+  await forEachLine(decompressed(file), (line, number) => {
+    lines++;
+    const verdict = line === undefined ? undefined : line.trim() === "" ? null : verdictOf(line);
+    if (verdict === undefined) {
+      if (malformed++ === 0) firstMalformed = number;
+    } else if (verdict !== null) {
+      found++;
+      uses.record(verdict.path, verdict.time, sourceNumber, number);
+    }
+  });
+  const warnings: string[] = [];
+  if (malformed > 0) warnings.push(`${file.name}: ${malformed} of ${lines} lines are not in the ${source.format} format (the first is line ${firstMalformed}); they were skipped`);
+  if (found === 0 && lines > malformed) warnings.push(`${file.name}: no request in it is a use of a file under '${source.prefix}' (check the log's prefix: setting)`);
+  return warnings;
+}
+
+function decompressed(file: LogFile): AsyncIterable<Uint8Array> {
+  const bytes = file.open();
+  return file.name.endsWith(".gz") ? Readable.from(bytes).pipe(createGunzip()) : bytes;
+}
+
+/** The location up to its first segment with glob characters, and the rest as a pattern; a trailing `/` means every file below. */
+function splitLocation(location: string): { base: string; pattern: string } {
+  const segments = (location.endsWith("/") ? `${location}**` : location).split("/");
+  const firstMagic = segments.findIndex((segment) => GLOB_MAGIC.test(segment));
+  const at = firstMagic < 0 ? segments.length - 1 : firstMagic;
+  return { base: `${segments.slice(0, at).join("/")}/`, pattern: segments.slice(at).join("/") };
+}
+
+const matcherOf = (pattern: string) => new Minimatch(pattern, { dot: true });
+
+/** Local logs are named as the policy names them: relative to its directory, unless written as absolute paths. */
+async function* localFiles(base: string, pattern: string, source: UseSource, policyDir: string): AsyncIterable<LogFile> {
+  for (const path of await matchingFiles(base, "", matcherOf(pattern))) {
+    const full = `${base}${path}`;
+    yield { name: isAbsolute(source.written) ? full : relative(policyDir, full), open: () => createReadStream(full, { highWaterMark: 1024 * 1024 }) };
+  }
+}
+
+/** Files under `dir` whose path below `base` the pattern matches, sorted; directories the pattern cannot reach are not read. */
+async function matchingFiles(base: string, below: string, matcher: Minimatch): Promise<string[]> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(`${base}${below}`, { withFileTypes: true });
+  } catch (error) {
+    if (below === "" && (error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw new UseEvidenceError(`cannot read directory ${base}${below}: ${reasonOf(error)}`);
+  }
+  const found: string[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const path = `${below}${entry.name}`;
+    if (entry.isDirectory()) {
+      if (matcher.match(path, true)) found.push(...(await matchingFiles(base, `${path}/`, matcher)));
+    } else if (matcher.match(path)) found.push(path);
+  }
+  return found;
+}
+
+async function* remoteFiles(backend: Backend, base: string, pattern: string): AsyncIterable<LogFile> {
+  const matcher = matcherOf(pattern);
+  const paths: string[] = [];
+  for await (const page of backend.list()) for (const file of page) if (matcher.match(file.path)) paths.push(file.path);
+  paths.sort();
+  for (const path of paths) {
+    yield { name: `${base}${path}`, open: () => oneChunk(backend.get(path)) };
+  }
+}
+
+/** An object read whole (log objects are small: S3 writes one every few minutes). */
+async function* oneChunk(bytes: Promise<Uint8Array>): AsyncIterable<Uint8Array> {
+  yield await bytes;
+}
+
+function reasonOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EACCES") return "permission denied";
+  if (code === "EISDIR") return "it is a directory (give a glob such as logs/access.log*)";
+  if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR") return "not a complete gzip file";
+  return (error as Error).message;
+}
