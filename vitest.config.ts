@@ -29,6 +29,7 @@ const CORE_TESTS = [
   "test/siginfo.test.ts",
   "test/sstate-name.test.ts",
   "test/why.test.ts",
+  "test/use-logs.test.ts",
   "test/backends/memory.test.ts",
   "test/backends/registry.test.ts",
   "test/backends/s3-errors.test.ts",
