@@ -105,6 +105,8 @@ rules:
     await expectUseKept(result);
     expect(result.kept.get(`${archives[0]!}.siginfo`)?.lastUseFrom).toBe(`${server.accessLog}:${get}`);
     expect(result.kept.get(archives[1]!)?.lastUseFrom).toBe(`${server.accessLog}:${get + 1}`);
+    // The plan's own listing is in the log under the tool's User-Agent, which is how later plans know it is no use.
+    expect((await readFile(server.accessLog!, "utf8")).split("\n").filter((line) => line.includes('"PROPFIND /dav/')).every((line) => line.endsWith('"sstate-keeper/0.1.0"'))).toBe(true);
   });
 
   it("reads the same log rotated across two files, the older one gzipped", async () => {

@@ -17,7 +17,7 @@ export interface HttpRequestLine {
 }
 
 /** `"…"` fields: Apache escapes `"` and `\` inside them with a backslash. */
-const QUOTED = String.raw`"((?:[^"\\]|\\.)*)"`;
+const QUOTED = String.raw`"([^"\\]*(?:\\.[^"\\]*)*)"`;
 const COMMON = String.raw`^\S+ \S+ (?:\S+|"[^"]*") \[([^\]]+)\] ${QUOTED} (\d{3}) (?:\d+|-)`;
 const COMMON_LINE = new RegExp(`${COMMON}\\s*$`);
 const COMBINED_LINE = new RegExp(`${COMMON} ${QUOTED} ${QUOTED}(?:\\s|$)`);
