@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseHttpLogLine } from "../src/evidence/uses/http-log.ts";
 import { forEachLine, MAX_LINE_BYTES } from "../src/evidence/uses/lines.ts";
@@ -253,5 +254,26 @@ rules:
     const evaluation = evaluated(uses);
     expect(evaluation.deleted.length).toBe(4);
     expect(evaluation.usedAt(0)).toEqual({ time: NOW - 400 * DAY });
+  });
+});
+
+describe("the shared-s3-mirror preset", () => {
+  it("loads, reads two logs, and expires archives by use", () => {
+    const text = readFileSync(new URL("../policies/shared-s3-mirror.yaml", import.meta.url), "utf8");
+    const policy = policyFrom(text, "policies/shared-s3-mirror.yaml");
+    expect(policy.uses.map((use) => [use.location, use.format, use.prefix])).toEqual([
+      ["policies/logs/sstate-access.log*", "combined", "/sstate/"],
+      ["s3://yocto-sstate-logs/logs/", "s3", "sstate/"],
+    ]);
+    const fresh = sstatePath({ pn: "zlib", arch: "core2-64", task: "package", seed: "preset-a" });
+    const stale = sstatePath({ pn: "zlib", arch: "core2-64", task: "package", seed: "preset-b" });
+    const files = [fresh, `${fresh}.siginfo`, stale, `${stale}.siginfo`].map((path, i) => ({ path, age: (i < 2 ? 300 : 200) * DAY }));
+    const uses = new UseRecords();
+    uses.record(fresh, NOW - DAY, uses.addSource("logs/sstate-access.log"), 7);
+    const evaluation = evaluate({ listing: listingFrom(files), policy, now: NOW, referencedHashes: new Map(), uses });
+    // `stale` is the newest by mtime and stays (keep-newest); `fresh` is older but used yesterday.
+    expect(Array.from(evaluation.deleted, (i) => evaluation.listing.path(i))).toEqual([]);
+    const unused = evaluate({ listing: listingFrom(files), policy, now: NOW, referencedHashes: new Map() });
+    expect(Array.from(unused.deleted, (i) => unused.listing.path(i))).toEqual([fresh, `${fresh}.siginfo`]);
   });
 });
