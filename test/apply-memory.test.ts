@@ -57,6 +57,10 @@ class FaultyBackend implements Backend {
     return this.inner.get(path);
   }
 
+  read(path: string): AsyncIterable<Uint8Array> {
+    return this.inner.read(path);
+  }
+
   async close(): Promise<void> {}
 }
 

@@ -4,13 +4,14 @@
  * s3:// and http(s):// locations through the backends. A source that cannot be read, or names
  * no file, is an error: silently missing evidence would make every file look unused.
  */
-import { createReadStream, type Dirent } from "node:fs";
+import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { Minimatch } from "minimatch";
-import { BackendError, type Backend } from "../../backends/backend.ts";
+import { BackendError, NotFoundError, type Backend } from "../../backends/backend.ts";
+import { FsBackend } from "../../backends/fs.ts";
 import { parseTarget, TargetError } from "../../backends/index.ts";
 import { withBackend, type TargetContext } from "../../backends/open.ts";
 import { excerpt } from "../../policy/diagnostics.ts";
@@ -121,11 +122,15 @@ function splitLocation(location: string): { base: string; pattern: string } {
 
 const matcherOf = (pattern: string) => new Minimatch(pattern, { dot: true });
 
-/** Local logs are named as the policy names them: relative to its directory, unless written as absolute paths. */
+/**
+ * Local logs are named as the policy names them: relative to its directory, unless written as
+ * absolute paths. Read as the local backend reads (a FIFO is refused, never waited on).
+ */
 async function* localFiles(base: string, pattern: string, source: UseSource, policyDir: string): AsyncIterable<LogFile> {
+  const directory = new FsBackend(base);
   for (const path of await matchingFiles(base, "", matcherOf(pattern))) {
     const full = `${base}${path}`;
-    yield { name: isAbsolute(source.written) ? full : relative(policyDir, full), open: () => createReadStream(full, { highWaterMark: 1024 * 1024 }) };
+    yield { name: isAbsolute(source.written) ? full : relative(policyDir, full), open: () => directory.read(path) };
   }
 }
 
@@ -154,16 +159,12 @@ async function* remoteFiles(backend: Backend, base: string, pattern: string): As
   for await (const page of backend.list()) for (const file of page) if (matcher.match(file.path)) paths.push(file.path);
   paths.sort();
   for (const path of paths) {
-    yield { name: `${base}${path}`, open: () => oneChunk(backend.get(path)) };
+    yield { name: `${base}${path}`, open: () => backend.read(path) };
   }
 }
 
-/** An object read whole (log objects are small: S3 writes one every few minutes). */
-async function* oneChunk(bytes: Promise<Uint8Array>): AsyncIterable<Uint8Array> {
-  yield await bytes;
-}
-
 function reasonOf(error: unknown): string {
+  if (error instanceof NotFoundError) return "no such file";
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return "no such file";
   if (code === "EACCES") return "permission denied";
