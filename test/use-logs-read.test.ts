@@ -12,6 +12,8 @@ import { sstatePath } from "./support/listing.ts";
 const NOW = new Date("2026-12-01T12:00:00Z");
 const OLD = new Date("2025-01-01T00:00:00Z");
 const ARCHIVES = ["zlib", "m4", "bash"].map((pn) => sstatePath({ pn, arch: "core2-64", task: "package", seed: `read-${pn}` }));
+/** The logs' first line, older than the 30-day window: they cover it. */
+const START = `192.0.2.10 - - [01/Oct/2026:00:00:00 +0000] "GET /robots.txt HTTP/1.1" 404 0 "-" "curl/8.5.0"`;
 const line = (path: string, when = "20/Nov/2026:14:03:07 +0000") => `192.0.2.10 - - [${when}] "GET /sstate/${path} HTTP/1.1" 200 42 "-" "Wget/1.21.3"`;
 
 /** A local cache of old archives and a policy with the given uses: entry; `logs` are written under logs/. */
@@ -36,7 +38,7 @@ describe("reading the uses: logs", () => {
   it("reads plain and gzipped logs matched by a glob relative to the policy file", async () => {
     const result = await setUp(`{ access-log: "logs/access.log*", prefix: /sstate/ }`, {
       "access.log": `${line(ARCHIVES[0]!)}\n`,
-      "access.log.1.gz": gzipSync(`${line(ARCHIVES[1]!)}\n`),
+      "access.log.1.gz": gzipSync(`${START}\n${line(ARCHIVES[1]!)}\n`),
     });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -45,18 +47,26 @@ describe("reading the uses: logs", () => {
 
   it("warns once per log about lines not in its format, with their count and the first, and plans", async () => {
     const result = await setUp(`{ access-log: logs/access.log, prefix: /sstate/ }`, {
-      "access.log": [line(ARCHIVES[0]!), "garbage", line(ARCHIVES[1]!, "not a time"), "", `127.0.0.1 - - [20/Nov/2026:14:03:07 +0000] "GET /sstate/x HTTP/1.1" 200 5`].join("\n"),
+      "access.log": [START, line(ARCHIVES[0]!), "garbage", line(ARCHIVES[1]!, "not a time"), "", `127.0.0.1 - - [20/Nov/2026:14:03:07 +0000] "GET /sstate/x HTTP/1.1" 200 5`].join("\n"),
     });
     expect(result.code).toBe(0);
-    expect(result.stderr).toBe("warning: logs/access.log: 3 of 5 lines are not in the combined format (the first is line 2); they were skipped\n");
+    expect(result.stderr).toBe("warning: logs/access.log: 3 of 6 lines are not in the combined format (the first is line 3); they were skipped\n");
     expect((await result.deleted()).sort()).toEqual([ARCHIVES[1], ARCHIVES[2]].sort());
   });
 
   it("warns when a log has no use under the prefix (a wrong prefix: would make every file look unused)", async () => {
-    const result = await setUp(`{ access-log: logs/access.log, prefix: /cache/ }`, { "access.log": `${line(ARCHIVES[0]!)}\n` });
+    const result = await setUp(`{ access-log: logs/access.log, prefix: /cache/ }`, { "access.log": `${START}\n${line(ARCHIVES[0]!)}\n` });
     // Every archive then looks unused: the plan would delete them all, which the allow-empty guard refuses.
     expect(result.code).toBe(3);
-    expect(result.stderr.split("\n")[0]).toBe("warning: logs/access.log: no request in it is a use of a file under '/cache/' (check the log's prefix: setting)");
+    expect(result.stderr.split("\n")[0]).toBe("warning: access log 'logs/access.log': no request in it is a use of a file under '/cache/' (check its prefix: setting)");
+  });
+
+  it("warns when the logs begin after the unused-for window does, and plans", async () => {
+    const result = await setUp(`{ access-log: "logs/access.log*", prefix: /sstate/ }`, { "access.log": `${line(ARCHIVES[0]!)}\n${line(ARCHIVES[1]!)}\n` });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      "warning: access log 'logs/access.log*' begins 2026-11-20 14:03 UTC, 10d21h before now, and unused-for looks back 30d: a file used only before the logs begin counts as unused (keep the logs longer)\n",
+    );
   });
 
   it.each([

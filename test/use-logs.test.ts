@@ -91,13 +91,14 @@ describe("S3 server access log records (AWS's documented format)", () => {
 
   it("maps reads of the cache's keys to cache paths, and nothing else", () => {
     const read = lineReader(source("format: s3, prefix: sstate, bucket: sstate-mirror"));
-    expect(read(record("REST.GET.OBJECT", `sstate/${ENCODED}`, "200", "Boto3/1.34"))).toEqual({ path: ARCHIVE, time: Date.parse("2026-02-06T00:00:38Z") });
-    expect(read(record("REST.HEAD.OBJECT", `sstate/${ENCODED}`, "304", "Boto3/1.34"))).toEqual({ path: ARCHIVE, time: Date.parse("2026-02-06T00:00:38Z") });
-    expect(read(record("REST.PUT.OBJECT", `sstate/${ENCODED}`, "200", "Boto3/1.34"))).toBeNull();
-    expect(read(record("REST.GET.OBJECT", `sstate/${ENCODED}`, "404", "Boto3/1.34"))).toBeNull();
-    expect(read(record("REST.GET.OBJECT", `other/${ENCODED}`, "200", "Boto3/1.34"))).toBeNull();
-    expect(read(record("REST.GET.OBJECT", `sstate/${ENCODED}`, "200", "aws-sdk-js/3.1169.0 ua/2.1 os/linux md/nodejs#20.20.2 api/s3#3.1169.0 sstate-keeper/0.1.0"))).toBeNull();
-    expect(read(record("REST.GET.OBJECT", `sstate/${ENCODED}`, "200", "Boto3/1.34").replace(" sstate-mirror ", " other-bucket "))).toBeNull();
+    const time = Date.parse("2026-02-06T00:00:38Z");
+    expect(read(record("REST.GET.OBJECT", `sstate/${ENCODED}`, "200", "Boto3/1.34"))).toEqual({ time, used: ARCHIVE });
+    expect(read(record("REST.HEAD.OBJECT", `sstate/${ENCODED}`, "304", "Boto3/1.34"))).toEqual({ time, used: ARCHIVE });
+    expect(read(record("REST.PUT.OBJECT", `sstate/${ENCODED}`, "200", "Boto3/1.34"))).toEqual({ time });
+    expect(read(record("REST.GET.OBJECT", `sstate/${ENCODED}`, "404", "Boto3/1.34"))).toEqual({ time });
+    expect(read(record("REST.GET.OBJECT", `other/${ENCODED}`, "200", "Boto3/1.34"))).toEqual({ time });
+    expect(read(record("REST.GET.OBJECT", `sstate/${ENCODED}`, "200", "aws-sdk-js/3.1169.0 ua/2.1 os/linux md/nodejs#20.20.2 api/s3#3.1169.0 sstate-keeper/0.1.0"))).toEqual({ time });
+    expect(read(record("REST.GET.OBJECT", `sstate/${ENCODED}`, "200", "Boto3/1.34").replace(" sstate-mirror ", " other-bucket "))).toEqual({ time });
     expect(read("not a record")).toBeUndefined();
   });
 });
@@ -105,7 +106,9 @@ describe("S3 server access log records (AWS's documented format)", () => {
 describe("which HTTP requests are uses", () => {
   const read = lineReader(source("prefix: /sstate/, ignore-user-agent: [Prometheus]"));
   const line = (request: string, status: number, agent = "Wget/1.21.3") => `192.0.2.10 - - [20/Nov/2026:14:03:07 +0000] "${request}" ${status} 42 "-" "${agent}"`;
-  const use = { path: ARCHIVE, time: Date.parse("2026-11-20T14:03:07Z") };
+  const time = Date.parse("2026-11-20T14:03:07Z");
+  const use = { time, used: ARCHIVE };
+  const notUse = { time };
 
   it.each([
     ["a GET answered 200", line(`GET /sstate/${ENCODED} HTTP/1.1`, 200), use],
@@ -115,15 +118,15 @@ describe("which HTTP requests are uses", () => {
     ["a query string", line(`GET /sstate/${ARCHIVE}?x=1 HTTP/1.1`, 200), use],
     ["an absolute-form target (through a proxy)", line(`GET http://cache.example.com/sstate/${ARCHIVE} HTTP/1.1`, 200), use],
     ["a doubled slash after the prefix", line(`GET /sstate//${ARCHIVE} HTTP/1.1`, 200), use],
-    ["a 404", line(`GET /sstate/${ARCHIVE} HTTP/1.1`, 404), null],
-    ["a PUT", line(`PUT /sstate/${ARCHIVE} HTTP/1.1`, 201), null],
-    ["a PROPFIND", line(`PROPFIND /sstate/ HTTP/1.1`, 207), null],
-    ["outside the prefix", line(`GET /downloads/${ARCHIVE} HTTP/1.1`, 200), null],
-    ["the prefix itself", line(`GET /sstate/ HTTP/1.1`, 200), null],
-    ["sstate-keeper's own request", line(`GET /sstate/${ARCHIVE} HTTP/1.1`, 200, "sstate-keeper/0.1.0"), null],
-    ["an ignored user agent", line(`GET /sstate/${ARCHIVE} HTTP/1.1`, 200, "Prometheus/2.45"), null],
-    ["bad percent-encoding", line(`GET /sstate/%E0%A4%A HTTP/1.1`, 200), null],
-    ["a garbage request line", line(`\\x16\\x03\\x01`, 400), null],
+    ["a 404", line(`GET /sstate/${ARCHIVE} HTTP/1.1`, 404), notUse],
+    ["a PUT", line(`PUT /sstate/${ARCHIVE} HTTP/1.1`, 201), notUse],
+    ["a PROPFIND", line(`PROPFIND /sstate/ HTTP/1.1`, 207), notUse],
+    ["outside the prefix", line(`GET /downloads/${ARCHIVE} HTTP/1.1`, 200), notUse],
+    ["the prefix itself", line(`GET /sstate/ HTTP/1.1`, 200), notUse],
+    ["sstate-keeper's own request", line(`GET /sstate/${ARCHIVE} HTTP/1.1`, 200, "sstate-keeper/0.1.0"), notUse],
+    ["an ignored user agent", line(`GET /sstate/${ARCHIVE} HTTP/1.1`, 200, "Prometheus/2.45"), notUse],
+    ["bad percent-encoding", line(`GET /sstate/%E0%A4%A HTTP/1.1`, 200), notUse],
+    ["a garbage request line", line(`\\x16\\x03\\x01`, 400), notUse],
   ])("%s", (_, text, expected) => {
     expect(read(text)).toEqual(expected);
   });

@@ -46,7 +46,7 @@ export interface PlanRun {
 export async function makePlan(input: PlanRunInput): Promise<PlanRun> {
   const { target, policy, now, onProgress } = input;
   // Before listing: a log that cannot be read stops the plan before the long work.
-  const reading = policy.uses.length > 0 ? await readUses(policy, input.cwd, input.context) : undefined;
+  const reading = policy.uses.length > 0 ? await readUses(policy, input.cwd, now.getTime(), input.context) : undefined;
   for (const warning of reading?.warnings ?? []) input.onWarning?.(warning);
   return withBackend(target, input.context, async (backend) => {
     const listing = await listBackend(backend, { onProgress });

@@ -31,6 +31,8 @@ export interface Rule {
   phase: Phase;
   group?: GroupLimit;
   references: ReferenceSource[];
+  /** How far back the rule looks for uses (its `unused-for`). */
+  looksBackMs?: number;
   position: SourcePosition;
 }
 
@@ -316,6 +318,7 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
     contributions.push(contribution);
     if (contribution.test) (selector.comparesField ? fieldTests : otherTests).push(contribution.test);
     if (contribution.references) rule.references.push(...contribution.references);
+    if (contribution.looksBackMs !== undefined) rule.looksBackMs = Math.max(rule.looksBackMs ?? 0, contribution.looksBackMs);
   }
   for (const key of used) {
     const needs = SELECTORS_BY_NAME.get(key)!.needsOneOf;

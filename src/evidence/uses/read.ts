@@ -15,6 +15,7 @@ import { FsBackend } from "../../backends/fs.ts";
 import { parseTarget, TargetError } from "../../backends/index.ts";
 import { withBackend, type TargetContext } from "../../backends/open.ts";
 import { excerpt } from "../../policy/diagnostics.ts";
+import { formatDuration } from "../../util/units.ts";
 import { URL_LOCATION, type Policy, type UseSource } from "../../policy/load.ts";
 import { forEachLine } from "./lines.ts";
 import { lineReader } from "./use-of-line.ts";
@@ -30,7 +31,7 @@ export class UseEvidenceError extends Error {
 
 export interface UseReading {
   uses: UseRecords;
-  /** One line per log with lines that are not of its format, or without a single use. */
+  /** Per log with lines not of its format; per `uses:` entry without a single use, or beginning after the rules' window. */
   warnings: string[];
 }
 
@@ -42,24 +43,38 @@ interface LogFile {
 
 const GLOB_MAGIC = /[*?[\]{}()!+@]/;
 
-/** `cwd`: where the policy file's path starts (its local logs' locations are already resolved). */
-export async function readUses(policy: Policy, cwd: string, context: TargetContext, onProgress?: (message: string) => void): Promise<UseReading> {
+/**
+ * `cwd`: where the policy file's path starts (its local logs' locations are already resolved);
+ * `now`: what the rules measure from (a log that begins after now minus their window is reported).
+ */
+export async function readUses(policy: Policy, cwd: string, now: number, context: TargetContext): Promise<UseReading> {
   const uses = new UseRecords();
   const warnings: string[] = [];
+  const window = Math.max(0, ...policy.rules.map((rule) => rule.looksBackMs ?? 0));
   for (const source of policy.uses) {
     const where = `${policy.file}:${source.position.line}:${source.position.col}: access log '${excerpt(source.written, 200)}'`;
     const read = async (files: AsyncIterable<LogFile>) => {
       let count = 0;
+      let earliest = Infinity;
+      let found = 0;
       for await (const file of files) {
         count++;
-        onProgress?.(`reading ${file.name}`);
         try {
-          warnings.push(...(await readLog(file, source, uses)));
+          const read = await readLog(file, source, uses);
+          warnings.push(...read.warnings);
+          earliest = Math.min(earliest, read.earliest);
+          found += read.found;
         } catch (error) {
           throw error instanceof BackendError && error.kind === "unavailable" ? error : new UseEvidenceError(`${where}: cannot read ${file.name}: ${reasonOf(error)}`);
         }
       }
       if (count === 0) throw new UseEvidenceError(`${where}: no log file matches (paths are relative to the policy file)`);
+      if (found === 0) warnings.push(`access log '${excerpt(source.written, 200)}': no request in ${count === 1 ? "it" : `its ${count} files`} is a use of a file under '${source.prefix}' (check its prefix: setting)`);
+      if (earliest !== Infinity && earliest > now - window) {
+        warnings.push(
+          `access log '${excerpt(source.written, 200)}' begins ${new Date(earliest).toISOString().slice(0, 16).replace("T", " ")} UTC, ${formatDuration(now - earliest)} before now, and unused-for looks back ${formatDuration(window)}: a file used only before the logs begin counts as unused (keep the logs longer)`,
+        );
+      }
     };
     if (URL_LOCATION.test(source.location)) {
       const { base, pattern } = splitLocation(source.location);
@@ -83,28 +98,31 @@ export async function readUses(policy: Policy, cwd: string, context: TargetConte
   return { uses, warnings };
 }
 
-/** Streams one log into `uses`; returns its warnings. */
-async function readLog(file: LogFile, source: UseSource, uses: UseRecords): Promise<string[]> {
-  const verdictOf = lineReader(source);
+/** Streams one log into `uses`; returns its warnings, the time of its earliest line of the format and how many uses it holds. */
+async function readLog(file: LogFile, source: UseSource, uses: UseRecords): Promise<{ warnings: string[]; earliest: number; found: number }> {
+  const readLine = lineReader(source);
   const sourceNumber = uses.addSource(file.name);
   let malformed = 0;
   let firstMalformed = 0;
   let found = 0;
   let lines = 0;
+  let earliest = Infinity;
   await forEachLine(decompressed(file), (line, number) => {
     lines++;
-    const verdict = line === undefined ? undefined : line.trim() === "" ? null : verdictOf(line);
-    if (verdict === undefined) {
+    if (line !== undefined && line.trim() === "") return;
+    const logged = line === undefined ? undefined : readLine(line);
+    if (logged === undefined) {
       if (malformed++ === 0) firstMalformed = number;
-    } else if (verdict !== null) {
+      return;
+    }
+    if (logged.time < earliest) earliest = logged.time;
+    if (logged.used !== undefined) {
       found++;
-      uses.record(verdict.path, verdict.time, sourceNumber, number);
+      uses.record(logged.used, logged.time, sourceNumber, number);
     }
   });
-  const warnings: string[] = [];
-  if (malformed > 0) warnings.push(`${file.name}: ${malformed} of ${lines} lines are not in the ${source.format} format (the first is line ${firstMalformed}); they were skipped`);
-  if (found === 0 && lines > malformed) warnings.push(`${file.name}: no request in it is a use of a file under '${source.prefix}' (check the log's prefix: setting)`);
-  return warnings;
+  const warnings = malformed > 0 ? [`${file.name}: ${malformed} of ${lines} lines are not in the ${source.format} format (the first is line ${firstMalformed}); they were skipped`] : [];
+  return { warnings, earliest, found };
 }
 
 function decompressed(file: LogFile): AsyncIterable<Uint8Array> {

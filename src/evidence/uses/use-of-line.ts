@@ -3,14 +3,12 @@ import type { UseSource } from "../../policy/uses.ts";
 import { parseHttpLogLine } from "./http-log.ts";
 import { parseS3LogLine } from "./s3-log.ts";
 
-export interface LoggedUse {
-  /** The cache path: relative to the cache root, decoded. */
-  path: string;
+/** A line of the log's format: when it was logged, and the cache path it used, if it is a use. */
+export interface LoggedLine {
   time: number;
+  /** Relative to the cache root, decoded. */
+  used?: string;
 }
-
-/** A use; `null`: a line of the format that is not a use; `undefined`: not a line of the format. */
-export type LineVerdict = LoggedUse | null | undefined;
 
 const S3_READS = new Set(["REST.GET.OBJECT", "REST.HEAD.OBJECT"]);
 const HTTP_READS = new Set(["GET", "HEAD"]);
@@ -18,25 +16,28 @@ const HTTP_READS = new Set(["GET", "HEAD"]);
 /** A read answered with content (2xx, including 206 for a range) or "not modified" (304): the client has the file. */
 const served = (status: number | undefined) => status !== undefined && ((status >= 200 && status < 300) || status === 304);
 
-export function lineReader(source: UseSource): (line: string) => LineVerdict {
+/** Reads one line: undefined when it is not a line of the source's format. */
+export function lineReader(source: UseSource): (line: string) => LoggedLine | undefined {
   const ignored = (agent: string | undefined) => agent !== undefined && source.ignoreUserAgents.some((part) => agent.includes(part));
   if (source.format === "s3") {
     return (line) => {
       const record = parseS3LogLine(line);
       if (record === undefined) return undefined;
-      if (!S3_READS.has(record.operation) || !served(record.status) || record.key === undefined || ignored(record.userAgent)) return null;
-      if (source.bucket !== undefined && record.bucket !== source.bucket) return null;
-      const path = cachePath(record.key, source.prefix);
-      return path === undefined ? null : { path, time: record.time };
+      const { time } = record;
+      if (!S3_READS.has(record.operation) || !served(record.status) || record.key === undefined || ignored(record.userAgent)) return { time };
+      if (source.bucket !== undefined && record.bucket !== source.bucket) return { time };
+      const used = cachePath(record.key, source.prefix);
+      return used === undefined ? { time } : { time, used };
     };
   }
   const format = source.format;
   return (line) => {
     const request = parseHttpLogLine(line, format);
     if (request === undefined) return undefined;
-    if (!HTTP_READS.has(request.method) || !served(request.status) || ignored(request.userAgent)) return null;
-    const path = cachePath(pathOfTarget(request.target), source.prefix);
-    return path === undefined ? null : { path, time: request.time };
+    const { time } = request;
+    if (!HTTP_READS.has(request.method) || !served(request.status) || ignored(request.userAgent)) return { time };
+    const used = cachePath(pathOfTarget(request.target), source.prefix);
+    return used === undefined ? { time } : { time, used };
   };
 }
 

@@ -57,6 +57,8 @@ export interface Contribution {
   /** The fields that form the groups. */
   per?: readonly PerField[];
   references?: ReferenceSource[];
+  /** How far back the rule looks for uses (`unused-for`): logs that begin later are reported. */
+  looksBackMs?: number;
 }
 
 /** Reports a problem with the selector's value; `at` names a sub-path (e.g. a list index). */

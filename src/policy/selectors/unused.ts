@@ -16,6 +16,6 @@ export const unusedFor: SelectorDefinition = {
       report(`${JSON.stringify(value)} is not ${DURATION_HELP}`);
       return undefined;
     }
-    return { test: (i, { now, lastUse }) => now - lastUse(i) >= limit };
+    return { test: (i, { now, lastUse }) => now - lastUse(i) >= limit, looksBackMs: limit };
   },
 };
