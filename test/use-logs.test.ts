@@ -8,6 +8,8 @@ import { lineReader } from "../src/evidence/uses/use-of-line.ts";
 import { UseRecords } from "../src/evidence/uses/use-records.ts";
 import { buildPlan, canonicalPlannedFile } from "../src/plan/plan-file.ts";
 import { evaluate } from "../src/plan/planner.ts";
+import { renderText } from "../src/plan/render/text.ts";
+import { renderWhyText } from "../src/cli/views/why.ts";
 import { whyFromEvaluation } from "../src/plan/why.ts";
 import { loadPolicy, type UseSource } from "../src/policy/load.ts";
 import { DAY, listingFrom, NOW, policyFrom, sstatePath } from "./support/listing.ts";
@@ -249,6 +251,8 @@ rules:
     expect(canonicalPlannedFile(kept.get(ARCHIVE)!)).toContain(`"lastUse":"${new Date(NOW - 5 * DAY).toISOString()}","lastUseFrom":"access.log.1:1234","mtime"`);
     const why = whyFromEvaluation(evaluation, plan, [siginfo], "/");
     expect(why.answers[0]).toMatchObject({ status: "kept", lastUseFrom: "access.log.1:1234" });
+    expect(renderWhyText(why, "p.yaml")).toContain("\n  last used 2026-10-27 12:00 UTC (access.log.1:1234)\n");
+    expect(renderText(plan)).toContain(`= ${siginfo}  100 B, 400d old, @default, last used 2026-10-27 12:00 UTC (access.log.1:1234)`);
   });
 
   it("a use older than the mtime changes nothing", () => {
