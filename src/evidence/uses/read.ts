@@ -29,6 +29,9 @@ export class UseEvidenceError extends Error {
   }
 }
 
+/** A directory a glob must look into cannot be read. */
+class UnreadableDirectory extends Error {}
+
 export interface UseReading {
   uses: UseRecords;
   /** Per log with lines not of its format; per `uses:` entry without a single use, or beginning after the rules' window. */
@@ -48,54 +51,62 @@ const GLOB_MAGIC = /[*?[\]{}()!+@]/;
  * `now`: what the rules measure from (a log that begins after now minus their window is reported).
  */
 export async function readUses(policy: Policy, cwd: string, now: number, context: TargetContext): Promise<UseReading> {
-  const uses = new UseRecords();
-  const warnings: string[] = [];
+  const reading: UseReading = { uses: new UseRecords(), warnings: [] };
   const window = Math.max(0, ...policy.rules.map((rule) => rule.looksBackMs ?? 0));
   for (const source of policy.uses) {
     const where = `${policy.file}:${source.position.line}:${source.position.col}: access log '${excerpt(source.written, 200)}'`;
-    const read = async (files: AsyncIterable<LogFile>) => {
-      let count = 0;
-      let earliest = Infinity;
-      let found = 0;
-      for await (const file of files) {
-        count++;
-        try {
-          const read = await readLog(file, source, uses);
-          warnings.push(...read.warnings);
-          earliest = Math.min(earliest, read.earliest);
-          found += read.found;
-        } catch (error) {
-          throw error instanceof BackendError && error.kind === "unavailable" ? error : new UseEvidenceError(`${where}: cannot read ${file.name}: ${reasonOf(error)}`);
-        }
-      }
-      if (count === 0) throw new UseEvidenceError(`${where}: no log file matches (paths are relative to the policy file)`);
-      if (found === 0) warnings.push(`access log '${excerpt(source.written, 200)}': no request in ${count === 1 ? "it" : `its ${count} files`} is a use of a file under '${source.prefix}' (check its prefix: setting)`);
-      if (earliest !== Infinity && earliest > now - window) {
-        warnings.push(
-          `access log '${excerpt(source.written, 200)}' begins ${new Date(earliest).toISOString().slice(0, 16).replace("T", " ")} UTC, ${formatDuration(now - earliest)} before now, and unused-for looks back ${formatDuration(window)}: a file used only before the logs begin counts as unused (keep the logs longer)`,
-        );
-      }
-    };
-    if (URL_LOCATION.test(source.location)) {
-      const { base, pattern } = splitLocation(source.location);
-      let target;
-      try {
-        target = parseTarget(base, ".");
-      } catch (error) {
-        if (error instanceof TargetError) throw new UseEvidenceError(`${where}: ${error.message}`);
-        throw error;
-      }
-      if (target.scheme === "file") throw new UseEvidenceError(`${where}: give a local log as a path, not a URL`);
-      await withBackend(target, context, (backend) => read(remoteFiles(backend, base, pattern))).catch((error: unknown) => {
-        if (error instanceof BackendError && error.kind !== "unavailable") throw new UseEvidenceError(`${where}: ${error.message}`);
-        throw error;
-      });
-    } else {
-      const { base, pattern } = splitLocation(source.location);
+    const { base, pattern } = splitLocation(source.location);
+    const read = (files: AsyncIterable<LogFile>) => readSource(files, source, where, { now, window }, reading);
+    if (!URL_LOCATION.test(source.location)) {
       await read(localFiles(base, pattern, source, dirname(resolve(cwd, policy.file))));
+      continue;
     }
+    let target;
+    try {
+      target = parseTarget(base, cwd);
+    } catch (error) {
+      if (error instanceof TargetError) throw new UseEvidenceError(`${where}: ${error.message}`);
+      throw error;
+    }
+    if (target.scheme === "file") throw new UseEvidenceError(`${where}: give a local log as a path, not a URL`);
+    await withBackend(target, context, (backend) => read(remoteFiles(backend, base, pattern))).catch((error: unknown) => {
+      // Refused credentials or a missing bucket are the policy's to fix; an unreachable server fails as a target does.
+      if (error instanceof BackendError && error.kind !== "unavailable") throw new UseEvidenceError(`${where}: ${error.message}`);
+      throw error;
+    });
   }
-  return { uses, warnings };
+  return reading;
+}
+
+/** Reads every log file of one `uses:` entry into `reading`, with the entry's warnings. */
+async function readSource(files: AsyncIterable<LogFile>, source: UseSource, where: string, span: { now: number; window: number }, reading: UseReading): Promise<void> {
+  let count = 0;
+  let earliest = Infinity;
+  let found = 0;
+  const named = `access log '${excerpt(source.written, 200)}'`;
+  try {
+    for await (const file of files) {
+      count++;
+      try {
+        const log = await readLog(file, source, reading.uses);
+        reading.warnings.push(...log.warnings);
+        earliest = Math.min(earliest, log.earliest);
+        found += log.found;
+      } catch (error) {
+        throw error instanceof BackendError && error.kind === "unavailable" ? error : new UseEvidenceError(`${where}: cannot read ${file.name}: ${reasonOf(error)}`);
+      }
+    }
+  } catch (error) {
+    throw error instanceof UnreadableDirectory ? new UseEvidenceError(`${where}: ${error.message}`) : error;
+  }
+  if (count === 0) throw new UseEvidenceError(`${where}: no log file matches (paths are relative to the policy file)`);
+  if (found === 0) reading.warnings.push(`${named}: no request in ${count === 1 ? "it" : `its ${count} files`} is a use of a file under '${source.prefix}' (check its prefix: setting)`);
+  if (earliest !== Infinity && earliest > span.now - span.window) {
+    const begins = new Date(earliest).toISOString().slice(0, 16).replace("T", " ");
+    reading.warnings.push(
+      `${named} begins ${begins} UTC, ${formatDuration(span.now - earliest)} before now, and unused-for looks back ${formatDuration(span.window)}: a file used only before the logs begin counts as unused (keep the logs longer)`,
+    );
+  }
 }
 
 /** Streams one log into `uses`; returns its warnings, the time of its earliest line of the format and how many uses it holds. */
@@ -159,7 +170,7 @@ async function matchingFiles(base: string, below: string, matcher: Minimatch): P
     entries = await readdir(`${base}${below}`, { withFileTypes: true });
   } catch (error) {
     if (below === "" && (error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new UseEvidenceError(`cannot read directory ${base}${below}: ${reasonOf(error)}`);
+    throw new UnreadableDirectory(`cannot read directory ${base}${below}: ${reasonOf(error)}`);
   }
   const found: string[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
