@@ -8,6 +8,7 @@ import { lineReader } from "../src/evidence/uses/use-of-line.ts";
 import { UseRecords } from "../src/evidence/uses/use-records.ts";
 import { buildPlan, canonicalPlannedFile } from "../src/plan/plan-file.ts";
 import { evaluate } from "../src/plan/planner.ts";
+import { renderMarkdown } from "../src/plan/render/markdown.ts";
 import { renderText } from "../src/plan/render/text.ts";
 import { renderWhyText } from "../src/cli/views/why.ts";
 import { whyFromEvaluation } from "../src/plan/why.ts";
@@ -231,8 +232,9 @@ rules:
     const log = uses.addSource("access.log.1");
     uses.record(ARCHIVE, NOW - 5 * DAY, log, 1234);
     uses.record(ARCHIVE, NOW - 50 * DAY, log, 12);
-    // A use of only a siginfo keeps the siginfo, not its archive.
+    // A use of only a siginfo keeps the siginfo, not its archive; a use before the window does not keep it.
     uses.record(otherSiginfo, NOW - DAY, log, 99);
+    uses.record(other, NOW - 40 * DAY, log, 7);
     const evaluation = evaluated(uses);
     expect(Array.from(evaluation.deleted, (i) => evaluation.listing.path(i))).toEqual([other]);
     const plan = buildPlan(evaluation, {
@@ -247,11 +249,12 @@ rules:
     const kept = new Map([...plan.keep!].map((file) => [file.path, file]));
     expect(kept.get(siginfo)).toMatchObject({ lastUse: new Date(NOW - 5 * DAY).toISOString(), lastUseFrom: "access.log.1:1234" });
     expect(kept.get(otherSiginfo)).toMatchObject({ lastUseFrom: "access.log.1:99" });
-    expect(plan.delete.at(0)!.lastUse).toBeUndefined();
+    expect(plan.delete.at(0)).toMatchObject({ path: other, lastUse: new Date(NOW - 40 * DAY).toISOString(), lastUseFrom: "access.log.1:7" });
     expect(canonicalPlannedFile(kept.get(ARCHIVE)!)).toContain(`"lastUse":"${new Date(NOW - 5 * DAY).toISOString()}","lastUseFrom":"access.log.1:1234","mtime"`);
     const why = whyFromEvaluation(evaluation, plan, [siginfo], "/");
     expect(why.answers[0]).toMatchObject({ status: "kept", lastUseFrom: "access.log.1:1234" });
     expect(renderWhyText(why, "p.yaml")).toContain("\n  last used 2026-10-27 12:00 UTC (access.log.1:1234)\n");
+    expect(renderMarkdown(plan)).toContain("| unused, last used 2026-09-22 12:00 UTC (access.log.1:7) |");
     expect(renderText(plan)).toContain(`= ${siginfo}  100 B, 400d old, @default, last used 2026-10-27 12:00 UTC (access.log.1:1234)`);
   });
 
