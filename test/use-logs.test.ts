@@ -202,6 +202,7 @@ rules: []
     ["an unknown format", "uses:\n  - { access-log: a.log, format: json }", 3],
     ["an unknown key", "uses:\n  - { access-log: a.log, url-prefix: /x/ }", 3],
     ["a source without its log", "uses:\n  - { format: common }", 3],
+    ["a bucket for an HTTP log", "uses:\n  - access-log: a.log\n    bucket: logs", 4],
   ])("reports %s at its line", (_, text, line) => {
     const { diagnostics } = loadPolicy(`version: 1\n${text}\nrules: []\n`, "p.yaml");
     expect(diagnostics.map((d) => d.line)).toEqual([line]);

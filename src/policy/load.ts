@@ -244,7 +244,13 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
       allowEmpty: guards["allow-empty"] === true,
     },
     rules: [],
-    uses: invalid.has("uses") ? [] : compileUses(raw.uses, (path) => locate(source.doc, source.lines, path)),
+    uses: invalid.has("uses")
+      ? []
+      : compileUses(
+          raw.uses,
+          (path) => locate(source.doc, source.lines, path),
+          (path, message) => report(path, "invalid-uses", message, { key: true }),
+        ),
   };
   if (typeof raw.description === "string") policy.description = raw.description;
   if (typeof raw.target === "string") {

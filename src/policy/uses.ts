@@ -55,8 +55,12 @@ export const USES_SCHEMA: Record<string, unknown> = {
   },
 };
 
-/** The `uses:` value as the schema admits it (checked before this runs). */
-export function compileUses(raw: unknown, position: (at: readonly (string | number)[]) => SourcePosition): UseSource[] {
+/** The `uses:` value as the schema admits it (checked before this runs); `report` gets what the schema cannot say. */
+export function compileUses(
+  raw: unknown,
+  position: (at: readonly (string | number)[]) => SourcePosition,
+  report: (at: readonly (string | number)[], message: string) => void,
+): UseSource[] {
   if (!Array.isArray(raw)) return [];
   return raw.flatMap((value: unknown, index) => {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return [];
@@ -65,6 +69,7 @@ export function compileUses(raw: unknown, position: (at: readonly (string | numb
     const logs = entry["access-log"];
     const written = Array.isArray(logs) ? logs.map(String) : [String(logs)];
     const ignored = entry["ignore-user-agent"];
+    if (entry["bucket"] !== undefined && format !== "s3") report(["uses", index, "bucket"], `'bucket' names the bucket of S3 server access logs; this log's format is ${format}`);
     return written.map((path, at) => ({
       written: path,
       location: path,
