@@ -31,7 +31,7 @@ async function setUp(uses: string, logs: Record<string, string | Uint8Array>) {
   const io = testIo({ cwd: work, clock: () => NOW });
   const code = await run(["plan", "--policy", "conf/policy.yaml", "--target", "cache", "--now", NOW.toISOString(), "--out", "plan.json", "--format", "json"], io);
   const deleted = async () => parsePlan(await readFile(join(work, "plan.json"), "utf8"), "plan.json").delete.map((file) => file.path);
-  return { code, stderr: io.stderrText, deleted };
+  return { work, code, stderr: io.stderrText, deleted };
 }
 
 describe("reading the uses: logs", () => {
@@ -67,6 +67,13 @@ describe("reading the uses: logs", () => {
     expect(result.stderr).toBe(
       "warning: access log 'logs/access.log*' begins 2026-11-20 14:03 UTC, 10d21h before now, and unused-for looks back 30d: a file used only before the logs begin counts as unused (keep the logs longer)\n",
     );
+  });
+
+  it("validate reports a local log that does not exist, as plan does", async () => {
+    const { work } = await setUp(`{ access-log: logs/missing.log }`, {});
+    const io = testIo({ cwd: work });
+    expect(await run(["validate", "conf/policy.yaml"], io)).toBe(2);
+    expect(io.stderrText).toBe("conf/policy.yaml:3:19: access log 'logs/missing.log': no log file matches (paths are relative to the policy file)\n");
   });
 
   it.each([

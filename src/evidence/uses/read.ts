@@ -163,6 +163,12 @@ async function* localFiles(base: string, pattern: string, source: UseSource, pol
   }
 }
 
+/** Whether a local log location (a path or glob) names at least one file: what `validate` checks without reading. */
+export async function namesLocalLog(location: string): Promise<boolean> {
+  const { base, pattern } = splitLocation(location);
+  return (await matchingFiles(base, "", matcherOf(pattern)).catch(() => [])).length > 0;
+}
+
 /** Files under `dir` whose path below `base` the pattern matches, sorted; directories the pattern cannot reach are not read. */
 async function matchingFiles(base: string, below: string, matcher: Minimatch): Promise<string[]> {
   let entries: Dirent[];
