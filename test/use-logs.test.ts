@@ -83,6 +83,18 @@ describe("S3 server access log records (AWS's documented format)", () => {
     });
   });
 
+  it("reads the example records of AWS's documentation (none is a read of an object)", () => {
+    const examples = [
+      `${owner} awsexamplebucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 ${owner} 3E57427F3EXAMPLE REST.GET.VERSIONING - "GET /awsexamplebucket1?versioning HTTP/1.1" 200 - 113 - 7 - "-" "S3Console/0.4" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV2 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader awsexamplebucket1.s3.us-west-1.amazonaws.com TLSV1.2 arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP Yes`,
+      `${owner} awsexamplebucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 ${owner} A1206F460EXAMPLE REST.GET.BUCKETPOLICY - "GET /awsexamplebucket1?policy HTTP/1.1" 404 NoSuchBucketPolicy 297 - 38 - "-" "S3Console/0.4" - BNaBsXZQQDbssi6xMBdBU2sLt+Yf5kZDmeBUP35sFoKa3sLLeMC78iwEIWxs99CRUrbS4n11234= SigV2 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader awsexamplebucket1.s3.us-west-1.amazonaws.com TLSV1.2 - Yes`,
+      `${owner} awsexamplebucket1 [06/Feb/2019:00:01:57 +0000] 192.0.2.3 ${owner} DD6CC733AEXAMPLE REST.PUT.OBJECT s3-dg.pdf "PUT /awsexamplebucket1/s3-dg.pdf HTTP/1.1" 200 - - 4406583 41754 28 "-" "S3Console/0.4" - 10S62Zv81kBW7BB6SX4XJ48o6kpcl6LPwEoizZQQxJd5qDSCTLX0TgS37kYUBKQW3+bPdrg1234= SigV4 ECDHE-RSA-AES128-SHA AuthHeader awsexamplebucket1.s3.us-west-1.amazonaws.com TLSV1.2 - Yes`,
+    ];
+    expect(examples.map((line) => parseS3LogLine(line)?.operation)).toEqual(["REST.GET.VERSIONING", "REST.GET.BUCKETPOLICY", "REST.PUT.OBJECT"]);
+    const read = lineReader(source("format: s3"));
+    expect(examples.map((line) => read(line)?.used)).toEqual([undefined, undefined, undefined]);
+    expect(read(examples[2]!.replace("REST.PUT.OBJECT", "REST.GET.OBJECT"))).toEqual({ time: Date.parse("2019-02-06T00:01:57Z"), used: "s3-dg.pdf" });
+  });
+
   it("reads - fields as absent", () => {
     const line = `${owner} sstate-mirror [06/Feb/2026:00:00:38 +0000] 192.0.2.3 - 3E57427F3EXAMPLE REST.GET.BUCKET - "GET /sstate-mirror?list-type=2 HTTP/1.1" - - - - - - "-" "-" - - - - - - - - -`;
     expect(parseS3LogLine(line)).toMatchObject({ operation: "REST.GET.BUCKET", key: undefined, status: undefined, userAgent: undefined });
