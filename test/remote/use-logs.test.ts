@@ -141,6 +141,41 @@ rules:
   });
 });
 
+describe("Apache access logs read over WebDAV", () => {
+  it("reads a log at an http:// location through the WebDAV backend", async () => {
+    const server = await startWebdav({ accessLog: true });
+    try {
+      const { archives, files } = cacheFiles("dav-log");
+      for (const file of files) {
+        const path = join(server.dataDir, "cache", file);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, "x");
+        await utimes(path, OLD, OLD);
+      }
+      expect(await fetchFromApache(new URL(`cache/${archives[5]!}`, server.url).href, "GET", "Wget/1.21.3")).toBe(200);
+      // The log, published beside the cache (as a log shipper would), read back over HTTP.
+      await mkdir(join(server.dataDir, "logs"));
+      await writeFile(join(server.dataDir, "logs", "access.log"), await readFile(server.accessLog!));
+      const { run: planned } = await plan(
+        `version: 1
+uses:
+  - { access-log: "${server.url}logs/access.log", prefix: /dav/cache/ }
+rules:
+  - { name: unused, delete: { unused-for: 30d } }
+`,
+        `${server.url}cache/`,
+        {},
+        /^warning: access log '.*' begins .* before now, and unused-for looks back 30d/,
+      );
+      const result = await planned();
+      expect([...result.kept.keys()].sort()).toEqual(companionsOf(files, [archives[5]!]).sort());
+      expect(result.kept.get(archives[5]!)?.lastUseFrom).toMatch(new RegExp(`^${server.url}logs/access\\.log:\\d+$`));
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+});
+
 describe("S3 server access logs on radosgw", () => {
   const s3 = inject("s3");
   const env: Env = { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region };
