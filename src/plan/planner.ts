@@ -85,7 +85,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
   const decider = new Int32Array(count).fill(DECIDED.byDefault);
   const matched = policy.rules.map(() => new Uint8Array(count));
   const archiveOf = listing.archiveIndexes();
-  const usedAt = uses ? lastUseFromEvidence(listing, uses, archiveOf) : (i: number) => ({ time: listing.mtimes[i]! });
+  const { lastUse, usedAt } = uses ? lastUseFromEvidence(listing, uses, archiveOf) : { lastUse: (i: number) => listing.mtimes[i]!, usedAt: (i: number) => ({ time: listing.mtimes[i]! }) };
   const context: EvaluationContext = {
     listing,
     now,
@@ -95,7 +95,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
       const archive = archiveOf[companion]!;
       return archive >= 0 && state[archive] !== State.delete;
     },
-    lastUse: (i) => usedAt(i).time,
+    lastUse,
   };
 
   // Each phase decides what earlier phases left undecided: keep wins across phases too.
@@ -203,15 +203,19 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
  * with it and checks .sig/.done only beside it, so a use of the archive is a use of its
  * companions; a companion's own use does not keep its archive.
  */
-function lastUseFromEvidence(listing: Listing, uses: UseEvidence, archiveOf: Int32Array): (i: number) => LastUse {
-  return (i) => {
-    const archive = archiveOf[i]!;
-    const own = uses.latestUse(listing.path(i)) ?? -Infinity;
-    const viaArchive = archive >= 0 ? (uses.latestUse(listing.path(archive)) ?? -Infinity) : -Infinity;
-    const time = Math.max(own, viaArchive);
-    if (time <= listing.mtimes[i]!) return { time: listing.mtimes[i]! };
-    const where = uses.whereUsed?.(listing.path(own >= viaArchive ? i : archive));
-    return where === undefined ? { time } : { time, where };
+function lastUseFromEvidence(listing: Listing, uses: UseEvidence, archiveOf: Int32Array): { lastUse(i: number): number; usedAt(i: number): LastUse } {
+  const recorded = (i: number) => uses.latestUse(listing.path(i)) ?? -Infinity;
+  const viaArchive = (i: number) => (archiveOf[i]! >= 0 ? recorded(archiveOf[i]!) : -Infinity);
+  // Selectors (and orderings by last use) call this for every file: no object per call.
+  const lastUse = (i: number) => Math.max(listing.mtimes[i]!, recorded(i), viaArchive(i));
+  return {
+    lastUse,
+    usedAt: (i) => {
+      const time = lastUse(i);
+      if (time === listing.mtimes[i]!) return { time };
+      const where = uses.whereUsed?.(listing.path(recorded(i) === time ? i : archiveOf[i]!));
+      return where === undefined ? { time } : { time, where };
+    },
   };
 }
 
