@@ -32,6 +32,7 @@ const CORE_TESTS = [
   "test/sstate-name.test.ts",
   "test/warnings.test.ts",
   "test/why.test.ts",
+  "test/use-logs.test.ts",
   "test/backends/memory.test.ts",
   "test/backends/registry.test.ts",
   "test/backends/s3-errors.test.ts",

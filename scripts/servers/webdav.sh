@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throwaway Apache 2.4 mod_dav_fs WebDAV server on loopback, for tests.
 #
-#   webdav.sh start DIR PORT [--no-depth-infinity] [--no-locks] [--basic-auth USER:PASSWORD]
+#   webdav.sh start DIR PORT [--no-depth-infinity] [--no-locks] [--basic-auth USER:PASSWORD] [--access-log]
 #   webdav.sh stop DIR
 #
 # start: a private Apache (config DIR/httpd.conf, logs DIR/log/, pid DIR/httpd.pid)
@@ -9,7 +9,8 @@
 # `DavDepthInfinity On` unless --no-depth-infinity (Apache then answers
 # PROPFIND Depth: infinity with 403). --no-locks answers LOCK and UNLOCK with 405,
 # as a server without WebDAV locking does. --basic-auth protects /dav/ with HTTP
-# Basic authentication.
+# Basic authentication. --access-log writes every request to DIR/log/access.log in the
+# combined format (unbuffered: a request is in the log when its answer has been sent).
 #
 # Files may be put into DIR/data directly (e.g. `touch -d '400 days ago'` them:
 # getlastmodified is the file mtime). When run as root, Apache's workers run as
@@ -47,7 +48,7 @@ cmd_start() {
   [ $# -ge 2 ] || die "usage: webdav.sh start DIR PORT [--no-depth-infinity] [--no-locks] [--basic-auth USER:PASSWORD]"
   DIR=$1 PORT=$2
   shift 2
-  local depth_infinity=On auth="" methods_module="" methods=""
+  local depth_infinity=On auth="" methods_module="" methods="" access_log=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --no-depth-infinity) depth_infinity=Off ;;
@@ -56,6 +57,7 @@ cmd_start() {
         methods="AllowMethods GET HEAD POST OPTIONS PUT DELETE PROPFIND PROPPATCH MKCOL COPY MOVE" ;;
       --basic-auth) [ $# -ge 2 ] || die "--basic-auth needs USER:PASSWORD"; auth=$2; shift ;;
       --basic-auth=*) auth=${1#--basic-auth=} ;;
+      --access-log) access_log=yes ;;
       *) die "unknown option $1" ;;
     esac
     shift
@@ -89,6 +91,13 @@ Group $RUN_GROUP"
     fi
   fi
 
+  local log_conf=""
+  if [ -n "$access_log" ]; then
+    # Apache's own "combined" LogFormat line, as the README shows it.
+    log_conf="LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b \\\"%{Referer}i\\\" \\\"%{User-Agent}i\\\"\" combined
+CustomLog \"$DIR/log/access.log\" combined"
+  fi
+
   local mime_types=/etc/mime.types
   [ -e "$mime_types" ] || { mime_types="$DIR/mime.types"; : >"$mime_types"; }
 
@@ -117,6 +126,7 @@ PidFile "$DIR/httpd.pid"
 DefaultRuntimeDir "$DIR/run"
 ErrorLog "$DIR/log/error.log"
 LogLevel warn
+$log_conf
 
 LoadModule mpm_event_module $APACHE_MODULES/mod_mpm_event.so
 LoadModule authz_core_module $APACHE_MODULES/mod_authz_core.so
@@ -243,5 +253,5 @@ cmd_stop() {
 case "${1:-}" in
   start) shift; cmd_start "$@" ;;
   stop) shift; cmd_stop "$@" ;;
-  *) die "usage: webdav.sh start DIR PORT [--no-depth-infinity] [--no-locks] [--basic-auth USER:PASSWORD] | webdav.sh stop DIR" ;;
+  *) die "usage: webdav.sh start DIR PORT [--no-depth-infinity] [--no-locks] [--basic-auth USER:PASSWORD] [--access-log] | webdav.sh stop DIR" ;;
 esac

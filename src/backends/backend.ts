@@ -72,6 +72,12 @@ export interface Backend {
   /** Reads a whole object (siginfo files are small). Throws NotFoundError if absent. */
   get(path: string): Promise<Uint8Array>;
   /**
+   * Streams an object's bytes (access logs can be large), in chunks the consumer may keep.
+   * Iterating throws NotFoundError if it is absent, and fails rather than end early when the
+   * transfer breaks off.
+   */
+  read(path: string): AsyncIterable<Uint8Array>;
+  /**
    * Removes the given directories (and their parents up to, never including, the root) if they
    * are empty, in a way that can never remove anything they hold. Resolves to a note for the
    * user when some were left in place on purpose or after failures (never a failure of the run).

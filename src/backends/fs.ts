@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { constants, realpathSync, type Stats } from "node:fs";
 import { mkdir, open, readdir, rename, lstat as lstatAsync, stat as statAsync, writeFile, type FileHandle } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -12,6 +13,8 @@ import { inPathOrder, listedMtimeMs, type WalkedUnit, type WalkEntry, type WalkU
 
 /** Directories just below the root read at once: enough to hide NFS latency. */
 const LIST_CONCURRENCY = 64;
+/** `read` hands out the file in pieces of this size. */
+const READ_CHUNK_BYTES = 1024 * 1024;
 /**
  * Measured on a million-file cache with 2 cores: two listing threads take 3.9 s where one takes
  * 6.7 s (`find -printf`: 4.4 s). More than four gain little and cost memory.
@@ -117,6 +120,31 @@ export class FsBackend implements Backend {
    * swapped in after that check is opened non-blocking, found out on the descriptor and never read.
    */
   async get(path: string): Promise<Uint8Array> {
+    const file = await this.openRegular(path);
+    try {
+      return await file.readFile();
+    } finally {
+      await file.close();
+    }
+  }
+
+  async *read(path: string): AsyncIterable<Uint8Array> {
+    const file = await this.openRegular(path);
+    try {
+      for (;;) {
+        // A fresh buffer each time: the consumer may keep a chunk while the next one is read.
+        const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+        const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) return;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** The open regular file at `path`; NotFoundError if there is none. */
+  private async openRegular(path: string): Promise<FileHandle> {
     const absolute = this.absolute(path);
     const notRegular = () => new BackendError(`${path}: not a regular file (a FIFO, socket or device); not read`, { kind: "config" });
     let file: FileHandle | undefined;
@@ -124,12 +152,11 @@ export class FsBackend implements Backend {
       if (!(await statAsync(absolute)).isFile()) throw notRegular();
       file = await open(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
       if (!(await file.stat()).isFile()) throw notRegular();
-      return await file.readFile();
+      return file;
     } catch (error) {
+      await file?.close();
       if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(path);
       throw error;
-    } finally {
-      await file?.close();
     }
   }
 

@@ -92,6 +92,10 @@ export class MemoryBackend implements Backend {
     return object.data?.slice() ?? new Uint8Array(object.size);
   }
 
+  async *read(path: string): AsyncIterable<Uint8Array> {
+    yield await this.get(path);
+  }
+
   /** Each directory and its parents, deepest first, if nothing is in them. */
   async removeEmptyDirs(dirs: readonly string[]): Promise<void> {
     const candidates = new Set<string>();

@@ -1,4 +1,5 @@
 import type { S3ClientConfig } from "@aws-sdk/client-s3";
+import { TOOL } from "../util/version.ts";
 import { maskCredentialText } from "../util/secrets.ts";
 import { DEFAULT_RETRY, type RetryPolicy } from "../util/retry.ts";
 import { BackendError, type OpenOptions } from "./backend.ts";
@@ -36,6 +37,8 @@ export function s3ClientConfig(env: Env, pathStyle: boolean | undefined, { timeo
     region,
     forcePathStyle: pathStyle ?? pathStyleFromEnv(env["SSTATE_KEEPER_S3_PATH_STYLE"]) ?? endpoint !== undefined,
     maxAttempts: 1,
+    // Appended to the SDK's own User-Agent: S3 server access logs then show the tool's requests as its own.
+    customUserAgent: [[TOOL.name, TOOL.version]],
     requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
   };
   if (endpoint !== undefined) config.endpoint = endpoint;

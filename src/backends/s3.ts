@@ -273,6 +273,21 @@ export class S3Backend implements Backend {
     );
   }
 
+  async *read(path: string): AsyncIterable<Uint8Array> {
+    const object = await this.request("GetObject", this.urlOf(path), () => this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path) })), {
+      notFound: () => {
+        throw new NotFoundError(path);
+      },
+    });
+    const body = object.Body as AsyncIterable<Uint8Array> | undefined;
+    if (body === undefined) return;
+    try {
+      for await (const chunk of body) yield chunk;
+    } catch (error) {
+      throw new BackendError(`S3 endpoint ${this.endpoint} broke off GetObject ${this.urlOf(path)} (connection lost?): ${errorSummary(error, this.timeouts)}`, { kind: "unavailable", cause: error });
+    }
+  }
+
   async close(): Promise<void> {
     this.client.destroy();
   }

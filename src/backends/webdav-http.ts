@@ -3,6 +3,7 @@ import { Agent as HttpAgent, request as httpRequest, STATUS_CODES, type ClientRe
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from "../util/retry.ts";
+import { USER_AGENT } from "../util/version.ts";
 import { BackendError, type BackendErrorKind, type Timeouts } from "./backend.ts";
 
 const MAX_SOCKETS = 32;
@@ -119,7 +120,7 @@ export class DavTransport {
     const counter = request.counter ?? method;
     this.counts[counter] = (this.counts[counter] ?? 0) + 1;
     const what = `${method} ${displayPath(url)}`;
-    const headers: Record<string, string> = { ...request.headers, "Content-Length": String(request.body === undefined ? 0 : Buffer.byteLength(request.body)) };
+    const headers: Record<string, string> = { ...request.headers, "User-Agent": USER_AGENT, "Content-Length": String(request.body === undefined ? 0 : Buffer.byteLength(request.body)) };
     if (this.authorization !== undefined) headers["Authorization"] = this.authorization;
     const send = this.https ? httpsRequest : httpRequest;
     const attempt = (resentAfterReset: boolean) =>

@@ -200,6 +200,25 @@ export class WebdavBackend implements Backend {
     });
   }
 
+  async *read(path: string): AsyncIterable<Uint8Array> {
+    // Retried until the answer starts; a body that then breaks off fails the read (a log is never read in part).
+    const stream = await this.http.retried(async () => {
+      const opened = await this.http.open("GET", this.urlOf(path));
+      if (opened.status === 404 || !isDone(opened)) {
+        opened.cancel();
+        throw opened.status === 404 ? new NotFoundError(path) : this.http.statusError(opened);
+      }
+      return opened;
+    });
+    let complete = false;
+    try {
+      for (let chunk = await stream.next(); chunk !== undefined; chunk = await stream.next()) yield chunk;
+      complete = true;
+    } finally {
+      if (!complete) stream.cancel();
+    }
+  }
+
   /** Returns a note when some collections were deliberately left in place (see webdav-collections.ts). */
   async removeEmptyDirs(dirs: readonly string[]): Promise<string | void> {
     return removeEmptyCollections(

@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
 import { parseTarget, TargetError } from "../backends/index.ts";
-import { byPosition, type Diagnostic } from "../policy/diagnostics.ts";
-import { loadPolicy, MAX_POLICY_BYTES, type Policy } from "../policy/load.ts";
+import { byPosition, excerpt, type Diagnostic } from "../policy/diagnostics.ts";
+import { loadPolicy, MAX_POLICY_BYTES, URL_LOCATION, type Policy } from "../policy/load.ts";
 import { readTextFile } from "../util/text-file.ts";
 import { resolveReferences } from "./references.ts";
+import { namesLocalLog } from "./uses/read.ts";
 
 export interface CheckedPolicy {
   /** Usable only when there are no diagnostics. */
@@ -25,13 +26,24 @@ export async function readPolicyFile(file: string, cwd: string): Promise<Checked
   const targetProblem = checkTarget(loaded.policy, cwd);
   // Relative stamps/manifest paths are relative to the policy file, wherever we run from.
   for (const rule of loaded.policy.rules) for (const ref of rule.references) ref.path = resolve(cwd, ref.path);
+  for (const use of loaded.policy.uses) if (!URL_LOCATION.test(use.location)) use.location = resolve(cwd, use.location);
   const references = await resolveReferences(loaded.policy);
   return {
     policy: loaded.policy,
     evidence: references.hashes,
-    diagnostics: [...loaded.diagnostics, ...targetProblem, ...references.diagnostics].sort(byPosition),
+    diagnostics: [...loaded.diagnostics, ...targetProblem, ...references.diagnostics, ...(await checkLocalLogs(loaded.policy))].sort(byPosition),
     warnings: [...loaded.warnings, ...references.warnings].sort(byPosition),
   };
+}
+
+/** Each local `uses:` log must name a file (read only by plan); remote ones are reached only when planning. */
+async function checkLocalLogs(policy: Policy): Promise<Diagnostic[]> {
+  const diagnostics: Diagnostic[] = [];
+  for (const use of policy.uses) {
+    if (URL_LOCATION.test(use.location) || (await namesLocalLog(use.location))) continue;
+    diagnostics.push({ code: "missing-log", message: `access log '${excerpt(use.written, 200)}': no log file matches`, file: policy.file, ...use.position, hint: "paths are relative to the policy file" });
+  }
+  return diagnostics;
 }
 
 /** `target:` must be a target the commands can open, and hold no credentials: parsed as `--target` is (no I/O; the message masks credentials). */

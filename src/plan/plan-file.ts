@@ -23,6 +23,10 @@ export interface PlannedFile {
   decidedBy: string;
   /** The planned archive this file goes with: if that one is not deleted, this one must stay too. */
   after?: string;
+  /** When a log records a use later than the mtime: that use (ISO 8601 with milliseconds)… */
+  lastUse?: string;
+  /** …and where it is recorded: a log and its line, e.g. `access.log.1:1234`. */
+  lastUseFrom?: string;
 }
 
 /**
@@ -153,6 +157,7 @@ function plannedFile(evaluation: Evaluation, i: number): PlannedFile {
   const { listing } = evaluation;
   const etag = listing.etag(i);
   const after = evaluation.after(i);
+  const used = evaluation.usedAt(i);
   return {
     path: listing.path(i),
     size: listing.sizes[i]!,
@@ -161,6 +166,7 @@ function plannedFile(evaluation: Evaluation, i: number): PlannedFile {
     rules: evaluation.rulesOf(i),
     decidedBy: evaluation.decidedBy(i),
     ...(after >= 0 ? { after: listing.path(after) } : {}),
+    ...(used.where !== undefined ? { lastUse: new Date(used.time).toISOString(), lastUseFrom: used.where } : {}),
   };
 }
 
@@ -233,7 +239,9 @@ export function integrityOf(body: Omit<PlanFile, "integrity" | "signature">): st
 export function canonicalPlannedFile(file: PlannedFile): string {
   const after = file.after !== undefined ? `"after":${JSON.stringify(file.after)},` : "";
   const etag = file.etag !== undefined ? `"etag":${JSON.stringify(file.etag)},` : "";
-  return `{${after}"decidedBy":${JSON.stringify(file.decidedBy)},${etag}"mtime":${JSON.stringify(file.mtime)},"path":${JSON.stringify(file.path)},"rules":${JSON.stringify(file.rules)},"size":${JSON.stringify(file.size)}}`;
+  const lastUse = file.lastUse !== undefined ? `"lastUse":${JSON.stringify(file.lastUse)},` : "";
+  const lastUseFrom = file.lastUseFrom !== undefined ? `"lastUseFrom":${JSON.stringify(file.lastUseFrom)},` : "";
+  return `{${after}"decidedBy":${JSON.stringify(file.decidedBy)},${etag}${lastUse}${lastUseFrom}"mtime":${JSON.stringify(file.mtime)},"path":${JSON.stringify(file.path)},"rules":${JSON.stringify(file.rules)},"size":${JSON.stringify(file.size)}}`;
 }
 
 /**

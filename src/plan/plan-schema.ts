@@ -13,6 +13,8 @@ const plannedFile = {
     rules: { type: "array", items: { type: "string" }, description: "Every rule that selected the file." },
     decidedBy: { type: "string", description: "The rule that decided, or @default, @min-age, @follows-archive." },
     after: { type: "string", minLength: 1, description: "The planned archive this file's deletion depends on: if that archive is not deleted, this file stays too." },
+    lastUse: { type: "string", format: "date-time", description: "The latest use a log of the policy's uses: records, when later than the mtime." },
+    lastUseFrom: { type: "string", minLength: 1, description: "Where that use is recorded: a log and its line, e.g. access.log.1:1234." },
   },
 };
 

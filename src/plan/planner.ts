@@ -63,6 +63,13 @@ export interface Evaluation {
   after(i: number): number;
   /** Whether file `i` is deleted. */
   isDeleted(i: number): boolean;
+  /** When file `i` was last used, and where the evidence recorded that use (none: its mtime). */
+  usedAt(i: number): LastUse;
+}
+
+export interface LastUse {
+  time: number;
+  where?: string;
 }
 
 const State = { undecided: 0, keep: 1, delete: 2 } as const;
@@ -78,6 +85,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
   const decider = new Int32Array(count).fill(DECIDED.byDefault);
   const matched = policy.rules.map(() => new Uint8Array(count));
   const archiveOf = listing.archiveIndexes();
+  const { lastUse, usedAt } = uses ? lastUseFromEvidence(listing, uses, archiveOf) : { lastUse: (i: number) => listing.mtimes[i]!, usedAt: (i: number) => ({ time: listing.mtimes[i]! }) };
   const context: EvaluationContext = {
     listing,
     now,
@@ -88,7 +96,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
       return archive >= 0 && state[archive] !== State.delete;
     },
     deletedByEarlierPhases: (i) => state[i] === State.delete,
-    lastUse: uses ? (i) => Math.max(listing.mtimes[i]!, uses.latestUse(listing.path(i)) ?? 0) : (i) => listing.mtimes[i]!,
+    lastUse,
   };
 
   // Each phase decides what earlier phases left undecided: keep wins across phases too.
@@ -187,6 +195,28 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     decidedBy,
     after,
     isDeleted: (i) => state[i] === State.delete,
+    usedAt,
+  };
+}
+
+/**
+ * The latest of a file's mtime and its recorded uses. bitbake fetches an archive's .siginfo
+ * with it and checks .sig/.done only beside it, so a use of the archive is a use of its
+ * companions; a companion's own use does not keep its archive.
+ */
+function lastUseFromEvidence(listing: Listing, uses: UseEvidence, archiveOf: Int32Array): { lastUse(i: number): number; usedAt(i: number): LastUse } {
+  const recorded = (i: number) => uses.latestUse(listing.path(i)) ?? -Infinity;
+  const viaArchive = (i: number) => (archiveOf[i]! >= 0 ? recorded(archiveOf[i]!) : -Infinity);
+  // Selectors (and orderings by last use) call this for every file: no object per call.
+  const lastUse = (i: number) => Math.max(listing.mtimes[i]!, recorded(i), viaArchive(i));
+  return {
+    lastUse,
+    usedAt: (i) => {
+      const time = lastUse(i);
+      if (time === listing.mtimes[i]!) return { time };
+      const where = uses.whereUsed?.(listing.path(recorded(i) === time ? i : archiveOf[i]!));
+      return where === undefined ? { time } : { time, where };
+    },
   };
 }
 

@@ -5,6 +5,7 @@
 import { relative, resolve, sep } from "node:path";
 import { listBackend, withBackend, type TargetContext } from "../backends/open.ts";
 import type { Target } from "../backends/registry.ts";
+import { readUses } from "../evidence/uses/read.ts";
 import { byPosition, type Diagnostic } from "../policy/diagnostics.ts";
 import type { Policy } from "../policy/load.ts";
 import type { ProgressListener } from "../util/progress.ts";
@@ -36,22 +37,28 @@ export interface PlanRunInput {
   /** The policy's warnings, found when it was read; the plan records them with its own. */
   warnings?: readonly Diagnostic[];
   onProgress?: ProgressListener;
+  /** Told the use evidence's warnings (malformed log lines, a log without uses) as soon as the logs are read, before the listing. */
+  onWarnings?: (warnings: readonly Diagnostic[]) => void;
 }
 
 export interface PlanRun {
   plan: PlanFile;
   /** The decisions by listing index, for `why`. */
   evaluation: Evaluation;
-  /** The warnings planning found (rules that matched nothing), besides the policy's. */
+  /** The warnings planning found (rules that matched nothing), besides the policy's and the use evidence's. */
   warnings: Diagnostic[];
 }
 
-export function makePlan(input: PlanRunInput): Promise<PlanRun> {
+export async function makePlan(input: PlanRunInput): Promise<PlanRun> {
   const { target, policy, now, onProgress } = input;
+  // Before listing: a log that cannot be read stops the plan before the long work.
+  const reading = policy.uses.length > 0 ? await readUses(policy, input.cwd, now.getTime(), input.context) : undefined;
+  const evidenceWarnings = reading?.warnings ?? [];
+  if (evidenceWarnings.length > 0) input.onWarnings?.(evidenceWarnings);
   return withBackend(target, input.context, async (backend) => {
     const listing = await listBackend(backend, { onProgress });
     onProgress?.({ phase: `evaluating ${policy.file}`, done: listing.count, total: listing.count, unit: "files" });
-    const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes: input.evidence, explainKept: input.explainKept });
+    const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes: input.evidence, uses: reading?.uses, explainKept: input.explainKept });
     const warnings = unmatchedRules(policy, evaluation);
     const plan = buildPlan(
       evaluation,
@@ -64,7 +71,7 @@ export function makePlan(input: PlanRunInput): Promise<PlanRun> {
         policy: { path: portablePath(input.cwd, policy.file), sha256: policy.sha256 },
         listing: { files: listing.count, bytes: listing.bytes, sha256: listing.sha256 },
         // Recorded as the plan records the policy: relative to where the command ran.
-        warnings: [...(input.warnings ?? []), ...warnings].sort(byPosition).map((warning) => ({ ...warning, file: portablePath(input.cwd, warning.file) })),
+        warnings: [...(input.warnings ?? []), ...evidenceWarnings, ...warnings].sort(byPosition).map((warning) => ({ ...warning, file: portablePath(input.cwd, warning.file) })),
       },
       input.key,
     );

@@ -31,6 +31,9 @@ export interface WhyAnswer {
   ageMs?: number;
   /** The archive its deletion depends on: if that one stays, so does this file. */
   after?: string;
+  /** A use the policy's logs record later than the mtime, and where (a log and its line). */
+  lastUse?: string;
+  lastUseFrom?: string;
 }
 
 export interface WhyReport {
@@ -59,12 +62,14 @@ export function whyFromEvaluation(evaluation: Evaluation, plan: PlanFile, asked:
       if (listing.kinds[i] === KIND.unmanaged) answers.set(question, { ...found, status: "unmanaged", rules: [] });
       else {
         const after = evaluation.after(i);
+        const used = evaluation.usedAt(i);
         answers.set(question, {
           ...found,
           status: evaluation.isDeleted(i) ? "deleted" : "kept",
           rules: evaluation.rulesOf(i),
           decidedBy: evaluation.decidedBy(i),
           ...(after >= 0 ? { after: listing.path(after) } : {}),
+          ...(used.where !== undefined ? { lastUse: new Date(used.time).toISOString(), lastUseFrom: used.where } : {}),
         });
       }
     }
@@ -91,6 +96,7 @@ export function whyFromPlan(plan: PlanFile, asked: readonly string[], cwd: strin
           mtime: file.mtime,
           ageMs: now - Date.parse(file.mtime),
           ...(file.after !== undefined ? { after: file.after } : {}),
+          ...(file.lastUse !== undefined ? { lastUse: file.lastUse, lastUseFrom: file.lastUseFrom! } : {}),
         });
       }
     }

@@ -11,10 +11,12 @@ import { checkDocumentShape, MAX_POLICY_DEPTH } from "./document-limits.ts";
 import { decodePointer, locate, type JsonPath, type SourcePosition } from "./locate.ts";
 import { policySchema } from "./schema.ts";
 import { EDITOR_KEYWORDS } from "./value-schemas.ts";
+import { compileUses, type UseSource } from "./uses.ts";
 import { bareNumberHint, DURATION_HELP, formatDuration, parseDuration, parseSize, SIZE_HELP } from "../util/units.ts";
 
 export type { Guards } from "./guards.ts";
 export type { ReferenceSource } from "./selectors/selector.ts";
+export type { UseSource } from "./uses.ts";
 
 export interface GroupLimit {
   mode: "newest" | "except-newest";
@@ -31,6 +33,8 @@ export interface Rule {
   phase: Phase;
   group?: GroupLimit;
   references: ReferenceSource[];
+  /** How far back the rule looks for uses (its `unused-for`). */
+  looksBackMs?: number;
   position: SourcePosition;
 }
 
@@ -43,6 +47,8 @@ export interface Policy {
   targetPosition?: SourcePosition;
   guards: Guards;
   rules: Rule[];
+  /** Where evidence of use is read (`uses:`); empty when the policy declares none. */
+  uses: UseSource[];
 }
 
 export interface LoadResult {
@@ -108,8 +114,12 @@ export function loadPolicy(text: string, file: string): LoadResult {
   policy.sha256 = policyDigest(text);
   // Relative to the policy file; the caller resolves against its working directory.
   policy.rules.forEach((rule) => rule.references.forEach((ref) => (ref.path = isAbsolute(ref.written) ? ref.written : join(dirname(file), ref.written))));
+  for (const use of policy.uses) if (!URL_LOCATION.test(use.written) && !isAbsolute(use.written)) use.location = join(dirname(file), use.written);
   return { policy, diagnostics, warnings };
 }
+
+/** A location with a scheme (s3://, http(s)://) is read through the backends, never resolved as a path. */
+export const URL_LOCATION = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 type Report = (path: JsonPath, code: string, message: string, options?: { key?: boolean; hint?: string; warning?: true }) => void;
 
@@ -126,6 +136,7 @@ interface RawPolicy {
   target?: string;
   guards?: Record<string, unknown>;
   rules?: unknown[];
+  uses?: unknown;
 }
 
 /** Turns ajv's errors into one diagnostic per offending place; returns the JSON paths that failed. */
@@ -227,7 +238,7 @@ function suggest(parent: JsonPath, key: string): { hint?: string } {
         ? ["name", "description", "keep", "delete"]
         : parent[0] === "guards"
           ? GUARD_DEFINITIONS.map((guard) => guard.name)
-          : ["version", "description", "target", "guards", "rules"];
+          : ["version", "description", "target", "guards", "rules", "uses"];
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of candidates) {
@@ -264,6 +275,13 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
       allowEmpty: guards["allow-empty"] === true,
     },
     rules: [],
+    uses: invalid.has("uses")
+      ? []
+      : compileUses(
+          raw.uses,
+          (path) => locate(source.doc, source.lines, path),
+          (path, message) => report(path, "invalid-uses", message, { key: true }),
+        ),
   };
   if (typeof raw.description === "string") policy.description = raw.description;
   if (typeof raw.target === "string") {
@@ -342,6 +360,7 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
     contributions.push(contribution);
     if (contribution.test) (selector.comparesField ? fieldTests : otherTests).push(contribution.test);
     if (contribution.references) rule.references.push(...contribution.references);
+    if (contribution.looksBackMs !== undefined) rule.looksBackMs = Math.max(rule.looksBackMs ?? 0, contribution.looksBackMs);
     if (contribution.admits) declared.push({ key, admitted: contribution.admits });
   }
   const written = (keys: readonly string[]) => keys.map((key) => `'${key}: ${writtenValue(selectors[key as keyof typeof selectors])}'`);

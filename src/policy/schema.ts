@@ -2,6 +2,8 @@ import { parse } from "yaml";
 import { GUARD_DEFINITIONS } from "./guards.ts";
 import { SELECTORS, SELECTORS_BY_NAME } from "./selectors/registry.ts";
 import type { RuleAction, SelectorDefinition } from "./selectors/selector.ts";
+import { USES_SCHEMA } from "./uses.ts";
+import { documented } from "./value-schemas.ts";
 
 export const RULE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
 
@@ -22,11 +24,6 @@ function exactlyOneAction(): Record<string, unknown> {
 }
 
 /** `description` for any JSON schema tool, `markdownDescription` for editors that render it (yaml-language-server prefers it). */
-function documented(description: string, examples: readonly unknown[], schema: Record<string, unknown> = {}): Record<string, unknown> {
-  const shownExamples = examples.map((example) => `\`${typeof example === "string" ? example : JSON.stringify(example)}\``).join(", ");
-  return { ...schema, description, markdownDescription: `${description}\n\nExample: ${shownExamples}`, examples: [...examples] };
-}
-
 /** The selector's examples are whole `keep:`/`delete:` mappings; the schema offers the selector's own value from each, and one whole mapping that fits the action. */
 function selectorProperty(selector: SelectorDefinition, action: RuleAction): Record<string, unknown> {
   const examples = selector.examples.map((example) => parse(example) as Record<string, unknown>);
@@ -110,6 +107,7 @@ export function policySchema(): Record<string, unknown> {
         [[{ name: "expire-archives", delete: { kind: "archive", "older-than": "30d" } }]],
         { type: "array", items: { $ref: "#/definitions/rule" } },
       ),
+      uses: USES_SCHEMA,
     },
     definitions: {
       rule: {

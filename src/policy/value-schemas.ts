@@ -30,3 +30,9 @@ export function documentedEnum(values: readonly string[], describe: (value: stri
   const descriptions = values.map(describe);
   return { type: "string", enum: [...values], enumDescriptions: descriptions, markdownEnumDescriptions: descriptions };
 }
+
+/** A key editors describe on hover and complete with examples. */
+export function documented(description: string, examples: readonly unknown[], schema: Record<string, unknown> = {}): Record<string, unknown> {
+  const shownExamples = examples.map((example) => `\`${typeof example === "string" ? example : JSON.stringify(example)}\``).join(", ");
+  return { ...schema, description, markdownDescription: `${description}\n\nExample: ${shownExamples}`, examples: [...examples] };
+}

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "../../src/backends/backend.ts";
 import { changeSincePlanning, opaqueTag } from "../../src/backends/precondition.ts";
@@ -86,6 +87,22 @@ export function backendConformance(name: string, fresh: () => Promise<Conformanc
       expect(Math.abs(stat!.mtimeMs - Date.now())).toBeLessThan(120_000);
       expect(await backend.stat(`${ARCHIVE}.siginfo`)).toBeUndefined();
       await expect(backend.get(`${ARCHIVE}.siginfo`)).rejects.toBeInstanceOf(NotFoundError);
+      await backend.close();
+    });
+
+    it("streams an object's bytes with read(); a missing object fails with NotFoundError", async () => {
+      const { backend } = await fresh();
+      // Several chunks on every backend (the local one reads 1 MiB at a time), each kept while the next arrives.
+      const data = Uint8Array.from({ length: 3 * 1024 * 1024 + 17 }, (_, i) => (i * 31) % 251);
+      await backend.put(ARCHIVE, data);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of backend.read(ARCHIVE)) chunks.push(chunk);
+      expect(Buffer.concat(chunks).equals(Buffer.from(data))).toBe(true);
+      await expect(
+        (async () => {
+          for await (const _ of backend.read(`${ARCHIVE}.siginfo`)) void _;
+        })(),
+      ).rejects.toBeInstanceOf(NotFoundError);
       await backend.close();
     });
 

@@ -38,5 +38,9 @@ export class FaultyBackend implements Backend {
     return this.inner.get(path);
   }
 
+  read(path: string): AsyncIterable<Uint8Array> {
+    return this.inner.read(path);
+  }
+
   async close(): Promise<void> {}
 }

@@ -39,6 +39,8 @@ export interface WebdavServer {
   dataDir: string;
   user?: string;
   password?: string;
+  /** With `accessLog: true`: Apache's access log of every request, in the combined format. */
+  accessLog?: string;
   stop(): Promise<void>;
 }
 
@@ -277,6 +279,8 @@ export async function startWebdav(opts?: {
   /** false: LOCK and UNLOCK are answered 405, as by a server without WebDAV locking. */
   locks?: boolean;
   basicAuth?: { user: string; password: string };
+  /** Apache writes a combined-format access log (WebdavServer.accessLog). */
+  accessLog?: boolean;
 }): Promise<WebdavServer> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "sstate-keeper-dav-"));
@@ -284,6 +288,7 @@ export async function startWebdav(opts?: {
   const args = ["start", dir, String(port)];
   if (opts?.depthInfinity === false) args.push("--no-depth-infinity");
   if (opts?.locks === false) args.push("--no-locks");
+  if (opts?.accessLog) args.push("--access-log");
   const headers: Record<string, string> = {};
   if (opts?.basicAuth) {
     const { user, password } = opts.basicAuth;
@@ -300,7 +305,7 @@ export async function startWebdav(opts?: {
     await stopAfterFailedStart(WEBDAV_SCRIPT, dir);
     throw describeFailure(`webdav (dir ${dir}, kept for inspection)`, e, logs);
   }
-  const server: WebdavServer = { url, dataDir: join(dir, "data"), stop: makeStop("webdav", WEBDAV_SCRIPT, dir) };
+  const server: WebdavServer = { url, dataDir: join(dir, "data"), stop: makeStop("webdav", WEBDAV_SCRIPT, dir), ...(opts?.accessLog ? { accessLog: join(dir, "log", "access.log") } : {}) };
   if (opts?.basicAuth) {
     server.user = opts.basicAuth.user;
     server.password = opts.basicAuth.password;

@@ -64,6 +64,7 @@ stamps naming no hash, an unclosed '[') go to stderr and into the plan; the exit
       key: io.env[PLAN_KEY] || undefined,
       warnings,
       onProgress: progress.listener,
+      onWarnings: (warnings) => writeWarnings(io, warnings),
     }).finally(() => progress.done());
     const { plan } = run;
     writeWarnings(io, run.warnings);

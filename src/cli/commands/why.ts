@@ -5,6 +5,7 @@ import { readPlan, readPolicy, targetContext, targetOf } from "../inputs.ts";
 import { EXIT, UserError } from "../io.ts";
 import { formatOption, nowOption, timeoutOption } from "../options.ts";
 import { progressDisplay } from "../views/progress.ts";
+import { writeWarnings } from "../views/diagnostics.ts";
 import { renderWhyText } from "../views/why.ts";
 
 const FORMATS = ["text", "json"] as const;
@@ -48,6 +49,7 @@ evaluated as plan would (nothing is written).`,
         validForMs: 0,
         explainKept: false,
         onProgress: progress.listener,
+        onWarnings: (warnings) => writeWarnings(io, warnings),
       }).finally(() => progress.done());
       report = whyFromEvaluation(evaluation, plan, operands, io.cwd);
     }

@@ -1,4 +1,5 @@
 import { DEFAULT_KEEP, FOLLOWS_ARCHIVE, MIN_AGE_KEEP } from "../../plan/planner.ts";
+import { lastUseOf } from "../../plan/render/format.ts";
 import type { WhyAnswer, WhyReport } from "../../plan/why.ts";
 import { formatBytes, formatDuration } from "../../util/units.ts";
 
@@ -28,6 +29,7 @@ export function renderWhyText(report: WhyReport, source: string): string {
     out.push("", answer.path ?? answer.asked, `  ${decision(answer, report)}`);
     if (answer.status === "deleted" || answer.status === "kept") out.push(`  selected by: ${answer.rules.length > 0 ? answer.rules.join(", ") : "no rule"}`);
     if (answer.size !== undefined) out.push(`  ${formatBytes(answer.size)}, modified ${answer.mtime}, ${formatDuration(Math.max(0, answer.ageMs!))} old`);
+    if (answer.lastUse !== undefined) out.push(`  ${lastUseOf(answer)}`);
     if (answer.after !== undefined) out.push(`  goes with its archive ${answer.after}: if that one stays, so does this file`);
   }
   return `${out.join("\n")}\n`;

@@ -15,7 +15,13 @@ export function ageOf(file: PlannedFile, plan: PlanFile): string {
 
 export function reasonOf(file: PlannedFile): string {
   const others = file.rules.filter((r) => r !== file.decidedBy);
-  return others.length ? `${file.decidedBy} (also: ${others.join(", ")})` : file.decidedBy;
+  const reason = others.length ? `${file.decidedBy} (also: ${others.join(", ")})` : file.decidedBy;
+  return file.lastUse !== undefined ? `${reason}, ${lastUseOf(file)}` : reason;
+}
+
+/** A recorded use in words: "last used 2026-11-20 14:03 UTC (access.log.1:1234)". */
+export function lastUseOf(file: Pick<PlannedFile, "lastUse" | "lastUseFrom">): string {
+  return `last used ${file.lastUse!.slice(0, 16).replace("T", " ")} UTC (${file.lastUseFrom})`;
 }
 
 /** The first `limit` planned files (all with Infinity), made only as far as they are shown. */

@@ -3,7 +3,7 @@ import { formatBytes } from "../../util/units.ts";
 import { SstateNames } from "../../sstate/name.ts";
 import type { PlanFile, PlannedFile } from "../plan-file.ts";
 import { DEFAULT_KEEP, MIN_AGE_KEEP } from "../planner.ts";
-import { ageOf, count } from "./format.ts";
+import { ageOf, count, lastUseOf } from "./format.ts";
 import { cell, code, collapsedTable, lazily, plain, row, table, tallyCells } from "./markdown-blocks.ts";
 
 /**
@@ -123,7 +123,8 @@ function fileRows(plan: PlanFile, budget: number): string {
 
 function fileRow(file: PlannedFile, plan: PlanFile, names: SstateNames): string {
   const decided = file.after !== undefined ? `${cell(file.decidedBy)}, with its archive` : cell(file.decidedBy);
-  return row([...plannedFileCells(file, plan, names), decided]);
+  // Age is since the last upload; a reviewer of a use-based rule needs the last use beside it.
+  return row([...plannedFileCells(file, plan, names), file.lastUse !== undefined ? `${decided}, ${cell(lastUseOf(file))}` : decided]);
 }
 
 /** The columns of FILE_COLUMNS for one planned file: recipe, task, arch and short hash rather than its path. */

@@ -8,6 +8,7 @@ import { hashes, stamps } from "./references.ts";
 import type { SelectorDefinition } from "./selector.ts";
 import { sizeSelectors } from "./size.ts";
 import { suffix } from "./suffix.ts";
+import { unusedFor } from "./unused.ts";
 
 /** Every selector the policy language knows, in documentation order. */
 export const SELECTORS: readonly SelectorDefinition[] = [
@@ -15,6 +16,7 @@ export const SELECTORS: readonly SelectorDefinition[] = [
   suffix,
   ...globSelectors,
   ...ageSelectors,
+  unusedFor,
   ...sizeSelectors,
   newest,
   exceptNewest,

@@ -21,6 +21,8 @@ export interface EvaluationContext {
 /** Uses of cache files found at the edge (access logs, …): the latest use of each path, in ms since the epoch. */
 export interface UseEvidence {
   latestUse(path: string): number | undefined;
+  /** Where the latest use of `path` was recorded, e.g. `access.log.1:1234`. */
+  whereUsed?(path: string): string | undefined;
 }
 
 /** Whether file `i` of the context's listing is selected. */
@@ -88,6 +90,8 @@ export interface Contribution {
   references?: ReferenceSource[];
   /** What the test lets through, for finding contradictions. */
   admits?: Admitted;
+  /** How far back the rule looks for uses (`unused-for`): logs that begin later are reported. */
+  looksBackMs?: number;
 }
 
 /** Reports a problem with the selector's value; `at` names a sub-path (e.g. a list index). */
