@@ -12,6 +12,7 @@ import { defineConfig } from "vitest/config";
 const CORE_TESTS = [
   "test/apply-memory.test.ts",
   "test/apply-verify.test.ts",
+  "test/budget.test.ts",
   "test/cli-commands.test.ts",
   "test/concurrency.test.ts",
   "test/demo-generate.test.ts",

@@ -44,6 +44,8 @@ export interface PlanSummary {
   deleteByKind: Record<string, Tally>;
   deleteByArch: ({ arch: string } & Tally)[];
   deleteTopRecipes: ({ pn: string } & Tally)[];
+  /** Each `over-budget` rule's budget, what it found and left, and by how much it falls short (only with such rules). */
+  budgets?: { rule: string; limitBytes: number; beforeBytes: number; afterBytes: number; shortfallBytes: number }[];
 }
 
 export interface PlanFile {
@@ -187,6 +189,7 @@ function summarize(evaluation: Evaluation): PlanSummary {
     deleteByKind: byKind,
     deleteByArch: biggestFirst(byArch, "arch"),
     deleteTopRecipes: biggestFirst(byRecipe, "pn").slice(0, TOP_RECIPES),
+    ...(evaluation.budgets.length > 0 ? { budgets: evaluation.budgets.map((budget) => ({ ...budget })) } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import type { Policy, Rule } from "../policy/load.ts";
 import { PHASES, type EvaluationContext, type PerField, type UseEvidence } from "../policy/selectors/selector.ts";
 import type { Listing } from "../sstate/listing.ts";
 import { KIND } from "../sstate/name.ts";
+import { applyBudget, type BudgetOutcome } from "./budget.ts";
 import { evaluateGuards, type GuardResult } from "./guards.ts";
 
 /** Why a file is kept or deleted when no rule decided it. Rule names can't start with '@'. */
@@ -53,6 +54,8 @@ export interface Evaluation {
   keptTally: KeptTally;
   unmanaged: Tally;
   rules: RuleTally[];
+  /** What each `over-budget` rule did, in policy order (empty without one). */
+  budgets: BudgetOutcome[];
   guards: GuardResult[];
   refused: boolean;
   /** Every rule that selected file `i`, in policy order. */
@@ -68,9 +71,10 @@ export interface Evaluation {
 const State = { undecided: 0, keep: 1, delete: 2 } as const;
 
 /**
- * The planner: a pure function of (listing, policy, now, referenced hashes). Evaluation order
- * (SPEC §2): rules of the first phase, keep wins → min-age → rules of the orphan phase against
- * the archives that survive → .sig/.done follow deleted archives → plan-level guards.
+ * The planner: a pure function of (listing, policy, now, evidence). Evaluation order (SPEC §2):
+ * rules of the first phase, keep wins → min-age → rules of the orphan phase against the archives
+ * that survive → .sig/.done follow deleted archives → budget rules take the least recently used
+ * of what is left until it fits (their archives' .sig/.done follow too) → plan-level guards.
  */
 export function evaluate({ listing, policy, now, referencedHashes, uses, explainKept = false }: PlanInput): Evaluation {
   const count = listing.count;
@@ -90,6 +94,21 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     lastUse: uses ? (i) => Math.max(listing.mtimes[i]!, uses.latestUse(listing.path(i)) ?? 0) : (i) => listing.mtimes[i]!,
   };
 
+  const young = (i: number) => now - listing.mtimes[i]! < policy.guards.minAgeMs;
+  // The .sig and .done of a deleted archive go with it, unless a rule kept them.
+  const followDeletedArchives = () => {
+    for (let i = 0; i < count; i++) {
+      const kind = listing.kinds[i];
+      if (state[i] !== State.undecided || (kind !== KIND.signature && kind !== KIND.done)) continue;
+      const archive = archiveOf[i]!;
+      if (archive >= 0 && state[archive] === State.delete) {
+        state[i] = State.delete;
+        decider[i] = DECIDED.followsArchive;
+      }
+    }
+  };
+  const budgets: BudgetOutcome[] = [];
+
   // Each phase decides what earlier phases left undecided: keep wins across phases too.
   let undecidedByFirstPhase: Uint8Array | undefined;
   for (const phase of PHASES) {
@@ -97,8 +116,9 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     if (phase !== PHASES[0]) undecidedByFirstPhase ??= Uint8Array.from(state, (s) => (s === State.undecided ? 1 : 0));
     if (rules.length === 0) continue;
     select(rules, context, matched);
-    const keepRules = rules.filter(({ rule }) => rule.action === "keep").map(({ index }) => index);
-    const deleteRules = rules.filter(({ rule }) => rule.action === "delete").map(({ index }) => index);
+    const perFile = rules.filter(({ rule }) => !rule.budget);
+    const keepRules = perFile.filter(({ rule }) => rule.action === "keep").map(({ index }) => index);
+    const deleteRules = perFile.filter(({ rule }) => rule.action === "delete").map(({ index }) => index);
     for (let i = 0; i < count; i++) {
       if (state[i] !== State.undecided || listing.kinds[i] === KIND.unmanaged) continue;
       const keep = firstMatching(keepRules, matched, i);
@@ -107,7 +127,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
         state[i] = State.keep;
         decider[i] = keep;
       } else if (drop >= 0) {
-        if (now - listing.mtimes[i]! < policy.guards.minAgeMs) {
+        if (young(i)) {
           state[i] = State.keep;
           decider[i] = DECIDED.minAge;
         } else {
@@ -116,23 +136,35 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
         }
       }
     }
-  }
-  undecidedByFirstPhase ??= Uint8Array.from(state, (s) => (s === State.undecided ? 1 : 0));
-
-  // The .sig and .done of a deleted archive go with it, unless a rule kept them.
-  for (let i = 0; i < count; i++) {
-    const kind = listing.kinds[i];
-    if (state[i] !== State.undecided || (kind !== KIND.signature && kind !== KIND.done)) continue;
-    const archive = archiveOf[i]!;
-    if (archive >= 0 && state[archive] === State.delete) {
-      state[i] = State.delete;
-      decider[i] = DECIDED.followsArchive;
+    // A budget measures what the other rules leave, companions of their deleted archives gone too.
+    for (const { rule, index } of rules) {
+      if (!rule.budget) continue;
+      followDeletedArchives();
+      const selected = matched[index]!;
+      const outcome = applyBudget({
+        context,
+        selected,
+        undecided: (i) => state[i] === State.undecided,
+        deleted: (i) => state[i] === State.delete,
+        young,
+        limitBytes: rule.budget.bytes,
+        rule: rule.name,
+      });
+      for (let i = 0; i < count; i++) {
+        if (selected[i] !== 1) continue;
+        state[i] = State.delete;
+        decider[i] = index;
+      }
+      budgets.push(outcome);
     }
   }
+  undecidedByFirstPhase ??= Uint8Array.from(state, (s) => (s === State.undecided ? 1 : 0));
+  followDeletedArchives();
 
   /**
-   * Only the first phase deletes archives; what is deleted after it (by an orphan rule, or
-   * following the archive) goes because its archive goes, when that archive is listed.
+   * Archives are deleted by first-phase rules and budgets; what is deleted after the first phase
+   * and is not itself an archive (an orphan, a .sig following its archive) goes because its
+   * archive goes, when that archive is listed.
    */
   const after = (i: number) => {
     const archive = archiveOf[i]!;
@@ -171,7 +203,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     if (decider[i]! >= 0) add(tallies[decider[i]!]!.decided, size);
   }
 
-  const guards = evaluateGuards(policy.guards, { deleted: deletedTally, kept: keptTally, minAgeProtected: keptTally.byReason.get(MIN_AGE_KEEP)!.files });
+  const guards = evaluateGuards(policy.guards, { deleted: deletedTally, kept: keptTally, minAgeProtected: keptTally.byReason.get(MIN_AGE_KEEP)!.files, budgets });
   return {
     listing,
     deleted: Int32Array.from(deleted),
@@ -180,6 +212,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     keptTally,
     unmanaged,
     rules: tallies,
+    budgets,
     guards,
     refused: guards.some((g) => g.verdict === "refused"),
     rulesOf,

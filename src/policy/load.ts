@@ -28,6 +28,8 @@ export interface Rule {
   /** When the rule is evaluated: the latest phase any of its selectors asks for. */
   phase: Phase;
   group?: GroupLimit;
+  /** Deletes only the least recently used matches it takes to bring the managed total within this many bytes. */
+  budget?: { bytes: number };
   references: ReferenceSource[];
   position: SourcePosition;
 }
@@ -231,6 +233,7 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
     guards: {
       minAgeMs: typeof guards["min-age"] === "string" ? (parseDuration(guards["min-age"]) ?? DEFAULT_MIN_AGE_MS) : DEFAULT_MIN_AGE_MS,
       allowEmpty: guards["allow-empty"] === true,
+      budgetMustFit: guards["budget-must-fit"] === true,
     },
     rules: [],
   };
@@ -317,5 +320,7 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
   rule.tests = [...fieldTests, ...otherTests];
   const group = contributions.find((contribution) => contribution.group)?.group;
   if (group) rule.group = { ...group, per: contributions.find((contribution) => contribution.per)?.per ?? [] };
+  const budget = contributions.find((contribution) => contribution.budget)?.budget;
+  if (budget) rule.budget = budget;
   return rule;
 }

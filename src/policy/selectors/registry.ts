@@ -1,4 +1,5 @@
 import { ageSelectors } from "./age.ts";
+import { overBudget } from "./budget.ts";
 import { globSelectors } from "./globs.ts";
 import { all, orphan, siginfoOnly } from "./groups.ts";
 import { kind } from "./kind.ts";
@@ -21,6 +22,7 @@ export const SELECTORS: readonly SelectorDefinition[] = [
   stamps,
   hashes,
   orphan,
+  overBudget,
   siginfoOnly,
   all,
 ];

@@ -27,10 +27,11 @@ export type RuleAction = "keep" | "delete";
 
 /**
  * When a rule is evaluated (SPEC §2): `first` on the listing, `orphan` against the archives that
- * survive the first phase and min-age. A rule takes the latest phase any of its selectors asks for.
+ * survive the first phase and min-age, `budget` against what every other rule leaves. A rule
+ * takes the latest phase any of its selectors asks for.
  */
-export type Phase = "first" | "orphan";
-export const PHASES: readonly Phase[] = ["first", "orphan"];
+export type Phase = "first" | "orphan" | "budget";
+export const PHASES: readonly Phase[] = ["first", "orphan", "budget"];
 
 /** Fields a `per:` list may group by. */
 export const PER_FIELD_NAMES = ["pn", "arch", "task", "kind", "suffix", "pv", "pr", "hash", "nativelsb"] as const;
@@ -52,6 +53,8 @@ export interface Contribution {
   test?: FileTest;
   /** Limits the rule's matches to the newest (or all but the newest) of each group. */
   group?: { mode: "newest" | "except-newest"; count: number };
+  /** Limits a delete rule's matches to the least recently used it takes to bring the managed total within `bytes`. */
+  budget?: { bytes: number };
   /** The fields that form the groups. */
   per?: readonly PerField[];
   references?: ReferenceSource[];
