@@ -6,6 +6,7 @@ import { PlanRejectedError } from "../apply/session.ts";
 import { BackendError } from "../backends/backend.ts";
 import { TargetError } from "../backends/index.ts";
 import { DemoDirectoryError } from "../demo/run.ts";
+import { BuildManifestError } from "../evidence/build-manifests.ts";
 import { PlanFileError } from "../plan/read-plan.ts";
 import { EXIT, UserError } from "./io.ts";
 
@@ -19,6 +20,7 @@ const EXIT_CODES: readonly [ErrorClass, (error: never) => number][] = [
   [JournalError, () => EXIT.invalidInput],
   [TargetError, () => EXIT.invalidInput],
   [DemoDirectoryError, () => EXIT.invalidInput],
+  [BuildManifestError, () => EXIT.invalidInput],
   [LockedError, () => EXIT.refused],
   [BackendError, () => EXIT.runtime],
   [RecordError, () => EXIT.runtime],

@@ -1,5 +1,6 @@
 import type { Policy, Rule } from "../policy/load.ts";
 import { PHASES, type EvaluationContext, type PerField, type UseEvidence } from "../policy/selectors/selector.ts";
+import type { BuildManifest } from "../sstate/build-manifest.ts";
 import type { Listing } from "../sstate/listing.ts";
 import { KIND } from "../sstate/name.ts";
 import { applyBudget, type BudgetOutcome } from "./budget.ts";
@@ -19,6 +20,8 @@ export interface PlanInput {
   now: number;
   /** Hashes named by each rule's stamps/hashes, by rule name. */
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Build manifests by `used-by-builds` location as written ("" for the plan's target); without them no build used anything. */
+  builds?: ReadonlyMap<string, readonly BuildManifest[]>;
   /** Uses of files the evidence records; without it a file was last used when it was last modified. */
   uses?: UseEvidence;
   /** Also list every kept file (`--explain`); otherwise kept files are only counted. */
@@ -76,7 +79,7 @@ const State = { undecided: 0, keep: 1, delete: 2 } as const;
  * that survive → .sig/.done follow deleted archives → budget rules take the least recently used
  * of what is left until it fits (their archives' .sig/.done follow too) → plan-level guards.
  */
-export function evaluate({ listing, policy, now, referencedHashes, uses, explainKept = false }: PlanInput): Evaluation {
+export function evaluate({ listing, policy, now, referencedHashes, builds = new Map(), uses, explainKept = false }: PlanInput): Evaluation {
   const count = listing.count;
   const state = new Uint8Array(count);
   const decider = new Int32Array(count).fill(DECIDED.byDefault);
@@ -87,6 +90,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     now,
     tasksWithArchive: listing.tasksWithArchive(),
     referencedHashes,
+    builds,
     archiveSurvives: (companion) => {
       const archive = archiveOf[companion]!;
       return archive >= 0 && state[archive] !== State.delete;

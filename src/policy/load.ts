@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import { SELECTORS_BY_NAME } from "./selectors/registry.ts";
-import { PHASES, type Contribution, type FileTest, type Phase, type PerField, type ReferenceSource, type RuleAction } from "./selectors/selector.ts";
+import { PHASES, type BuildsSource, type Contribution, type FileTest, type Phase, type PerField, type ReferenceSource, type RuleAction } from "./selectors/selector.ts";
 import { DEFAULT_MIN_AGE_MS, GUARD_DEFINITIONS, type Guards } from "./guards.ts";
 import { excerpt, shown, type Diagnostic } from "./diagnostics.ts";
 import { checkDocumentShape, MAX_POLICY_DEPTH } from "./document-limits.ts";
@@ -12,7 +12,7 @@ import { policySchema } from "./schema.ts";
 import { bareNumberHint, DURATION_HELP, parseDuration, parseSize, SIZE_HELP } from "../util/units.ts";
 
 export type { Guards } from "./guards.ts";
-export type { ReferenceSource } from "./selectors/selector.ts";
+export type { BuildsSource, ReferenceSource } from "./selectors/selector.ts";
 
 export interface GroupLimit {
   mode: "newest" | "except-newest";
@@ -31,6 +31,8 @@ export interface Rule {
   /** Deletes only the least recently used matches it takes to bring the managed total within this many bytes. */
   budget?: { bytes: number };
   references: ReferenceSource[];
+  /** Where its `used-by-builds` reads build manifests. */
+  builds: BuildsSource[];
   position: SourcePosition;
 }
 
@@ -283,7 +285,7 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
     });
     return undefined;
   }
-  const rule: Rule = { name: name ?? `#${index + 1}`, action, tests: [], phase: "first", references: [], position: locate(source.doc, source.lines, base) };
+  const rule: Rule = { name: name ?? `#${index + 1}`, action, tests: [], phase: "first", references: [], builds: [], position: locate(source.doc, source.lines, base) };
   const fieldTests: FileTest[] = [];
   const otherTests: FileTest[] = [];
   const contributions: Contribution[] = [];
@@ -309,6 +311,7 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
     contributions.push(contribution);
     if (contribution.test) (selector.comparesField ? fieldTests : otherTests).push(contribution.test);
     if (contribution.references) rule.references.push(...contribution.references);
+    if (contribution.builds) rule.builds.push(contribution.builds);
   }
   for (const key of used) {
     const needs = SELECTORS_BY_NAME.get(key)!.needsOneOf;

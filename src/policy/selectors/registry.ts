@@ -1,5 +1,6 @@
 import { ageSelectors } from "./age.ts";
 import { overBudget } from "./budget.ts";
+import { usedByBuilds } from "./builds.ts";
 import { globSelectors } from "./globs.ts";
 import { all, orphan, siginfoOnly } from "./groups.ts";
 import { kind } from "./kind.ts";
@@ -21,6 +22,7 @@ export const SELECTORS: readonly SelectorDefinition[] = [
   per,
   stamps,
   hashes,
+  usedByBuilds,
   orphan,
   overBudget,
   siginfoOnly,

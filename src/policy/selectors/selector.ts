@@ -1,3 +1,4 @@
+import type { BuildManifest } from "../../sstate/build-manifest.ts";
 import type { Listing } from "../../sstate/listing.ts";
 import type { SourcePosition } from "../locate.ts";
 
@@ -9,6 +10,8 @@ export interface EvaluationContext {
   tasksWithArchive: Uint8Array;
   /** Hashes named by the stamps/hashes of each rule, by rule name (resolved at the edge). */
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The build manifests read at the edge, by `from` location as written in the policy ("" for the plan's target). */
+  builds: ReadonlyMap<string, readonly BuildManifest[]>;
   /** Whether the archive of the companion at this index exists and is not deleted by the first phase; only for the orphan phase. */
   archiveSurvives(companionIndex: number): boolean;
   /** When file `i` was last used: the latest of its mtime and every use the evidence records for it. */
@@ -47,6 +50,13 @@ export interface ReferenceSource {
   position: SourcePosition;
 }
 
+/** Where a rule reads build manifests from (read at the edge before planning). */
+export interface BuildsSource {
+  /** A target URL or a path relative to the policy file, as written; absent: the plan's target. */
+  from?: string;
+  position: SourcePosition;
+}
+
 /** What one selector adds to its rule. */
 export interface Contribution {
   /** A conjunct of the rule's test. */
@@ -58,6 +68,7 @@ export interface Contribution {
   /** The fields that form the groups. */
   per?: readonly PerField[];
   references?: ReferenceSource[];
+  builds?: BuildsSource;
 }
 
 /** Reports a problem with the selector's value; `at` names a sub-path (e.g. a list index). */
