@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
-import { mkdtemp, readFile, statfs } from "node:fs/promises";
+import { mkdtemp, readFile, statfs, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,6 +15,10 @@ import { CLI, POLICIES } from "./lib/paths.mjs";
 const execFileAsync = promisify(execFile);
 /** SPEC §8: listing + planning within 2× `find -printf` on the same warm tree, at most 1 GiB peak RSS. */
 const MAX_PLAN_TO_FIND = 2;
+/** Issue 14: a size budget adds at most this share to the plan time. */
+const MAX_BUDGET_EXTRA = 0.1;
+/** The bench's budget: this share of the listed bytes, well below what example.yaml leaves, so that the budget deletes. */
+const BUDGET_SHARE = 0.3;
 const MAX_PLAN_RSS_KIB = 1024 * 1024;
 const FIND_ARGS = ["-type", "f", "-printf", "%s %T@ %p\\n"];
 /** What OE's script prints on a dry run. */
@@ -71,6 +75,24 @@ export async function benchLocal({ files, runs, scratchRoot, oeScript, profile, 
       { section: "local", measure: `plan example.yaml, ${label} files (best of ${runs})`, value: `${seconds(plan.wallMs)}, ${count(planned.delete.length)} to delete` },
       { section: "local", measure: `plan time ÷ find time, ${label} files`, value: ratio(planToFind), bound: `≤ ${MAX_PLAN_TO_FIND}× (SPEC §8, 1M)`, pass: planToFind <= MAX_PLAN_TO_FIND },
       { section: "local", measure: `plan peak RSS, ${label} files (max of ${runs})`, value: mebibytes(plan.peakRssKiB), bound: "≤ 1024 MiB (SPEC §8, 1M)", pass: plan.peakRssKiB <= MAX_PLAN_RSS_KIB },
+    );
+
+    log(`local: plan example.yaml with and without an over-budget rule, alternating, best of ${runs}`);
+    const budgetPolicy = join(work, "example-with-budget.yaml");
+    const budgetBytes = Math.round(planned.listing.bytes * BUDGET_SHARE);
+    await writeFile(budgetPolicy, `${await readFile(POLICIES.example, "utf8")}  - name: fit-budget\n    delete: { over-budget: ${budgetBytes}B }\n`);
+    const budgetPlanFile = join(work, "plan-with-budget.json");
+    const budgeted = await bestOfAlternating(runs, { plan: planWith(POLICIES.example, join(work, "plan-again.json")), budget: planWith(budgetPolicy, budgetPlanFile) });
+    const budgetPlan = JSON.parse(await readFile(budgetPlanFile, "utf8"));
+    const budgetExtra = budgeted.budget.wallMs / budgeted.plan.wallMs - 1;
+    figures.budget = { plan: withoutLast(budgeted.plan), budget: withoutLast(budgeted.budget), budgetBytes, extra: budgetExtra, summary: budgetPlan.summary.budgets, deletes: budgetPlan.delete.length };
+    rows.push(
+      {
+        section: "local",
+        measure: `plan example.yaml + over-budget (${BUDGET_SHARE * 100}% of the bytes), ${label} files (best of ${runs})`,
+        value: `${seconds(budgeted.budget.wallMs)} against ${seconds(budgeted.plan.wallMs)}, ${count(budgetPlan.delete.length)} to delete`,
+      },
+      { section: "local", measure: `extra plan time of the budget, ${label} files`, value: `${(budgetExtra * 100).toFixed(1)} %`, bound: `≤ ${MAX_BUDGET_EXTRA * 100} % (issue 14, 1M)`, pass: budgetExtra <= MAX_BUDGET_EXTRA },
     );
 
     if (profile || planToFind > MAX_PLAN_TO_FIND) {
