@@ -64,6 +64,15 @@ describe("build manifests on a local cache", () => {
     expect(io.stderrText).toMatch(/build manifest .*20261101T000000\.000Z-x-00000000\.hashes\.gz: not gzip-compressed UTF-8 text; remove it/);
   });
 
+  it("a from: location that is no target is reported where it is written, before anything is listed, without its credentials", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "keeper-bad-from-"));
+    await writeFile(join(dir, "policy.yaml"), "version: 1\nrules:\n  - name: used\n    keep: { used-by-builds: { within: 7d, from: 's3://AKIA:s3cr3t@bucket/x' } }\n");
+    const io = testIo({ cwd: dir });
+    expect(await run(["validate", "policy.yaml"], io)).toBe(2);
+    expect(io.stderrText).toMatch(/^policy\.yaml:4:\d+: used-by-builds from: a target URL must not contain credentials/);
+    expect(io.stderrText).not.toContain("s3cr3t");
+  });
+
   it("a from: location that does not exist stops the plan", async () => {
     const cache = await mkdtemp(join(tmpdir(), "keeper-no-manifests-"));
     await writeFile(join(cache, "policy.yaml"), "version: 1\nrules:\n  - name: used\n    keep: { used-by-builds: { within: 7d, from: ../no-such-manifests } }\n");

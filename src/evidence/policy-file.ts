@@ -1,8 +1,9 @@
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseTarget, TargetError } from "../backends/index.ts";
 import { byPosition, type Diagnostic } from "../policy/diagnostics.ts";
 import { loadPolicy, MAX_POLICY_BYTES, type Policy } from "../policy/load.ts";
 import { readTextFile } from "../util/text-file.ts";
+import { manifestsTargetOf } from "./build-manifests.ts";
 import { resolveReferences } from "./references.ts";
 
 export interface CheckedPolicy {
@@ -20,7 +21,7 @@ export async function readPolicyFile(file: string, cwd: string): Promise<Checked
   if ("problem" in read) return { diagnostics: [{ code: "unreadable", file, ...read.problem }] };
   const loaded = loadPolicy(read.text, file);
   if (!loaded.policy) return { diagnostics: loaded.diagnostics.sort(byPosition) };
-  const targetProblem = checkTarget(loaded.policy, cwd);
+  const targetProblem = [...checkTarget(loaded.policy, cwd), ...checkBuildLocations(loaded.policy, cwd)];
   // Relative stamps/manifest paths are relative to the policy file, wherever we run from.
   for (const rule of loaded.policy.rules) for (const ref of rule.references) ref.path = resolve(cwd, ref.path);
   const references = await resolveReferences(loaded.policy);
@@ -29,6 +30,21 @@ export async function readPolicyFile(file: string, cwd: string): Promise<Checked
     evidence: references.hashes,
     diagnostics: [...loaded.diagnostics, ...targetProblem, ...references.diagnostics].sort(byPosition),
   };
+}
+
+/** A `used-by-builds` location is opened like a target: checked as one before anything is listed (no I/O). */
+function checkBuildLocations(policy: Policy, cwd: string): Diagnostic[] {
+  const problems: Diagnostic[] = [];
+  for (const source of policy.rules.flatMap((rule) => rule.builds)) {
+    if (source.from === undefined) continue;
+    try {
+      manifestsTargetOf(source.from, dirname(resolve(cwd, policy.file)));
+    } catch (error) {
+      if (!(error instanceof TargetError)) throw error;
+      problems.push({ code: "invalid-target", message: `used-by-builds from: ${error.message}`, file: policy.file, ...source.position });
+    }
+  }
+  return problems;
 }
 
 /** `target:` must be a target the commands can open, and hold no credentials: parsed as `--target` is (no I/O; the message masks credentials). */
