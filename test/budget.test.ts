@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DEMO_NOW, generateCache } from "../src/demo/generate.ts";
 import { evaluate, FOLLOWS_ARCHIVE } from "../src/plan/planner.ts";
@@ -233,5 +234,37 @@ rules:
     expect(actual.filter((p) => keptByRuleOrAge.has(p))).toEqual([]);
     if (fraction >= 0.6) expect(expected.shortfall).toBe(0);
     else expect(expected.shortfall).toBeGreaterThan(0);
+  });
+});
+
+describe("policies/multi-branch-ci.yaml", () => {
+  const preset = readFileSync(new URL("../policies/multi-branch-ci.yaml", import.meta.url), "utf8");
+  const listing = listingOf([...generateCache({ files: 20_000, now: DEMO_NOW })]);
+  // One build a day ago used every 10th archive's task hash; one 20 days ago (outside the 14-day window) every 10th other.
+  const hashesOf = (pick: (i: number) => boolean) => {
+    const hashes = new Set<string>();
+    for (let i = 0; i < listing.count; i++) if (listing.kinds[i] === KIND.archive && pick(i)) hashes.add(listing.hash(i));
+    return hashes;
+  };
+  const recent = hashesOf((i) => i % 10 === 0);
+  const builds = new Map([["", [{ publishedAt: DEMO_NOW - DAY, hashes: recent }, { publishedAt: DEMO_NOW - 20 * DAY, hashes: hashesOf((i) => i % 10 === 5) }]]]);
+
+  it("keeps everything a build of the last 14 days used, and fits the rest in the budget, least recently used first", () => {
+    const policy = policyFrom(preset.replace("over-budget: 2TiB", "over-budget: 15GiB"));
+    const evaluation = evaluate({ listing, policy, now: DEMO_NOW, referencedHashes: new Map(), builds, explainKept: true });
+    const deleted = Array.from(evaluation.deleted);
+    expect(deleted.filter((i) => recent.has(listing.hash(i)))).toEqual([]);
+    expect(deleted.some((i) => evaluation.decidedBy(i) === "fit-budget")).toBe(true);
+    expect(evaluation.budgets[0]).toMatchObject({ rule: "fit-budget", shortfallBytes: 0 });
+    expect(evaluation.budgets[0]!.afterBytes).toBeLessThanOrEqual(15 * 1024 ** 3);
+    // In last-use order: every archive the budget could have taken but left was used no earlier than every one it took.
+    const archiveOf = listing.archiveIndexes();
+    const unitUse = Float64Array.from(listing.mtimes);
+    for (let i = 0; i < listing.count; i++) if (archiveOf[i]! >= 0) unitUse[archiveOf[i]!] = Math.max(unitUse[archiveOf[i]!]!, listing.mtimes[i]!);
+    const taken = deleted.filter((i) => evaluation.decidedBy(i) === "fit-budget" && listing.kinds[i] === KIND.archive);
+    const left = Array.from(evaluation.kept!).filter((i) => evaluation.decidedBy(i) === "@default" && listing.kinds[i] === KIND.archive && DEMO_NOW - listing.mtimes[i]! >= 6 * HOUR);
+    expect(taken.length).toBeGreaterThan(100);
+    expect(left.length).toBeGreaterThan(100);
+    expect(Math.min(...left.map((i) => unitUse[i]!))).toBeGreaterThanOrEqual(Math.max(...taken.map((i) => unitUse[i]!)));
   });
 });
