@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
-import { mkdtemp, readFile, statfs, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, statfs } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -8,6 +8,7 @@ import { DEMO_NOW, generateCache } from "../dist/demo/generate.js";
 import { writeCache } from "../dist/demo/write.js";
 import { onExit } from "./lib/cleanup.mjs";
 import { count, mebibytes, perSecond, ratio, seconds, shortCount } from "./lib/format.mjs";
+import { budgetEvaluationCost } from "./lib/budget-cost.mjs";
 import { topSelfTime } from "./lib/cpu-profile.mjs";
 import { bestOfAlternating, measureCommand, timed } from "./lib/measure.mjs";
 import { CLI, POLICIES } from "./lib/paths.mjs";
@@ -77,22 +78,19 @@ export async function benchLocal({ files, runs, scratchRoot, oeScript, profile, 
       { section: "local", measure: `plan peak RSS, ${label} files (max of ${runs})`, value: mebibytes(plan.peakRssKiB), bound: "≤ 1024 MiB (SPEC §8, 1M)", pass: plan.peakRssKiB <= MAX_PLAN_RSS_KIB },
     );
 
-    log(`local: plan example.yaml with and without an over-budget rule, alternating, best of ${runs}`);
-    const budgetPolicy = join(work, "example-with-budget.yaml");
-    const budgetBytes = Math.round(planned.listing.bytes * BUDGET_SHARE);
-    await writeFile(budgetPolicy, `${await readFile(POLICIES.example, "utf8")}  - name: fit-budget\n    delete: { over-budget: ${budgetBytes}B }\n`);
-    const budgetPlanFile = join(work, "plan-with-budget.json");
-    const budgeted = await bestOfAlternating(runs, { plan: planWith(POLICIES.example, join(work, "plan-again.json")), budget: planWith(budgetPolicy, budgetPlanFile) });
-    const budgetPlan = JSON.parse(await readFile(budgetPlanFile, "utf8"));
-    const budgetExtra = budgeted.budget.wallMs / budgeted.plan.wallMs - 1;
-    figures.budget = { plan: withoutLast(budgeted.plan), budget: withoutLast(budgeted.budget), budgetBytes, extra: budgetExtra, summary: budgetPlan.summary.budgets, deletes: budgetPlan.delete.length };
+    // The budget's cost is CPU in the evaluation: measured there, against the whole plan's time. Two whole
+    // plans on a shared machine differ by more than 10% from run to run, whatever their policies.
+    log(`local: evaluating example.yaml with and without an over-budget rule in-process, alternating, best of ${runs}`);
+    const budget = await budgetEvaluationCost({ files, runs, policyFile: POLICIES.example, budgetShare: BUDGET_SHARE });
+    const budgetExtra = budget.extraMs / plan.wallMs;
+    figures.budget = { ...budget, planWallMs: plan.wallMs, extra: budgetExtra };
     rows.push(
       {
         section: "local",
-        measure: `plan example.yaml + over-budget (${BUDGET_SHARE * 100}% of the bytes), ${label} files (best of ${runs})`,
-        value: `${seconds(budgeted.budget.wallMs)} against ${seconds(budgeted.plan.wallMs)}, ${count(budgetPlan.delete.length)} to delete`,
+        measure: `evaluate example.yaml + over-budget (${BUDGET_SHARE * 100}% of the bytes), ${label} files (best of ${runs})`,
+        value: `${seconds(budget.budgetMs)} against ${seconds(budget.plainMs)} without, ${count(budget.deletes.budget)} to delete`,
       },
-      { section: "local", measure: `extra plan time of the budget, ${label} files`, value: `${(budgetExtra * 100).toFixed(1)} %`, bound: `≤ ${MAX_BUDGET_EXTRA * 100} % (issue 14, 1M)`, pass: budgetExtra <= MAX_BUDGET_EXTRA },
+      { section: "local", measure: `extra plan time of the budget, ${label} files`, value: `${(budgetExtra * 100).toFixed(1)} % of the plan`, bound: `≤ ${MAX_BUDGET_EXTRA * 100} % (issue 14, 1M)`, pass: budgetExtra <= MAX_BUDGET_EXTRA },
     );
 
     if (profile || planToFind > MAX_PLAN_TO_FIND) {

@@ -64,6 +64,15 @@ describe("build manifests on a local cache", () => {
     expect(io.stderrText).toMatch(/build manifest .*20261101T000000\.000Z-x-00000000\.hashes\.gz: not gzip-compressed UTF-8 text; remove it/);
   });
 
+  it("stamps --publish with no stamps found publishes nothing and exits 2", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "keeper-empty-stamps-"));
+    await mkdir(join(dir, "stamps"));
+    const io = testIo({ cwd: dir });
+    expect(await run(["stamps", "stamps", "--publish", "cache"], io)).toBe(2);
+    expect(io.stderrText).toContain("no sigdata or setscene stamps found; nothing was published");
+    expect(await filesUnder(join(dir, "cache"))).toEqual([]);
+  });
+
   it("a from: location that is no target is reported where it is written, before anything is listed, without its credentials", async () => {
     const dir = await mkdtemp(join(tmpdir(), "keeper-bad-from-"));
     await writeFile(join(dir, "policy.yaml"), "version: 1\nrules:\n  - name: used\n    keep: { used-by-builds: { within: 7d, from: 's3://AKIA:s3cr3t@bucket/x' } }\n");

@@ -37,6 +37,8 @@ delete a manifest: it is not an sstate file.`,
       });
     }
     if (options.publish !== undefined) {
+      // An empty manifest would say the build used nothing: a wrong directory, not a fact worth recording.
+      if (hashes.size === 0) throw new UserError(`${operands.join(", ")}: no sigdata or setscene stamps found; nothing was published (point at a build's tmp/stamps after bitbake ran)`);
       const target = targetOf(io, options.publish, "--publish target");
       const build = { publishedAt: io.clock(), host: options.host ?? hostname(), sources: operands, hashes };
       const path = await withBackend(target, targetContext(io, options.timeout), (backend) => publishBuildManifest(backend, build));
