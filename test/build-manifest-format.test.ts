@@ -1,11 +1,12 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { isBuildManifestPath, manifestsTargetOf, readBuildManifests } from "../src/evidence/build-manifests.ts";
+import { isBuildManifestPath, manifestsTargetOf, readBuildManifests, readPolicyBuilds } from "../src/evidence/build-manifests.ts";
 import { MemoryBackend } from "../src/backends/memory.ts";
 import { evaluate } from "../src/plan/planner.ts";
-import { buildManifestPath, parseBuildManifest, renderBuildManifest } from "../src/sstate/build-manifest.ts";
+import { buildManifestPath, parseBuildManifest, publishedAtOfName, renderBuildManifest } from "../src/sstate/build-manifest.ts";
 import { listingOf } from "../src/sstate/listing.ts";
 import { KIND } from "../src/sstate/name.ts";
+import { openOptions } from "./support/io.ts";
 import { DAY, deletedPaths, hashFrom, listingFrom, NOW, policyFrom, sstatePath } from "./support/listing.ts";
 
 const published = new Date("2026-11-01T12:00:00.000Z");
@@ -17,6 +18,33 @@ describe("build manifest format", () => {
     expect(isBuildManifestPath(path)).toBe(true);
     const listing = listingOf([{ path, size: 100, mtimeMs: 0 }]);
     expect(listing.kinds[0]).toBe(KIND.unmanaged);
+  });
+
+  it("the name holds the publication time", () => {
+    expect(publishedAtOfName(buildManifestPath(published, "h", "00000000"))).toBe(published.getTime());
+    expect(publishedAtOfName(".sstate-keeper/builds/copied-by-hand.hashes.gz")).toBeUndefined();
+  });
+
+  it("manifests named as published long before the widest window are not read; the others are, by their header", async () => {
+    const backend = new MemoryBackend();
+    const put = (path: string, text: string) => backend.put(path, gzipSync(text));
+    const recent = buildManifestPath(new Date(NOW - 3 * DAY), "a", "00000001");
+    const old = buildManifestPath(new Date(NOW - 40 * DAY), "b", "00000002");
+    const unnamed = ".sstate-keeper/builds/copied-by-hand.hashes.gz";
+    await put(recent, renderBuildManifest({ publishedAt: NOW - 3 * DAY, host: "a", sources: [], hashes: new Set([hashFrom("r")]) }));
+    // Were it read, this would fail the plan: it is skipped by its name alone.
+    await put(old, "garbage");
+    await put(unnamed, renderBuildManifest({ publishedAt: NOW - 2 * DAY, host: "c", sources: [], hashes: new Set([hashFrom("u")]) }));
+    const listing = listingOf([recent, old, unnamed].map((path) => ({ path, size: 1, mtimeMs: 0 })));
+    const policy = policyFrom("version: 1\nrules:\n  - name: a\n    keep: { used-by-builds: { within: 7d } }\n  - name: b\n    keep: { used-by-builds: { within: 30d } }\n");
+    const read = await readPolicyBuilds(policy, { backend, listing, context: { env: {}, ...openOptions() }, baseDir: "/", now: NOW });
+    expect([...read.keys()]).toEqual([""]);
+    expect(read.get("")!.map((m) => [m.source, m.publishedAt])).toEqual([
+      [`${backend.displayUrl}/${recent}`, NOW - 3 * DAY],
+      [`${backend.displayUrl}/${unnamed}`, NOW - 2 * DAY],
+    ]);
+    const wider = policyFrom("version: 1\nrules:\n  - name: a\n    keep: { used-by-builds: { within: 40d } }\n");
+    await expect(readPolicyBuilds(wider, { backend, listing, context: { env: {}, ...openOptions() }, baseDir: "/", now: NOW })).rejects.toThrow(`${old}:1: not a build manifest`);
   });
 
   it.each([

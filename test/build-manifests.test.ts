@@ -60,7 +60,7 @@ describe("build manifests on a local cache", () => {
     await writeFile(join(cache, ".sstate-keeper", "builds", "20261101T000000.000Z-x-00000000.hashes.gz"), "not gzip");
     await writeFile(join(cache, "policy.yaml"), "version: 1\nrules:\n  - name: used\n    keep: { used-by-builds: { within: 7d } }\n  - name: rest\n    delete: { all: true }\n");
     const io = testIo({ cwd: cache });
-    expect(await run(["plan", "--policy", "policy.yaml", "--target", "."], io)).toBe(2);
+    expect(await run(["plan", "--policy", "policy.yaml", "--target", ".", "--now", "2026-11-02T00:00:00Z"], io)).toBe(2);
     expect(io.stderrText).toMatch(/build manifest .*20261101T000000\.000Z-x-00000000\.hashes\.gz: not gzip-compressed UTF-8 text; remove it/);
   });
 

@@ -9,7 +9,7 @@ import { BackendError, NotFoundError, type Backend } from "../backends/backend.t
 import { parseTarget, type Target } from "../backends/index.ts";
 import { withBackend, type TargetContext } from "../backends/open.ts";
 import type { Policy } from "../policy/load.ts";
-import { BUILD_MANIFEST_PREFIX, BUILD_MANIFEST_SUFFIX, buildManifestPath, parseBuildManifest, renderBuildManifest, type BuildRecord } from "../sstate/build-manifest.ts";
+import { BUILD_MANIFEST_PREFIX, BUILD_MANIFEST_SUFFIX, buildManifestPath, parseBuildManifest, publishedAtOfName, renderBuildManifest, type BuildRecord } from "../sstate/build-manifest.ts";
 import type { Listing } from "../sstate/listing.ts";
 import { KIND } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
@@ -69,29 +69,36 @@ export function readBuildManifests(backend: Backend, paths: readonly string[], s
   });
 }
 
+/** Reading skips manifests whose name says they were published this long before the widest window opens. */
+const NAME_TIME_SLACK_MS = 86_400_000;
+
 /**
  * The manifests every `used-by-builds` of the policy names, by `from` as written ("" for the
  * plan's target, whose listing has them already). Another location is listed only under its
- * reserved prefix; a location that cannot be listed fails the plan, as a target would.
+ * reserved prefix; a location that cannot be listed fails the plan, as a target would. A
+ * manifest whose name dates it well before the widest window of its location is not read (the
+ * name and the header hold the same time; the header decides for every manifest read), so a
+ * year of builds costs a listing, not a year of downloads.
  */
-export async function readPolicyBuilds(policy: Policy, plan: { backend: Backend; listing: Listing; context: TargetContext; baseDir: string }): Promise<Map<string, BuildRecord[]>> {
+export async function readPolicyBuilds(policy: Policy, plan: { backend: Backend; listing: Listing; context: TargetContext; baseDir: string; now: number }): Promise<Map<string, BuildRecord[]>> {
+  const widest = new Map<string, number>();
+  for (const source of policy.rules.flatMap((rule) => rule.builds)) widest.set(source.from ?? "", Math.max(widest.get(source.from ?? "") ?? 0, source.withinMs));
   const builds = new Map<string, BuildRecord[]>();
-  for (const source of policy.rules.flatMap((rule) => rule.builds)) {
-    const key = source.from ?? "";
-    if (builds.has(key)) continue;
-    if (source.from === undefined) {
+  for (const [from, withinMs] of widest) {
+    const mayCount = (path: string) => (publishedAtOfName(path) ?? Infinity) >= plan.now - withinMs - NAME_TIME_SLACK_MS;
+    if (from === "") {
       const { backend, listing } = plan;
       const paths: string[] = [];
-      for (let i = 0; i < listing.count; i++) if (listing.kinds[i] === KIND.unmanaged && isBuildManifestPath(listing.path(i))) paths.push(listing.path(i));
-      builds.set(key, await readBuildManifests(backend, paths, (path) => `${backend.displayUrl}/${path}`));
+      for (let i = 0; i < listing.count; i++) if (listing.kinds[i] === KIND.unmanaged && isBuildManifestPath(listing.path(i)) && mayCount(listing.path(i))) paths.push(listing.path(i));
+      builds.set(from, await readBuildManifests(backend, paths, (path) => `${backend.displayUrl}/${path}`));
       continue;
     }
-    const records = await withBackend(manifestsTargetOf(source.from, plan.baseDir), plan.context, async (backend) => {
+    const records = await withBackend(manifestsTargetOf(from, plan.baseDir), plan.context, async (backend) => {
       const paths: string[] = [];
-      for await (const batch of backend.list()) for (const file of batch) if (!file.path.includes("/") && file.path.endsWith(BUILD_MANIFEST_SUFFIX)) paths.push(file.path);
+      for await (const batch of backend.list()) for (const file of batch) if (!file.path.includes("/") && file.path.endsWith(BUILD_MANIFEST_SUFFIX) && mayCount(file.path)) paths.push(file.path);
       return readBuildManifests(backend, paths.sort(), (path) => `${backend.displayUrl}/${path}`);
     });
-    builds.set(key, records);
+    builds.set(from, records);
   }
   return builds;
 }

@@ -46,7 +46,7 @@ export function makePlan(input: PlanRunInput): Promise<PlanRun> {
   return withBackend(target, input.context, async (backend) => {
     const listing = await listBackend(backend, { onProgress });
     onProgress?.({ phase: `evaluating ${policy.file}`, done: listing.count, total: listing.count, unit: "files" });
-    const builds = await readPolicyBuilds(policy, { backend, listing, context: input.context, baseDir: dirname(resolve(input.cwd, policy.file)) });
+    const builds = await readPolicyBuilds(policy, { backend, listing, context: input.context, baseDir: dirname(resolve(input.cwd, policy.file)), now: now.getTime() });
     const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes: input.evidence, builds, explainKept: input.explainKept });
     const plan = buildPlan(
       evaluation,

@@ -32,6 +32,15 @@ export function buildManifestPath(publishedAt: Date, host: string, random: strin
   return `${BUILD_MANIFEST_PREFIX}${time}-${safeHost}-${random}${BUILD_MANIFEST_SUFFIX}`;
 }
 
+/** The publication time a manifest's name says (ms), or undefined for a name `buildManifestPath` did not make. */
+export function publishedAtOfName(path: string): number | undefined {
+  const match = /(?:^|\/)(\d{8}T\d{6}\.\d{3}Z)-[^/]*$/.exec(path);
+  if (!match) return undefined;
+  const t = match[1]!;
+  const time = Date.parse(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 11)}:${t.slice(11, 13)}:${t.slice(13)}`);
+  return Number.isNaN(time) ? undefined : time;
+}
+
 /** The manifest's text: a header with the publication time, then the sorted unihashes, one a line (a `hashes:` manifest too). */
 export function renderBuildManifest(manifest: BuildManifest & { host: string; sources: readonly string[] }): string {
   const header = [MAGIC, `${PUBLISHED}${new Date(manifest.publishedAt).toISOString()}`, `# host: ${oneLine(manifest.host)}`, ...manifest.sources.map((source) => `# stamps: ${oneLine(source)}`)];

@@ -38,7 +38,7 @@ export const usedByBuilds: SelectorDefinition = {
       return union;
     };
     return {
-      builds: { ...(from !== undefined ? { from } : {}), position: position(from !== undefined ? ["from"] : []) },
+      builds: { ...(from !== undefined ? { from } : {}), withinMs: windowMs, position: position(from !== undefined ? ["from"] : []) },
       test: (i, context) => usedHashes(context).has(context.listing.hash(i)),
     };
   },

@@ -54,6 +54,8 @@ export interface ReferenceSource {
 export interface BuildsSource {
   /** A target URL or a path relative to the policy file, as written; absent: the plan's target. */
   from?: string;
+  /** The rule's window: manifests named as published long before it need not be read. */
+  withinMs: number;
   position: SourcePosition;
 }
 
