@@ -80,6 +80,7 @@ describe("build manifest format", () => {
     const good = buildManifestPath(published, "a", "00000001");
     await backend.put(good, gzipSync(renderBuildManifest({ publishedAt: published.getTime(), host: "a", sources: [], hashes: new Set([hashFrom("x")]) })));
     expect(await readBuildManifests(backend, [good], (p) => `mem/${p}`)).toEqual([{ publishedAt: published.getTime(), hashes: new Set([hashFrom("x")]), source: `mem/${good}` }]);
+    expect(await readBuildManifests(backend, [good, "pruned-since-listing.hashes.gz"], (p) => `mem/${p}`)).toHaveLength(1);
     await backend.put("bad.hashes.gz", gzipSync("# sstate-keeper build manifest 1\n"));
     await expect(readBuildManifests(backend, ["bad.hashes.gz"], (p) => `mem/${p}`)).rejects.toThrow("build manifest mem/bad.hashes.gz:2: the second line must be");
   });

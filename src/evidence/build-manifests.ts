@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { BackendError, NotFoundError, type Backend } from "../backends/backend.ts";
+import { NotFoundError, type Backend } from "../backends/backend.ts";
 import { parseTarget, type Target } from "../backends/index.ts";
 import { withBackend, type TargetContext } from "../backends/open.ts";
 import type { Policy } from "../policy/load.ts";
@@ -51,15 +51,24 @@ export function manifestsTargetOf(location: string, baseDir: string): Target {
 
 const CONCURRENT_READS = 8;
 
-/** Reads the given manifests of a backend (paths relative to its root); `shown` names the location in messages. */
-export function readBuildManifests(backend: Backend, paths: readonly string[], shown: (path: string) => string): Promise<BuildRecord[]> {
-  return mapConcurrent(paths, CONCURRENT_READS, async (path) => {
+/**
+ * Reads the given manifests of a backend (paths relative to its root); `shown` names the location
+ * in messages. One removed since it was listed (pruned by a lifecycle rule) is no evidence any more.
+ */
+export async function readBuildManifests(backend: Backend, paths: readonly string[], shown: (path: string) => string): Promise<BuildRecord[]> {
+  const read = await mapConcurrent(paths, CONCURRENT_READS, async (path): Promise<BuildRecord | undefined> => {
     const source = shown(path);
+    let data: Uint8Array;
+    try {
+      data = await backend.get(path);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
     let text: string;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(gunzipSync(await backend.get(path), { maxOutputLength: MAX_MANIFEST_BYTES }));
+      text = new TextDecoder("utf-8", { fatal: true }).decode(gunzipSync(data, { maxOutputLength: MAX_MANIFEST_BYTES }));
     } catch (error) {
-      if (error instanceof BackendError || error instanceof NotFoundError) throw error;
       const reason = (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" ? `larger than ${formatBytes(MAX_MANIFEST_BYTES)} unpacked` : "not gzip-compressed UTF-8 text";
       throw new BuildManifestError(`build manifest ${source}: ${reason}; remove it or publish it again with 'sstate-keeper stamps --publish'`);
     }
@@ -67,6 +76,7 @@ export function readBuildManifests(backend: Backend, paths: readonly string[], s
     if (!manifest) throw new BuildManifestError(`build manifest ${source}:${problems[0]!.line}: ${problems[0]!.message}; remove it or publish it again`);
     return { ...manifest, source };
   });
+  return read.filter((record) => record !== undefined);
 }
 
 /** Reading skips manifests whose name says they were published this long before the widest window opens. */
