@@ -13,6 +13,8 @@ const CORE_TESTS = [
   "test/apply-memory.test.ts",
   "test/apply-report.test.ts",
   "test/apply-verify.test.ts",
+  "test/budget.test.ts",
+  "test/build-manifest-format.test.ts",
   "test/cli-commands.test.ts",
   "test/concurrency.test.ts",
   "test/demo-generate.test.ts",

@@ -7,6 +7,7 @@ import { BackendError } from "../backends/backend.ts";
 import { TargetError } from "../backends/index.ts";
 import { DemoDirectoryError } from "../demo/run.ts";
 import { UseEvidenceError } from "../evidence/uses/read.ts";
+import { BuildManifestError } from "../evidence/build-manifests.ts";
 import { PlanFileError } from "../plan/read-plan.ts";
 import { EXIT, UserError } from "./io.ts";
 
@@ -21,6 +22,7 @@ const EXIT_CODES: readonly [ErrorClass, (error: never) => number][] = [
   [TargetError, () => EXIT.invalidInput],
   [DemoDirectoryError, () => EXIT.invalidInput],
   [UseEvidenceError, () => EXIT.invalidInput],
+  [BuildManifestError, () => EXIT.invalidInput],
   [LockedError, () => EXIT.refused],
   [BackendError, () => EXIT.runtime],
   [RecordError, () => EXIT.runtime],

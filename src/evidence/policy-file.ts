@@ -1,8 +1,9 @@
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseTarget, TargetError } from "../backends/index.ts";
 import { byPosition, excerpt, type Diagnostic } from "../policy/diagnostics.ts";
 import { loadPolicy, MAX_POLICY_BYTES, URL_LOCATION, type Policy } from "../policy/load.ts";
 import { readTextFile } from "../util/text-file.ts";
+import { manifestsTargetOf } from "./build-manifests.ts";
 import { resolveReferences } from "./references.ts";
 import { namesLocalLog } from "./uses/read.ts";
 
@@ -23,7 +24,7 @@ export async function readPolicyFile(file: string, cwd: string): Promise<Checked
   if ("problem" in read) return { diagnostics: [{ code: "unreadable", file, ...read.problem }], warnings: [] };
   const loaded = loadPolicy(read.text, file);
   if (!loaded.policy) return { diagnostics: loaded.diagnostics.sort(byPosition), warnings: loaded.warnings.sort(byPosition) };
-  const targetProblem = checkTarget(loaded.policy, cwd);
+  const targetProblem = [...checkTarget(loaded.policy, cwd), ...checkBuildLocations(loaded.policy, cwd)];
   // Relative stamps/manifest paths are relative to the policy file, wherever we run from.
   for (const rule of loaded.policy.rules) for (const ref of rule.references) ref.path = resolve(cwd, ref.path);
   for (const use of loaded.policy.uses) if (!URL_LOCATION.test(use.location)) use.location = resolve(cwd, use.location);
@@ -44,6 +45,21 @@ async function checkLocalLogs(policy: Policy): Promise<Diagnostic[]> {
     diagnostics.push({ code: "missing-log", message: `access log '${excerpt(use.written, 200)}': no log file matches`, file: policy.file, ...use.position, hint: "paths are relative to the policy file" });
   }
   return diagnostics;
+}
+
+/** A `used-by-builds` location is opened like a target: checked as one before anything is listed (no I/O). */
+function checkBuildLocations(policy: Policy, cwd: string): Diagnostic[] {
+  const problems: Diagnostic[] = [];
+  for (const source of policy.rules.flatMap((rule) => rule.builds)) {
+    if (source.from === undefined) continue;
+    try {
+      manifestsTargetOf(source.from, dirname(resolve(cwd, policy.file)));
+    } catch (error) {
+      if (!(error instanceof TargetError)) throw error;
+      problems.push({ code: "invalid-target", message: `used-by-builds from: ${error.message}`, file: policy.file, ...source.position });
+    }
+  }
+  return problems;
 }
 
 /** `target:` must be a target the commands can open, and hold no credentials: parsed as `--target` is (no I/O; the message masks credentials). */

@@ -138,6 +138,7 @@ function housekeeping(listing: Listing): Pick<InfoReport, "orphans" | "siginfoOn
     now: 0,
     tasksWithArchive: listing.tasksWithArchive(),
     referencedHashes: new Map(),
+    builds: new Map(),
     archiveSurvives: (companion) => archiveOf[companion]! >= 0,
     deletedByEarlierPhases: () => false,
     lastUse: (i) => listing.mtimes[i]!,

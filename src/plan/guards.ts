@@ -1,8 +1,9 @@
 import type { Guards } from "../policy/load.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
+import type { BudgetOutcome } from "./budget.ts";
 
 export interface GuardResult {
-  name: "min-age" | "max-delete-percent" | "max-delete-bytes" | "allow-empty";
+  name: "min-age" | "max-delete-percent" | "max-delete-bytes" | "allow-empty" | "budget-must-fit";
   limit: string;
   value: string;
   verdict: "ok" | "refused";
@@ -14,10 +15,11 @@ export interface GuardedTotals {
   deleted: { files: number; bytes: number; archives: number };
   kept: { files: number; archives: number };
   minAgeProtected: number;
+  budgets: readonly BudgetOutcome[];
 }
 
 /** Plan-level guards (SPEC §2 step 5); min-age is reported here but applied per file by the planner. */
-export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected }: GuardedTotals): GuardResult[] {
+export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected, budgets }: GuardedTotals): GuardResult[] {
   const results: GuardResult[] = [
     {
       name: "min-age",
@@ -67,5 +69,20 @@ export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected 
         ? `the plan deletes all ${archivesDeleted} archives and leaves an empty cache; set 'allow-empty: true' under guards if that is intended`
         : `${archivesKept} archives remain`,
   });
+  // Reported whenever the policy has a budget, so a shortfall is said even when it is allowed.
+  if (budgets.length > 0) {
+    const short = budgets.filter((budget) => budget.shortfallBytes > 0);
+    const shortfalls = short.map((budget) => `rule '${budget.rule}' leaves ${formatBytes(budget.afterBytes)}, ${formatBytes(budget.shortfallBytes)} over its budget of ${formatBytes(budget.limitBytes)}`);
+    results.push({
+      name: "budget-must-fit",
+      limit: guards.budgetMustFit ? "true" : "false",
+      value: short.length === 0 ? "fits" : `${formatBytes(Math.max(...short.map((budget) => budget.shortfallBytes)))} over`,
+      verdict: short.length > 0 && guards.budgetMustFit ? "refused" : "ok",
+      message:
+        short.length === 0
+          ? budgets.map((budget) => `rule '${budget.rule}' leaves ${formatBytes(budget.afterBytes)} (budget ${formatBytes(budget.limitBytes)})`).join("; ")
+          : `${shortfalls.join("; ")}: keep rules and min-age hold more than the budget${guards.budgetMustFit ? "" : " (set 'budget-must-fit: true' under guards to refuse such a plan)"}`,
+    });
+  }
   return results;
 }

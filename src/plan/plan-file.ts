@@ -55,6 +55,8 @@ export interface PlanSummary {
    * is none, so that format-2 readers that predate it read the plan unchanged.
    */
   warnings?: Diagnostic[];
+  /** Each `over-budget` rule's budget, what it found and left, and by how much it falls short (only with such rules). */
+  budgets?: { rule: string; limitBytes: number; beforeBytes: number; afterBytes: number; shortfallBytes: number }[];
 }
 
 export interface PlanFile {
@@ -201,6 +203,7 @@ function summarize(evaluation: Evaluation): PlanSummary {
     deleteByKind: byKind,
     deleteByArch: biggestFirst(byArch, "arch"),
     deleteTopRecipes: biggestFirst(byRecipe, "pn").slice(0, TOP_RECIPES),
+    ...(evaluation.budgets.length > 0 ? { budgets: evaluation.budgets.map((budget) => ({ ...budget })) } : {}),
   };
 }
 

@@ -72,6 +72,21 @@ export function planSchema(): Record<string, unknown> {
             type: "array",
             items: { type: "object", required: ["rule", "action", "matched", "decided"], properties: { rule: { type: "string" }, action: { enum: ["keep", "delete"] }, matched: tally, decided: tally } },
           },
+          budgets: {
+            type: "array",
+            description: "Each over-budget rule: its budget, the managed bytes before and after it, and by how much it falls short (0: it fits).",
+            items: {
+              type: "object",
+              required: ["rule", "limitBytes", "beforeBytes", "afterBytes", "shortfallBytes"],
+              properties: {
+                rule: { type: "string" },
+                limitBytes: { type: "number", minimum: 0 },
+                beforeBytes: { type: "number", minimum: 0 },
+                afterBytes: { type: "number", minimum: 0 },
+                shortfallBytes: { type: "number", minimum: 0 },
+              },
+            },
+          },
         },
       },
       guards: {

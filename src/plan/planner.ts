@@ -1,7 +1,9 @@
 import type { Policy, Rule } from "../policy/load.ts";
 import { PHASES, type EvaluationContext, type PerField, type UseEvidence } from "../policy/selectors/selector.ts";
+import type { BuildManifest } from "../sstate/build-manifest.ts";
 import type { Listing } from "../sstate/listing.ts";
 import { KIND } from "../sstate/name.ts";
+import { applyBudget, type BudgetOutcome } from "./budget.ts";
 import { evaluateGuards, type GuardResult } from "./guards.ts";
 
 /** Why a file is kept or deleted when no rule decided it. Rule names can't start with '@'. */
@@ -18,6 +20,8 @@ export interface PlanInput {
   now: number;
   /** Hashes named by each rule's stamps/hashes, by rule name. */
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Build manifests by `used-by-builds` location as written ("" for the plan's target); without them no build used anything. */
+  builds?: ReadonlyMap<string, readonly BuildManifest[]>;
   /** Uses of files the evidence records; without it a file was last used when it was last modified. */
   uses?: UseEvidence;
   /** Also list every kept file (`--explain`); otherwise kept files are only counted. */
@@ -53,6 +57,8 @@ export interface Evaluation {
   keptTally: KeptTally;
   unmanaged: Tally;
   rules: RuleTally[];
+  /** What each `over-budget` rule did, in policy order (empty without one). */
+  budgets: BudgetOutcome[];
   guards: GuardResult[];
   refused: boolean;
   /** Every rule that selected file `i`, in policy order. */
@@ -75,11 +81,12 @@ export interface LastUse {
 const State = { undecided: 0, keep: 1, delete: 2 } as const;
 
 /**
- * The planner: a pure function of (listing, policy, now, referenced hashes). Evaluation order
- * (SPEC §2): rules of the first phase, keep wins → min-age → rules of the orphan phase against
- * the archives that survive → .sig/.done follow deleted archives → plan-level guards.
+ * The planner: a pure function of (listing, policy, now, evidence). Evaluation order (SPEC §2):
+ * rules of the first phase, keep wins → min-age → rules of the orphan phase against the archives
+ * that survive → .sig/.done follow deleted archives → budget rules take the least recently used
+ * of what is left until it fits (their archives' .sig/.done follow too) → plan-level guards.
  */
-export function evaluate({ listing, policy, now, referencedHashes, uses, explainKept = false }: PlanInput): Evaluation {
+export function evaluate({ listing, policy, now, referencedHashes, builds = new Map(), uses, explainKept = false }: PlanInput): Evaluation {
   const count = listing.count;
   const state = new Uint8Array(count);
   const decider = new Int32Array(count).fill(DECIDED.byDefault);
@@ -91,6 +98,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     now,
     tasksWithArchive: listing.tasksWithArchive(),
     referencedHashes,
+    builds,
     archiveSurvives: (companion) => {
       const archive = archiveOf[companion]!;
       return archive >= 0 && state[archive] !== State.delete;
@@ -99,6 +107,21 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     lastUse,
   };
 
+  const young = (i: number) => now - listing.mtimes[i]! < policy.guards.minAgeMs;
+  // The .sig and .done of a deleted archive go with it, unless a rule kept them.
+  const followDeletedArchives = () => {
+    for (let i = 0; i < count; i++) {
+      const kind = listing.kinds[i];
+      if (state[i] !== State.undecided || (kind !== KIND.signature && kind !== KIND.done)) continue;
+      const archive = archiveOf[i]!;
+      if (archive >= 0 && state[archive] === State.delete) {
+        state[i] = State.delete;
+        decider[i] = DECIDED.followsArchive;
+      }
+    }
+  };
+  const budgets: BudgetOutcome[] = [];
+
   // Each phase decides what earlier phases left undecided: keep wins across phases too.
   let undecidedByFirstPhase: Uint8Array | undefined;
   for (const phase of PHASES) {
@@ -106,8 +129,9 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     if (phase !== PHASES[0]) undecidedByFirstPhase ??= Uint8Array.from(state, (s) => (s === State.undecided ? 1 : 0));
     if (rules.length === 0) continue;
     select(rules, context, matched);
-    const keepRules = rules.filter(({ rule }) => rule.action === "keep").map(({ index }) => index);
-    const deleteRules = rules.filter(({ rule }) => rule.action === "delete").map(({ index }) => index);
+    const perFile = rules.filter(({ rule }) => !rule.budget);
+    const keepRules = perFile.filter(({ rule }) => rule.action === "keep").map(({ index }) => index);
+    const deleteRules = perFile.filter(({ rule }) => rule.action === "delete").map(({ index }) => index);
     for (let i = 0; i < count; i++) {
       if (state[i] !== State.undecided || listing.kinds[i] === KIND.unmanaged) continue;
       const keep = firstMatching(keepRules, matched, i);
@@ -116,7 +140,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
         state[i] = State.keep;
         decider[i] = keep;
       } else if (drop >= 0) {
-        if (now - listing.mtimes[i]! < policy.guards.minAgeMs) {
+        if (young(i)) {
           state[i] = State.keep;
           decider[i] = DECIDED.minAge;
         } else {
@@ -125,23 +149,35 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
         }
       }
     }
-  }
-  undecidedByFirstPhase ??= Uint8Array.from(state, (s) => (s === State.undecided ? 1 : 0));
-
-  // The .sig and .done of a deleted archive go with it, unless a rule kept them.
-  for (let i = 0; i < count; i++) {
-    const kind = listing.kinds[i];
-    if (state[i] !== State.undecided || (kind !== KIND.signature && kind !== KIND.done)) continue;
-    const archive = archiveOf[i]!;
-    if (archive >= 0 && state[archive] === State.delete) {
-      state[i] = State.delete;
-      decider[i] = DECIDED.followsArchive;
+    // A budget measures what the other rules leave, companions of their deleted archives gone too.
+    for (const { rule, index } of rules) {
+      if (!rule.budget) continue;
+      followDeletedArchives();
+      const selected = matched[index]!;
+      const outcome = applyBudget({
+        context,
+        selected,
+        undecided: (i) => state[i] === State.undecided,
+        deleted: (i) => state[i] === State.delete,
+        young,
+        limitBytes: rule.budget.bytes,
+        rule: rule.name,
+      });
+      for (let i = 0; i < count; i++) {
+        if (selected[i] !== 1) continue;
+        state[i] = State.delete;
+        decider[i] = index;
+      }
+      budgets.push(outcome);
     }
   }
+  undecidedByFirstPhase ??= Uint8Array.from(state, (s) => (s === State.undecided ? 1 : 0));
+  followDeletedArchives();
 
   /**
-   * Only the first phase deletes archives; what is deleted after it (by an orphan rule, or
-   * following the archive) goes because its archive goes, when that archive is listed.
+   * Archives are deleted by first-phase rules and budgets; what is deleted after the first phase
+   * and is not itself an archive (an orphan, a .sig following its archive) goes because its
+   * archive goes, when that archive is listed.
    */
   const after = (i: number) => {
     const archive = archiveOf[i]!;
@@ -180,7 +216,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     if (decider[i]! >= 0) add(tallies[decider[i]!]!.decided, size);
   }
 
-  const guards = evaluateGuards(policy.guards, { deleted: deletedTally, kept: keptTally, minAgeProtected: keptTally.byReason.get(MIN_AGE_KEEP)!.files });
+  const guards = evaluateGuards(policy.guards, { deleted: deletedTally, kept: keptTally, minAgeProtected: keptTally.byReason.get(MIN_AGE_KEEP)!.files, budgets });
   return {
     listing,
     deleted: Int32Array.from(deleted),
@@ -189,6 +225,7 @@ export function evaluate({ listing, policy, now, referencedHashes, uses, explain
     keptTally,
     unmanaged,
     rules: tallies,
+    budgets,
     guards,
     refused: guards.some((g) => g.verdict === "refused"),
     rulesOf,

@@ -2,11 +2,12 @@
  * One plan: list the target, evaluate the policy against the listing and the evidence its rules
  * name, and build the plan file. The CLI reads the inputs and renders what this returns.
  */
-import { relative, resolve, sep } from "node:path";
+import { dirname, relative, resolve, sep } from "node:path";
 import { listBackend, withBackend, type TargetContext } from "../backends/open.ts";
 import type { Target } from "../backends/registry.ts";
 import { readUses } from "../evidence/uses/read.ts";
 import { byPosition, type Diagnostic } from "../policy/diagnostics.ts";
+import { readPolicyBuilds } from "../evidence/build-manifests.ts";
 import type { Policy } from "../policy/load.ts";
 import type { ProgressListener } from "../util/progress.ts";
 import { TOOL } from "../util/version.ts";
@@ -58,7 +59,8 @@ export async function makePlan(input: PlanRunInput): Promise<PlanRun> {
   return withBackend(target, input.context, async (backend) => {
     const listing = await listBackend(backend, { onProgress });
     onProgress?.({ phase: `evaluating ${policy.file}`, done: listing.count, total: listing.count, unit: "files" });
-    const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes: input.evidence, uses: reading?.uses, explainKept: input.explainKept });
+    const builds = await readPolicyBuilds(policy, { backend, listing, context: input.context, baseDir: dirname(resolve(input.cwd, policy.file)), now: now.getTime() });
+    const evaluation = evaluate({ listing, policy, now: now.getTime(), referencedHashes: input.evidence, uses: reading?.uses, builds, explainKept: input.explainKept });
     const warnings = unmatchedRules(policy, evaluation);
     const plan = buildPlan(
       evaluation,

@@ -6,6 +6,8 @@ export interface Guards {
   maxDeletePercent?: number;
   maxDeleteBytes?: number;
   allowEmpty: boolean;
+  /** Refuse a plan whose `over-budget` rules cannot bring the cache within their budget. */
+  budgetMustFit: boolean;
 }
 
 export const DEFAULT_MIN_AGE_MS = 3_600_000;
@@ -30,4 +32,10 @@ export const GUARD_DEFINITIONS: readonly GuardDefinition[] = [
   },
   { name: "max-delete-bytes", schema: SIZE_SCHEMA, unit: "size", description: "Refuse a plan that deletes more bytes than this, e.g. 2TiB.", examples: ["2TiB", "500GB"] },
   { name: "allow-empty", schema: { type: "boolean" }, description: "Allow a plan that deletes every archive (default false).", examples: [false] },
+  {
+    name: "budget-must-fit",
+    schema: { type: "boolean" },
+    description: "Refuse a plan whose over-budget rules cannot bring the managed files within their budget (keep rules and min-age hold too much); default false: the plan only reports the shortfall.",
+    examples: [true],
+  },
 ];

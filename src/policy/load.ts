@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import { SELECTORS_BY_NAME } from "./selectors/registry.ts";
-import { PHASES, type Contribution, type FileTest, type Phase, type PerField, type ReferenceSource, type RuleAction } from "./selectors/selector.ts";
+import { PHASES, type BuildsSource, type Contribution, type FileTest, type Phase, type PerField, type ReferenceSource, type RuleAction } from "./selectors/selector.ts";
 import { DEFAULT_MIN_AGE_MS, GUARD_DEFINITIONS, type Guards } from "./guards.ts";
 import { excludingEachOther, type Declared } from "./contradictions.ts";
 import { excerpt, shown, type Diagnostic } from "./diagnostics.ts";
@@ -15,7 +15,7 @@ import { compileUses, type UseSource } from "./uses.ts";
 import { bareNumberHint, DURATION_HELP, formatDuration, parseDuration, parseSize, SIZE_HELP } from "../util/units.ts";
 
 export type { Guards } from "./guards.ts";
-export type { ReferenceSource } from "./selectors/selector.ts";
+export type { BuildsSource, ReferenceSource } from "./selectors/selector.ts";
 export type { UseSource } from "./uses.ts";
 
 export interface GroupLimit {
@@ -32,9 +32,13 @@ export interface Rule {
   /** When the rule is evaluated: the latest phase any of its selectors asks for. */
   phase: Phase;
   group?: GroupLimit;
+  /** Deletes only the least recently used matches it takes to bring the managed total within this many bytes. */
+  budget?: { bytes: number };
   references: ReferenceSource[];
   /** How far back the rule looks for uses (its `unused-for`). */
   looksBackMs?: number;
+  /** Where its `used-by-builds` reads build manifests. */
+  builds: BuildsSource[];
   position: SourcePosition;
 }
 
@@ -273,6 +277,7 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
     guards: {
       minAgeMs: typeof guards["min-age"] === "string" ? (parseDuration(guards["min-age"]) ?? DEFAULT_MIN_AGE_MS) : DEFAULT_MIN_AGE_MS,
       allowEmpty: guards["allow-empty"] === true,
+      budgetMustFit: guards["budget-must-fit"] === true,
     },
     rules: [],
     uses: invalid.has("uses")
@@ -332,7 +337,7 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
     });
     return undefined;
   }
-  const rule: Rule = { name: name ?? `#${index + 1}`, action, tests: [], phase: "first", references: [], position: locate(source.doc, source.lines, base) };
+  const rule: Rule = { name: name ?? `#${index + 1}`, action, tests: [], phase: "first", references: [], builds: [], position: locate(source.doc, source.lines, base) };
   const fieldTests: FileTest[] = [];
   const otherTests: FileTest[] = [];
   const contributions: Contribution[] = [];
@@ -360,6 +365,7 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
     contributions.push(contribution);
     if (contribution.test) (selector.comparesField ? fieldTests : otherTests).push(contribution.test);
     if (contribution.references) rule.references.push(...contribution.references);
+    if (contribution.builds) rule.builds.push(contribution.builds);
     if (contribution.looksBackMs !== undefined) rule.looksBackMs = Math.max(rule.looksBackMs ?? 0, contribution.looksBackMs);
     if (contribution.admits) declared.push({ key, admitted: contribution.admits });
   }
@@ -390,5 +396,7 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
   rule.tests = [...fieldTests, ...otherTests];
   const group = contributions.find((contribution) => contribution.group)?.group;
   if (group) rule.group = { ...group, per: contributions.find((contribution) => contribution.per)?.per ?? [] };
+  const budget = contributions.find((contribution) => contribution.budget)?.budget;
+  if (budget) rule.budget = budget;
   return rule;
 }

@@ -1,4 +1,6 @@
 import { ageSelectors } from "./age.ts";
+import { overBudget } from "./budget.ts";
+import { usedByBuilds } from "./builds.ts";
 import { globSelectors } from "./globs.ts";
 import { all, orphan, siginfoOnly } from "./groups.ts";
 import { hashOfDeletedArchive } from "./hash-of-deleted-archive.ts";
@@ -23,8 +25,10 @@ export const SELECTORS: readonly SelectorDefinition[] = [
   per,
   stamps,
   hashes,
+  usedByBuilds,
   orphan,
   hashOfDeletedArchive,
+  overBudget,
   siginfoOnly,
   all,
 ];

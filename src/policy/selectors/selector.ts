@@ -1,3 +1,4 @@
+import type { BuildManifest } from "../../sstate/build-manifest.ts";
 import type { Listing } from "../../sstate/listing.ts";
 import { ENDING_CODE_COUNT } from "../../sstate/name.ts";
 import type { SourcePosition } from "../locate.ts";
@@ -10,6 +11,8 @@ export interface EvaluationContext {
   tasksWithArchive: Uint8Array;
   /** Hashes named by the stamps/hashes of each rule, by rule name (resolved at the edge). */
   referencedHashes: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The build manifests read at the edge, by `from` location as written in the policy ("" for the plan's target). */
+  builds: ReadonlyMap<string, readonly BuildManifest[]>;
   /** Whether the archive of the companion at this index exists and is not deleted by the first phase; only for the orphan phase. */
   archiveSurvives(companionIndex: number): boolean;
   /** Whether file `i` is deleted by the phases before the one being evaluated (the first phase and min-age); only for the orphan phase. */
@@ -32,10 +35,11 @@ export type RuleAction = "keep" | "delete";
 
 /**
  * When a rule is evaluated (SPEC §2): `first` on the listing, `orphan` against the archives that
- * survive the first phase and min-age. A rule takes the latest phase any of its selectors asks for.
+ * survive the first phase and min-age, `budget` against what every other rule leaves. A rule
+ * takes the latest phase any of its selectors asks for.
  */
-export type Phase = "first" | "orphan";
-export const PHASES: readonly Phase[] = ["first", "orphan"];
+export type Phase = "first" | "orphan" | "budget";
+export const PHASES: readonly Phase[] = ["first", "orphan", "budget"];
 
 /** Fields a `per:` list may group by. */
 export const PER_FIELD_NAMES = ["pn", "arch", "task", "kind", "suffix", "pv", "pr", "hash", "nativelsb"] as const;
@@ -79,12 +83,23 @@ export function endingsWhere(test: (ending: number) => boolean): Admitted {
   return { property: "ending", codes };
 }
 
+/** Where a rule reads build manifests from (read at the edge before planning). */
+export interface BuildsSource {
+  /** A target URL or a path relative to the policy file, as written; absent: the plan's target. */
+  from?: string;
+  /** The rule's window: manifests named as published long before it need not be read. */
+  withinMs: number;
+  position: SourcePosition;
+}
+
 /** What one selector adds to its rule. */
 export interface Contribution {
   /** A conjunct of the rule's test. */
   test?: FileTest;
   /** Limits the rule's matches to the newest (or all but the newest) of each group. */
   group?: { mode: "newest" | "except-newest"; count: number };
+  /** Limits a delete rule's matches to the least recently used it takes to bring the managed total within `bytes`. */
+  budget?: { bytes: number };
   /** The fields that form the groups. */
   per?: readonly PerField[];
   references?: ReferenceSource[];
@@ -92,6 +107,7 @@ export interface Contribution {
   admits?: Admitted;
   /** How far back the rule looks for uses (`unused-for`): logs that begin later are reported. */
   looksBackMs?: number;
+  builds?: BuildsSource;
 }
 
 /** Reports a problem with the selector's value; `at` names a sub-path (e.g. a list index). */
