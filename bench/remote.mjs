@@ -68,7 +68,13 @@ export async function benchS3({ files, scratchRoot, log }) {
       { section: "s3", measure: "objects listed", value: count(listed), bound: `= ${count(files)} uploaded`, pass: listed === files },
       { section: "s3", measure: "list requests", value: count(listRequests), bound: `≤ ⌈${count(listed)}/1000⌉ + ${prefixes} prefixes = ${count(listBound)}`, pass: listRequests <= listBound },
       // A cache that fits in the first page is listed by that one request: nothing to parallelise.
-      { section: "s3", measure: "list requests in flight (peak)", value: inFlight(plan), bound: `≥ ${MIN_IN_FLIGHT} beyond one page`, pass: listed <= S3_PAGE ? undefined : plan.backendPeakInFlight >= MIN_IN_FLIGHT },
+      {
+        section: "s3",
+        measure: "list requests in flight (peak)",
+        value: inFlight(plan),
+        bound: `≥ ${MIN_IN_FLIGHT} beyond one page`,
+        pass: listed <= S3_PAGE ? undefined : plan.backendPeakInFlight >= MIN_IN_FLIGHT,
+      },
     );
 
     const deletes = planned.delete.length;
@@ -126,7 +132,13 @@ export async function benchWebdav({ files, scratchRoot, log }) {
     rows.push(
       { section: "webdav", measure: `plan ${label} files, Depth: infinity allowed`, value: `${seconds(plan.wallMs)}; ${requestCounts(plan.requestCounts)}` },
       { section: "webdav", measure: "files listed", value: count(listed), bound: `= ${count(files)} written`, pass: listed === files },
-      { section: "webdav", measure: "listing PROPFINDs, Depth: infinity allowed", value: `${propfinds.infinity} Depth: infinity, ${propfinds.one} Depth: 1`, bound: "1 Depth: infinity, nothing else", pass: propfinds.infinity === 1 && propfinds.total === 1 },
+      {
+        section: "webdav",
+        measure: "listing PROPFINDs, Depth: infinity allowed",
+        value: `${propfinds.infinity} Depth: infinity, ${propfinds.one} Depth: 1`,
+        bound: "1 Depth: infinity, nothing else",
+        pass: propfinds.infinity === 1 && propfinds.total === 1,
+      },
     );
 
     const deletes = planned.delete.length;
@@ -146,8 +158,20 @@ export async function benchWebdav({ files, scratchRoot, log }) {
     rows.push(
       { section: "webdav", measure: `plan ${label} files, Depth: infinity refused`, value: `${seconds(fallbackPlan.wallMs)}; ${requestCounts(fallbackPlan.requestCounts)}` },
       { section: "webdav", measure: "files listed, Depth: infinity refused", value: count(fallbackListed), bound: `= ${count(files)} written`, pass: fallbackListed === files },
-      { section: "webdav", measure: "Depth: 1 PROPFINDs when infinity is refused", value: `${count(fallbackPropfinds.one)} (+ ${fallbackPropfinds.infinity} refused Depth: infinity)`, bound: `≤ ${count(collections)} collections`, pass: fallbackPropfinds.one <= collections && fallbackPropfinds.infinity <= 1 },
-      { section: "webdav", measure: "Depth: 1 PROPFINDs in flight (peak, HTTP layer)", value: count(fallbackPlan.wire.peakInFlightByKind["PROPFIND depth=1"] ?? 0), bound: `≥ ${MIN_IN_FLIGHT}`, pass: (fallbackPlan.wire.peakInFlightByKind["PROPFIND depth=1"] ?? 0) >= MIN_IN_FLIGHT },
+      {
+        section: "webdav",
+        measure: "Depth: 1 PROPFINDs when infinity is refused",
+        value: `${count(fallbackPropfinds.one)} (+ ${fallbackPropfinds.infinity} refused Depth: infinity)`,
+        bound: `≤ ${count(collections)} collections`,
+        pass: fallbackPropfinds.one <= collections && fallbackPropfinds.infinity <= 1,
+      },
+      {
+        section: "webdav",
+        measure: "Depth: 1 PROPFINDs in flight (peak, HTTP layer)",
+        value: count(fallbackPlan.wire.peakInFlightByKind["PROPFIND depth=1"] ?? 0),
+        bound: `≥ ${MIN_IN_FLIGHT}`,
+        pass: (fallbackPlan.wire.peakInFlightByKind["PROPFIND depth=1"] ?? 0) >= MIN_IN_FLIGHT,
+      },
     );
     return { rows, figures };
   } finally {

@@ -62,9 +62,13 @@ results.wallMs = Date.now() - startedAt.getTime();
 
 const profile = results.sections.local?.planProfile;
 const profileText = profile
-  ? `\nlocal plan under node --cpu-prof (${(profile.wallMs / 1000).toFixed(2)} s), top self time:\n${profile.topSelfTime.map((entry) => `  ${String(entry.selfMs).padStart(6)} ms  ${entry.percent.toFixed(1).padStart(5)} %  ${entry.function}`).join("\n")}\n`
+  ? `\nlocal plan under node --cpu-prof (${(profile.wallMs / 1000).toFixed(2)} s), top self time:\n${
+    profile.topSelfTime.map((entry) => `  ${String(entry.selfMs).padStart(6)} ms  ${entry.percent.toFixed(1).padStart(5)} %  ${entry.function}`).join("\n")
+  }\n`
   : "";
-const heading = `${results.date}: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB RAM, ${machine.disk}, Node ${machine.node}, Linux ${machine.kernel}; load average ${formatLoad(results.load.start)} at start, ${formatLoad(results.load.end)} at end`;
+const heading = `${results.date}: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB RAM, ${machine.disk}, Node ${machine.node}, Linux ${machine.kernel}; load average ${
+  formatLoad(results.load.start)
+} at start, ${formatLoad(results.load.end)} at end`;
 process.stdout.write(`\nsstate-keeper bench, ${heading}\n\n${textTable(results.rows)}\n${profileText}`);
 await mkdir(dirname(options.out), { recursive: true });
 await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`);

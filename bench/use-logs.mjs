@@ -42,7 +42,9 @@ try {
       const path = n % 7 === 0 ? `/sstate/missing/${n}.tar.zst` : `/sstate/${paths[(n * 7919) % Math.floor(ARCHIVES / 3)]}`;
       const method = n % 3 === 0 ? "HEAD" : "GET";
       const status = n % 7 === 0 ? 404 : 200;
-      chunk += `10.${n % 250}.${(n >> 8) % 250}.7 - - [${String(day).padStart(2, "0")}/${months[10 + (n % 2)]}/2026:${String(n % 24).padStart(2, "0")}:13:07 +0000] "${method} ${path} HTTP/1.1" ${status} ${n % 100000} "-" "Wget/1.21.3"\n`;
+      chunk += `10.${n % 250}.${(n >> 8) % 250}.7 - - [${String(day).padStart(2, "0")}/${months[10 + (n % 2)]}/2026:${
+        String(n % 24).padStart(2, "0")
+      }:13:07 +0000] "${method} ${path} HTTP/1.1" ${status} ${n % 100000} "-" "Wget/1.21.3"\n`;
     }
     written += Buffer.byteLength(chunk);
     if (!out.write(chunk)) await once(out, "drain");
@@ -51,13 +53,27 @@ try {
   await once(out, "finish");
   const bytes = (await stat(log)).size;
   process.stderr.write(`wrote ${(bytes / 1e6).toFixed(0)} MB of combined log in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  await writeFile(join(scratch, "policy.yaml"), `version: 1\nuses:\n  - { access-log: access.log, prefix: /sstate/ }\nguards: { allow-empty: true }\nrules:\n  - { name: unused, delete: { unused-for: 30d } }\n`);
+  await writeFile(
+    join(scratch, "policy.yaml"),
+    `version: 1\nuses:\n  - { access-log: access.log, prefix: /sstate/ }\nguards: { allow-empty: true }\nrules:\n  - { name: unused, delete: { unused-for: 30d } }\n`,
+  );
   const load = loadavg()[0];
-  const { wallMs, peakRssKiB } = await measureCommand(process.execPath, [CLI, "plan", "--policy", "policy.yaml", "--target", "cache", "--now", "2026-12-10T00:00:00Z", "--format", "json"], { cwd: scratch, scratchDir: scratch });
+  const { wallMs, peakRssKiB } = await measureCommand(process.execPath, [CLI, "plan", "--policy", "policy.yaml", "--target", "cache", "--now", "2026-12-10T00:00:00Z", "--format", "json"], {
+    cwd: scratch,
+    scratchDir: scratch,
+  });
   const mbPerSecond = bytes / 1e6 / (wallMs / 1000);
   console.log(
     JSON.stringify(
-      { logBytes: bytes, planSeconds: +(wallMs / 1000).toFixed(2), mbPerSecond: +mbPerSecond.toFixed(1), peakRssMiB: +(peakRssKiB / 1024).toFixed(0), rssMethod: RSS_METHOD, loadBefore: +load.toFixed(2), withinBound: wallMs <= (BOUND_MS * bytes) / 1e9 },
+      {
+        logBytes: bytes,
+        planSeconds: +(wallMs / 1000).toFixed(2),
+        mbPerSecond: +mbPerSecond.toFixed(1),
+        peakRssMiB: +(peakRssKiB / 1024).toFixed(0),
+        rssMethod: RSS_METHOD,
+        loadBefore: +load.toFixed(2),
+        withinBound: wallMs <= (BOUND_MS * bytes) / 1e9,
+      },
       null,
       2,
     ),

@@ -26,7 +26,7 @@ const revision = (checkout) => run("git", ["-C", checkout, "log", "-1", "--forma
 /** Indexes as ranges ("3-7,9"): removed files come in runs, as the generator writes a task's files together. */
 function ranges(indexes) {
   const parts = [];
-  for (let i = 0; i < indexes.length; ) {
+  for (let i = 0; i < indexes.length;) {
     let j = i;
     while (j + 1 < indexes.length && indexes[j + 1] === indexes[j] + 1) j++;
     parts.push(i === j ? `${indexes[i]}` : `${indexes[i]}-${indexes[j]}`);

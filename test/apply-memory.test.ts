@@ -3,12 +3,12 @@
 import { describe, expect, it } from "vitest";
 import { ApplyStoppedError, executePlan } from "../src/apply/executor.ts";
 import type { FileResult } from "../src/apply/outcome.ts";
-import { applyPlan, verdictOf, type ApplyOptions } from "../src/apply/run.ts";
-import { BackendError, type Backend, type RemoteFile } from "../src/backends/backend.ts";
+import { type ApplyOptions, applyPlan, verdictOf } from "../src/apply/run.ts";
+import { type Backend, BackendError, type RemoteFile } from "../src/backends/backend.ts";
 import type { PlannedFile } from "../src/plan/plan-file.ts";
 import { FaultyBackend } from "./support/faulty-backend.ts";
 import { listAll } from "./support/list-all.ts";
-import { PLANNED_AT, plannedMemoryCache, type MemoryCache } from "./support/plans.ts";
+import { type MemoryCache, PLANNED_AT, plannedMemoryCache } from "./support/plans.ts";
 
 const CACHE_FILES = 600;
 const OPTIONS: ApplyOptions = { dryRun: false, concurrency: 4, batchSize: 50 };
@@ -22,7 +22,17 @@ function without(before: readonly RemoteFile[], paths: Iterable<string>): Remote
 
 describe("executePlan isolates failures and stops when nothing can work", () => {
   const run = (backend: Backend, cache: MemoryCache, results: FileResult[]) =>
-    executePlan({ backend, files: [...cache.plan.delete], earlier: new Map(), concurrency: 4, batchSize: 50, dryRun: false, clock: () => PLANNED_AT, beforeDelete: async () => undefined, onBatch: async (batch) => void results.push(...batch) });
+    executePlan({
+      backend,
+      files: [...cache.plan.delete],
+      earlier: new Map(),
+      concurrency: 4,
+      batchSize: 50,
+      dryRun: false,
+      clock: () => PLANNED_AT,
+      beforeDelete: async () => undefined,
+      onBatch: async (batch) => void results.push(...batch),
+    });
 
   it("fails only the file that fails; the others are deleted", async () => {
     const cache = await plannedMemoryCache(CACHE_FILES);
@@ -33,7 +43,13 @@ describe("executePlan isolates failures and stops when nothing can work", () => 
     await run(backend, cache, results);
 
     expect(results).toHaveLength(cache.plan.delete.length);
-    expect(results.filter((result) => result.outcome !== "deleted")).toEqual([{ path: deniedFile.path, outcome: "failed", reason: "AccessDenied", size: deniedFile.size, time: PLANNED_AT.toISOString() }]);
+    expect(results.filter((result) => result.outcome !== "deleted")).toEqual([{
+      path: deniedFile.path,
+      outcome: "failed",
+      reason: "AccessDenied",
+      size: deniedFile.size,
+      time: PLANNED_AT.toISOString(),
+    }]);
     expect(await listAll(cache.backend)).toEqual(without(cache.before, pathsOf(cache.plan.delete).filter((path) => path !== deniedFile.path)));
   });
 

@@ -2,13 +2,13 @@
 // text — the plan's digest first, counts and bytes, every skipped and failed file with its
 // reason, the verdict and the exit code it means (the one the command returns).
 import { describe, expect, it } from "vitest";
-import { applyPlan, type ApplyOptions } from "../src/apply/run.ts";
-import { BackendError, type Backend } from "../src/backends/backend.ts";
+import { type ApplyOptions, applyPlan } from "../src/apply/run.ts";
+import { type Backend, BackendError } from "../src/backends/backend.ts";
 import { showApplyReport } from "../src/cli/views/apply.ts";
 import { EXIT } from "../src/cli/io.ts";
 import { FaultyBackend } from "./support/faulty-backend.ts";
 import { testIo } from "./support/io.ts";
-import { PLANNED_AT, plannedMemoryCache, type MemoryCache } from "./support/plans.ts";
+import { type MemoryCache, PLANNED_AT, plannedMemoryCache } from "./support/plans.ts";
 
 const CACHE_FILES = 400;
 const OPTIONS: ApplyOptions = { dryRun: false, concurrency: 2, batchSize: 50 };

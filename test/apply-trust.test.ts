@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { integrityOf, serializePlan, type StoredPlan } from "../src/plan/plan-file.ts";
-import { cli, listing, PLANNED_AT, plannedCache, spawnCli, without, type PlannedCache } from "./support/apply-fixture.ts";
+import { cli, listing, PLANNED_AT, type PlannedCache, plannedCache, spawnCli, without } from "./support/apply-fixture.ts";
 
 const CACHE_FILES = 3000;
 const ORPHAN_POLICY = `version: 1
@@ -59,7 +59,9 @@ describe("dependencies: no decision outlives its reason", () => {
     expect(first.stdout).toContain(`${companions[0]}: kept with its archive ${archive}, which changed since planning`);
     const audit = await readJsonLines(join(cache.dir, "audit.jsonl"));
     for (const path of companions) expect(audit.findLast((line) => line.path === path)).toMatchObject({ outcome: "skipped" });
-    expect(await listing(cache.root)).toEqual(without(cache.before, pathsOf(cache.plan.delete).filter((path) => !kept.includes(path))).map((file) => (file.path === archive ? { ...file, mtimeMs: PLANNED_AT.getTime() } : file)));
+    expect(await listing(cache.root)).toEqual(
+      without(cache.before, pathsOf(cache.plan.delete).filter((path) => !kept.includes(path))).map((file) => (file.path === archive ? { ...file, mtimeMs: PLANNED_AT.getTime() } : file)),
+    );
 
     const again = await cli(cache.dir, ["apply", "plan.json"]);
     expect(again.code).toBe(4);

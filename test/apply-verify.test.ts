@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { changeSincePlanning } from "../src/backends/precondition.ts";
-import { backoffDelay, DEFAULT_RETRY, retrying, withRetries, type RetryPolicy } from "../src/util/retry.ts";
+import { backoffDelay, DEFAULT_RETRY, retrying, type RetryPolicy, withRetries } from "../src/util/retry.ts";
 import { expectedOf } from "../src/apply/executor.ts";
 import { pathProblem, unsafePaths, verifyPlan } from "../src/apply/verify.ts";
 import type { GuardResult } from "../src/plan/guards.ts";
-import { planSignature, type PlanFile, type PlannedFile } from "../src/plan/plan-file.ts";
+import { type PlanFile, type PlannedFile, planSignature } from "../src/plan/plan-file.ts";
 
 const HASH = "0c9bd8928d96ea141f606e3372ed55f6c8b9d0e969443de97039aaf0588be7db";
 const NAME = `sstate:zlib:core2-64-poky-linux:1.3.1:r0:core2-64:14:${HASH}_populate_sysroot.tar.zst`;
@@ -102,7 +102,10 @@ describe("verifyPlan", () => {
   });
 
   it("rejects another target and a changed policy", () => {
-    expect(verifyPlan(planWith({}), { ...BEFORE_EXPIRY, targetUrl: "file:///srv/other" })).toEqual({ kind: "stale", message: expect.stringContaining("made for file:///srv/sstate, not for file:///srv/other") });
+    expect(verifyPlan(planWith({}), { ...BEFORE_EXPIRY, targetUrl: "file:///srv/other" })).toEqual({
+      kind: "stale",
+      message: expect.stringContaining("made for file:///srv/sstate, not for file:///srv/other"),
+    });
     expect(verifyPlan(planWith({}), { ...BEFORE_EXPIRY, policySha256: "b".repeat(64) })).toEqual({ kind: "stale", message: expect.stringContaining("the policy has changed") });
     expect(verifyPlan(planWith({}), { ...BEFORE_EXPIRY, policyTargetUrl: "s3://mirror/ci" })).toEqual({ kind: "stale", message: expect.stringContaining("the policy's target is s3://mirror/ci") });
     expect(verifyPlan(planWith({}), { ...BEFORE_EXPIRY, policyTargetUrl: "file:///srv/sstate" })).toBeUndefined();

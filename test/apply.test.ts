@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, rm, truncate, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { integrityOf, serializePlan, type PlannedFile, type StoredPlan } from "../src/plan/plan-file.ts";
-import { cli, emptyDirectories, listing, PLANNED_AT, plannedCache, without, type PlannedCache } from "./support/apply-fixture.ts";
+import { integrityOf, type PlannedFile, serializePlan, type StoredPlan } from "../src/plan/plan-file.ts";
+import { cli, emptyDirectories, listing, PLANNED_AT, type PlannedCache, plannedCache, without } from "./support/apply-fixture.ts";
 
 const CACHE_FILES = 600;
 

@@ -7,7 +7,6 @@ import { listingOf } from "../src/sstate/listing.ts";
 import { KIND } from "../src/sstate/name.ts";
 import { DAY, deletedDecisions, deletedPaths, HOUR, listingFrom, NOW, policyFrom, sstatePath, type TestFile } from "./support/listing.ts";
 
-
 /** An archive of `pn`'s do_package with its companions, all `age` old. */
 function packageFiles(pn: string, age: number, size: number, companions: readonly string[] = [".siginfo"]): TestFile[] {
   const path = sstatePath({ pn, arch: "core2-64", task: "package", seed: pn });
@@ -128,7 +127,8 @@ rules:
   });
 
   it("an unmeetable budget is reported; budget-must-fit refuses the plan, without it the plan is not refused", () => {
-    const keepAll = (guard: string) => `version: 1
+    const keepAll = (guard: string) =>
+      `version: 1
 ${guard}rules:
   - name: keep-ed
     keep: { pn: ed }

@@ -107,7 +107,13 @@ describe("used-by-builds in the planner", () => {
     ["s3://elsewhere", [manifest(20, ["a", "b", "c", "d"])]],
   ]);
   const plan = (selector: string) =>
-    evaluate({ listing: listingFrom(files), policy: policyFrom(`version: 1\nrules:\n  - name: used\n    keep: ${selector}\n  - name: rest\n    delete: { all: true }\n`), now: NOW, referencedHashes: new Map(), builds });
+    evaluate({
+      listing: listingFrom(files),
+      policy: policyFrom(`version: 1\nrules:\n  - name: used\n    keep: ${selector}\n  - name: rest\n    delete: { all: true }\n`),
+      now: NOW,
+      referencedHashes: new Map(),
+      builds,
+    });
   const keptSeeds = (selector: string) => {
     const gone = new Set(deletedPaths(plan(selector)));
     return seeds.filter((seed) => !gone.has(sstatePath({ pn: "zlib", arch: "core2-64", task: "package", seed })));

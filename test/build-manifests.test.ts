@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run } from "../src/cli/main.ts";
-import { usedByBuildsScenario, type ManifestRemote } from "./support/build-manifests.ts";
+import { type ManifestRemote, usedByBuildsScenario } from "./support/build-manifests.ts";
 import { testIo } from "./support/io.ts";
 
 const DAY = 86_400_000;

@@ -2,7 +2,7 @@
 // both examples run against a demo cache with the tarball `npm pack` makes, installed the way the
 // examples install it, a fake `gh` and a fake GitLab API recording what would be posted.
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -118,7 +118,13 @@ interface StepRun {
 }
 
 /** Runs a job's shell steps as the runner would (`uses:` steps are the runner's own), in `dir`. */
-async function runJob(job: Job, workflowEnv: Record<string, string>, context: Record<string, unknown>, dir: string, extraEnv: Record<string, string>): Promise<{ runs: StepRun[]; outputs: Record<string, string>; failed: boolean }> {
+async function runJob(
+  job: Job,
+  workflowEnv: Record<string, string>,
+  context: Record<string, unknown>,
+  dir: string,
+  extraEnv: Record<string, string>,
+): Promise<{ runs: StepRun[]; outputs: Record<string, string>; failed: boolean }> {
   const steps: Record<string, { outputs: Record<string, string> }> = new Proxy({}, { get: (known: Record<string, { outputs: Record<string, string> }>, id: string) => known[id] ?? { outputs: {} } });
   const runs: StepRun[] = [];
   let failed = false;

@@ -188,7 +188,16 @@ describe("Deno", () => {
   it("gives byte-identical plan JSON (apart from createdAt, expiresAt and integrity)", async () => {
     const argv = ["plan", "--policy", example, "--target", cache.root, "--now", DEMO_NOW_ISO, "--format", "json"];
     const node = await cli(...argv);
-    const deno = await promisify(execFile)(join(repo, "node_modules/.bin/deno"), ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-net", join(repo, "src/cli.ts"), ...argv], {
+    const deno = await promisify(execFile)(join(repo, "node_modules/.bin/deno"), [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-net",
+      join(repo, "src/cli.ts"),
+      ...argv,
+    ], {
       cwd: work,
       maxBuffer: 64 << 20,
       env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },

@@ -19,8 +19,7 @@ describe("ByteBudget", () => {
         if (size > 100) expect(running.size).toBe(1);
         await sleep(5);
         running.delete(index);
-      }),
-    );
+      }));
     expect(peakBytes).toBeLessThanOrEqual(100);
     expect(peakCount).toBeGreaterThan(1);
     expect(started).toEqual(sizes.map((_, index) => index));

@@ -37,7 +37,12 @@ function expectedChanges(older: StoredPlan, newer: StoredPlan) {
   const changes = [
     ...newer.delete.filter((f) => !was.has(f.path)).map((f) => ({ change: "newly-deleted", path: f.path, decidedBy: f.decidedBy })),
     ...older.delete.filter((f) => !now.has(f.path)).map((f) => ({ change: "no-longer-deleted", path: f.path, decidedBy: f.decidedBy })),
-    ...newer.delete.filter((f) => was.has(f.path) && was.get(f.path)!.decidedBy !== f.decidedBy).map((f) => ({ change: "other-rule", path: f.path, decidedBy: f.decidedBy, previousDecidedBy: was.get(f.path)!.decidedBy })),
+    ...newer.delete.filter((f) => was.has(f.path) && was.get(f.path)!.decidedBy !== f.decidedBy).map((f) => ({
+      change: "other-rule",
+      path: f.path,
+      decidedBy: f.decidedBy,
+      previousDecidedBy: was.get(f.path)!.decidedBy,
+    })),
   ];
   return changes.sort((a, b) => (a.path < b.path ? -1 : 1));
 }

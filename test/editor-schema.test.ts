@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Diagnostic } from "../src/policy/diagnostics.ts";
 import { readPolicyFile } from "../src/evidence/policy-file.ts";
-import { YamlLanguageServer, YAML_LANGUAGE_SERVER_VERSION, type LspDiagnostic } from "./support/yaml-language-server.ts";
+import { type LspDiagnostic, YAML_LANGUAGE_SERVER_VERSION, YamlLanguageServer } from "./support/yaml-language-server.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const SCHEMA = fileURLToPath(new URL("../schemas/policy.schema.json", import.meta.url));
@@ -82,7 +82,7 @@ describe(`the policy schema in yaml-language-server ${YAML_LANGUAGE_SERVER_VERSI
     const unitProblems = compared.flatMap(({ validate, editor }) =>
       validate
         .filter((d) => / is not (?:valid; expected )?a (?:duration|size) /.test(d.message))
-        .map((d) => ({ unit: /a (duration|size) /.exec(d.message)![1]!, said: editor.filter((e) => editorLine(e) === d.line).map((e) => e.message) })),
+        .map((d) => ({ unit: /a (duration|size) /.exec(d.message)![1]!, said: editor.filter((e) => editorLine(e) === d.line).map((e) => e.message) }))
     );
     expect(unitProblems.length).toBeGreaterThanOrEqual(8);
     for (const { unit, said } of unitProblems) {

@@ -15,7 +15,7 @@ import { writeCache } from "../src/demo/write.ts";
 import { integrityOf, type PlanFile } from "../src/plan/plan-file.ts";
 import { parseSstatePath } from "../src/sstate/name.ts";
 import { DEMO_NOW_ISO } from "./support/cache.ts";
-import { mutate, picker, PLAN_TEXT_MUTATIONS, POLICY_MUTATIONS, randomValue, swapRandomNode, type Picker } from "./support/fuzz-mutations.ts";
+import { mutate, type Picker, picker, PLAN_TEXT_MUTATIONS, POLICY_MUTATIONS, randomValue, swapRandomNode } from "./support/fuzz-mutations.ts";
 import { testIo } from "./support/io.ts";
 import { seededRandom } from "./support/random.ts";
 
@@ -262,7 +262,9 @@ const PLAN_EDITS: Record<string, (plan: Plan, p: Picker) => unknown> = {
   },
   "file-field": (plan, p) => {
     const list = entries(plan, "delete");
-    if (list.length > 0) p.pick(list)[p.pick(["size", "mtime", "etag", "rules", "decidedBy", "extra"])] = p.chance(0.5) ? randomValue(p) : p.pick([0, -1, 1e300, "2020-01-01T00:00:00.000Z", "garbage", 1.5]);
+    if (list.length > 0) {
+      p.pick(list)[p.pick(["size", "mtime", "etag", "rules", "decidedBy", "extra"])] = p.chance(0.5) ? randomValue(p) : p.pick([0, -1, 1e300, "2020-01-01T00:00:00.000Z", "garbage", 1.5]);
+    }
     return plan;
   },
   target: (plan, p) => {

@@ -50,22 +50,57 @@ describe("a hostile policy is bad input: exit 2 and one located message, at once
     { title: "a list as a key", content: "version: 1\nrules: []\n? [a, b]\n: 1\n", at: "3:3", message: "a key must be a plain word, not a list" },
     { title: "rules is a mapping", content: "version: 1\nrules: { a: 1 }\n", at: "2:8", message: "rules: must be array" },
     { title: "a rule is a number", content: "version: 1\nrules: [5]\n", at: "2:9", message: "rules.0: must be object" },
-    { title: "version is a string", content: 'version: "1"\nrules: []\n', at: "1:10", message: "policy version \"1\" is not supported" },
+    { title: "version is a string", content: 'version: "1"\nrules: []\n', at: "1:10", message: 'policy version "1" is not supported' },
     { title: "version is binary", content: "version: !!binary aGVsbG8=\nrules: []\n", at: "1:19", message: "is not supported" },
     { title: "selector value is a mapping", content: "version: 1\nrules:\n  - name: a\n    delete: { older-than: { a: 1 } }\n", at: "4:27", message: 'older-than: {"a":1} is not valid' },
-    { title: "a huge value is cut in the message", content: `version: 1\nrules:\n  - name: a\n    delete: { older-than: "${"9".repeat(100_000)}" }\n`, at: "4:27", message: `older-than: "${"9".repeat(59)}… is not valid` },
-    { title: "a glob minimatch refuses", content: `version: 1\nrules:\n  - name: a\n    delete: { pn: "${"*a".repeat(40_000)}" }\n`, at: "4:19", message: "is not a glob it can match: pattern is too long" },
+    {
+      title: "a huge value is cut in the message",
+      content: `version: 1\nrules:\n  - name: a\n    delete: { older-than: "${"9".repeat(100_000)}" }\n`,
+      at: "4:27",
+      message: `older-than: "${"9".repeat(59)}… is not valid`,
+    },
+    {
+      title: "a glob minimatch refuses",
+      content: `version: 1\nrules:\n  - name: a\n    delete: { pn: "${"*a".repeat(40_000)}" }\n`,
+      at: "4:19",
+      message: "is not a glob it can match: pattern is too long",
+    },
     { title: "two documents", content: "version: 1\nrules: []\n---\nversion: 1\n", at: "3:1", message: "Source contains multiple documents" },
-    { title: "non-UTF-8 byte", content: Buffer.concat([Buffer.from("version: 1\nrules: []\ndescription: caf"), Buffer.from([0xe9]), Buffer.from("\n")]), at: "3:17", message: "the policy is not UTF-8 text: byte 0xe9 here is not valid UTF-8" },
+    {
+      title: "non-UTF-8 byte",
+      content: Buffer.concat([Buffer.from("version: 1\nrules: []\ndescription: caf"), Buffer.from([0xe9]), Buffer.from("\n")]),
+      at: "3:17",
+      message: "the policy is not UTF-8 text: byte 0xe9 here is not valid UTF-8",
+    },
     { title: "binary file", content: Uint8Array.from({ length: 4096 }, (_, i) => (i * 151 + 7) % 256), at: "1:", message: "is not UTF-8 text" },
-    { title: "over the size limit", content: `version: 1\nrules: []\ndescription: "${"x".repeat(MAX_POLICY_BYTES)}"\n`, at: "1:1", message: "the policy is larger than 256.0 KiB, the most a policy may be" },
-    { title: "target with credentials", content: "version: 1\ntarget: s3://AKIAEXAMPLE:hunter2-secret@bucket/sstate\nrules: []\n", at: "2:9", message: "target: a target URL must not contain credentials (s3://***@bucket/sstate)" },
-    { title: "target with a user only", content: "version: 1\ntarget: https://builder@dav.example.com/sstate/\nrules: []\n", at: "2:9", message: "must not contain credentials (https://***@dav.example.com/sstate/)" },
+    {
+      title: "over the size limit",
+      content: `version: 1\nrules: []\ndescription: "${"x".repeat(MAX_POLICY_BYTES)}"\n`,
+      at: "1:1",
+      message: "the policy is larger than 256.0 KiB, the most a policy may be",
+    },
+    {
+      title: "target with credentials",
+      content: "version: 1\ntarget: s3://AKIAEXAMPLE:hunter2-secret@bucket/sstate\nrules: []\n",
+      at: "2:9",
+      message: "target: a target URL must not contain credentials (s3://***@bucket/sstate)",
+    },
+    {
+      title: "target with a user only",
+      content: "version: 1\ntarget: https://builder@dav.example.com/sstate/\nrules: []\n",
+      at: "2:9",
+      message: "must not contain credentials (https://***@dav.example.com/sstate/)",
+    },
     { title: "target that is no URL", content: "version: 1\ntarget: 'http://[::1'\nrules: []\n", at: "2:9", message: "target: 'http://[::1' is not a valid URL" },
     { title: "target with an unknown scheme", content: "version: 1\ntarget: ftp://mirror/sstate\nrules: []\n", at: "2:9", message: "target: unsupported target scheme 'ftp://'" },
     { title: "target with bad percent-encoding", content: "version: 1\ntarget: s3://bucket/%zz\nrules: []\n", at: "2:9", message: "'%zz' in the S3 prefix is not valid percent-encoding" },
     { title: "target file URL with a host", content: "version: 1\ntarget: file://otherhost/sstate\nrules: []\n", at: "2:9", message: "is not a local path" },
-    { title: "target of a megabyte", content: `version: 1\ntarget: ${"t".repeat(200_000)}\nrules: []\n`, at: "2:9", message: "target: a target of 200000 characters is longer than any path or URL (at most 4096)" },
+    {
+      title: "target of a megabyte",
+      content: `version: 1\ntarget: ${"t".repeat(200_000)}\nrules: []\n`,
+      at: "2:9",
+      message: "target: a target of 200000 characters is longer than any path or URL (at most 4096)",
+    },
     { title: "target is a number", content: "version: 1\ntarget: 5\nrules: []\n", at: "2:9", message: "target: must be string" },
   ])("$title", async ({ title, content, at, message }) => {
     const { code, stderr, file, ms } = await validate(`${title.replace(/\W+/g, "-")}.yaml`, content);
@@ -93,17 +128,21 @@ describe("a hostile policy is bad input: exit 2 and one located message, at once
     await writeFile(file, "version: 1\ntarget: s3://AKIAEXAMPLE:hunter2-secret@bucket/sstate\nrules: []\n");
     const io = testIo({ cwd: work });
     expect(await run(["plan", "--policy", file, "--target", "/definitely/not/here"], io)).toBe(2);
-    expect(io.stderrText).toBe(`${file}:2:9: target: a target URL must not contain credentials (s3://***@bucket/sstate); use the environment (AWS_*, SSTATE_KEEPER_WEBDAV_USER/PASSWORD) or ~/.netrc\n`);
+    expect(io.stderrText).toBe(
+      `${file}:2:9: target: a target URL must not contain credentials (s3://***@bucket/sstate); use the environment (AWS_*, SSTATE_KEEPER_WEBDAV_USER/PASSWORD) or ~/.netrc\n`,
+    );
   });
 
   it("a directory, a missing file and a FIFO without a writer are refused without waiting", async () => {
     const fifo = join(work, "policy.fifo");
     execFileSync("mkfifo", [fifo]);
-    for (const [file, message] of [
-      [work, "cannot read the policy: it is a directory"],
-      [join(work, "missing.yaml"), "cannot read the policy: no such file"],
-      [fifo, "cannot read the policy: not a regular file"],
-    ] as const) {
+    for (
+      const [file, message] of [
+        [work, "cannot read the policy: it is a directory"],
+        [join(work, "missing.yaml"), "cannot read the policy: no such file"],
+        [fifo, "cannot read the policy: not a regular file"],
+      ] as const
+    ) {
       const { code, stderr, ms } = await validateFile(file);
       expect(code).toBe(2);
       expect(stderr).toBe(`${file}:1:1: ${message}\n`);
@@ -126,7 +165,11 @@ describe("a hostile hashes manifest is bad input, located in the manifest", () =
   const policyFor = (manifest: string) => `version: 1\nrules:\n  - name: release\n    keep: { hashes: ${manifest} }\n  - name: rest\n    delete: { all: true }\n`;
 
   it.each([
-    { title: "not UTF-8", content: Buffer.concat([Buffer.from(`${HASH}\n${HASH.slice(0, 10)}`), Buffer.from([0xff, 0xfe]), Buffer.from("\n")]), expected: ["2:11: the hashes manifest is not UTF-8 text: byte 0xff here is not valid UTF-8"] },
+    {
+      title: "not UTF-8",
+      content: Buffer.concat([Buffer.from(`${HASH}\n${HASH.slice(0, 10)}`), Buffer.from([0xff, 0xfe]), Buffer.from("\n")]),
+      expected: ["2:11: the hashes manifest is not UTF-8 text: byte 0xff here is not valid UTF-8"],
+    },
     { title: "a very long bad line", content: `${HASH}\n${"z".repeat(1_000_000)}\n`, expected: [`2:1: '${"z".repeat(80)}…' is neither a unihash (32 or 64 hex) nor an sstate file name`] },
     {
       title: "thousands of bad lines",
@@ -169,7 +212,11 @@ describe("a hostile hashes manifest is bad input, located in the manifest", () =
 describe("a plan file that is not text is refused before it is parsed", () => {
   it.each([
     { title: "a FIFO without a writer", make: (file: string) => execFileSync("mkfifo", [file]), expected: (file: string) => `${file}: cannot read the plan: not a regular file` },
-    { title: "not UTF-8", make: (file: string) => writeFileSync(file, Buffer.from([0x7b, 0x0a, 0x22, 0xc3, 0x28, 0x22])), expected: (file: string) => `${file}:2:2: the plan is not UTF-8 text: byte 0xc3 here is not valid UTF-8` },
+    {
+      title: "not UTF-8",
+      make: (file: string) => writeFileSync(file, Buffer.from([0x7b, 0x0a, 0x22, 0xc3, 0x28, 0x22])),
+      expected: (file: string) => `${file}:2:2: the plan is not UTF-8 text: byte 0xc3 here is not valid UTF-8`,
+    },
   ])("$title", async ({ title, make, expected }) => {
     const file = join(work, `${title.replace(/\W+/g, "-")}.json`);
     make(file);

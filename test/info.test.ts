@@ -76,7 +76,7 @@ function groundTruth(files: readonly GeneratedFile[], now: number) {
       duplicates.surplusBytes += group.archives.reduce((sum, a) => sum + a.size, 0) - newest!.size;
     }
   }
-  const sortedKeys = <T,>(record: Record<string, T>) => Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const sortedKeys = <T>(record: Record<string, T>) => Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
   return {
     now: new Date(now).toISOString(),
     files: files.length,

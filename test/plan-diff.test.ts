@@ -9,7 +9,7 @@ import { buildPlan, type PlanFile, type StoredPlan } from "../src/plan/plan-file
 import { evaluate } from "../src/plan/planner.ts";
 import { PlanFileError } from "../src/plan/read-plan.ts";
 import { diffJsonChunks, renderDiffMarkdown, renderDiffText } from "../src/plan/render/diff.ts";
-import { ListingBuilder, type Listing } from "../src/sstate/listing.ts";
+import { type Listing, ListingBuilder } from "../src/sstate/listing.ts";
 import { compareCodeUnits } from "../src/util/compare.ts";
 import { DAY, listingFrom, NOW, policyFrom, sstatePath } from "./support/listing.ts";
 
@@ -43,7 +43,12 @@ const NEW_POLICY = "version: 1\nguards: { max-delete-percent: 100 }\nrules:\n  -
 const older = planOf(listing, OLD_POLICY);
 const newer = planOf(listing, NEW_POLICY);
 
-const summary = (change: PlanChange) => ({ change: change.change, path: change.file.path, decidedBy: change.file.decidedBy, ...(change.change === "other-rule" ? { previous: change.previous.decidedBy } : {}) });
+const summary = (change: PlanChange) => ({
+  change: change.change,
+  path: change.file.path,
+  decidedBy: change.file.decidedBy,
+  ...(change.change === "other-rule" ? { previous: change.previous.decidedBy } : {}),
+});
 const inPathOrder = <T extends { path: string }>(items: T[]) => [...items].sort((a, b) => compareCodeUnits(a.path, b.path));
 
 describe("the changes between two plans", () => {
@@ -104,7 +109,15 @@ describe("the changes between two plans", () => {
     expect(text).toContain(`  ~ ${glibc}  4.88 KiB, expire-old → expire`);
     expect(text).toMatch(/net\s+-1 files, -1.99 KiB/);
     const json = JSON.parse([...diffJsonChunks(comparison)].join(""));
-    expect(json.changes).toEqual([...comparison.changes()].map((c) => ({ change: c.change, path: c.file.path, size: c.file.size, decidedBy: c.file.decidedBy, ...(c.change === "other-rule" ? { previousDecidedBy: c.previous.decidedBy } : {}) })));
+    expect(json.changes).toEqual(
+      [...comparison.changes()].map((c) => ({
+        change: c.change,
+        path: c.file.path,
+        size: c.file.size,
+        decidedBy: c.file.decidedBy,
+        ...(c.change === "other-rule" ? { previousDecidedBy: c.previous.decidedBy } : {}),
+      })),
+    );
     expect(json.tallies["other-rule"]).toEqual({ files: 1, bytes: 5000 });
     expect(json.new.digest).toBe(newer.integrity);
   });
@@ -138,7 +151,9 @@ describe("the markdown diff of a 20k-file cache a month apart", () => {
     const shown = (markdown.match(/^\| [^|]+ \| [^|]+ \| [^|]+ \| `[0-9a-f]{8}` \|/gm) ?? []).length;
     const more = [...markdown.matchAll(/… and ([\d,]+) more in `sstate-keeper diff --format json`/g)].map((m) => Number(m[1]!.replace(/,/g, "")));
     expect(shown).toBeGreaterThan(0);
-    expect(shown + more.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(comparison.diff.tallies["newly-deleted"].files + comparison.diff.tallies["no-longer-deleted"].files + comparison.diff.tallies["other-rule"].files);
+    expect(shown + more.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(
+      comparison.diff.tallies["newly-deleted"].files + comparison.diff.tallies["no-longer-deleted"].files + comparison.diff.tallies["other-rule"].files,
+    );
     expect(more.length).toBeGreaterThan(0);
   });
 });

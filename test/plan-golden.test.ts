@@ -77,6 +77,8 @@ describe("plans of earlier formats", () => {
     const text = readFileSync(new URL("./fixtures/plans/format-1.json", import.meta.url), "utf8");
     expect(JSON.parse(text)).toMatchObject({ formatVersion: 1, delete: expect.arrayContaining([expect.objectContaining({ path: expect.any(String) })]) });
     expect(() => parsePlan(text, "format-1.json")).toThrow(PlanFileError);
-    expect(() => parsePlan(text, "format-1.json")).toThrow(/^format-1\.json: plan format version 1 is not supported by sstate-keeper .*; re-plan: make a new plan with this version, review it and apply that$/);
+    expect(() => parsePlan(text, "format-1.json")).toThrow(
+      /^format-1\.json: plan format version 1 is not supported by sstate-keeper .*; re-plan: make a new plan with this version, review it and apply that$/,
+    );
   });
 });

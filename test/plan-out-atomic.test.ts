@@ -40,7 +40,7 @@ async function killedPlan(delayMs: number, fromStart: boolean): Promise<{ killed
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   const before = new Set(readdirSync(work));
   const writing = () => readdirSync(work).some((name) => TEMPORARY.test(name) && !before.has(name));
-  if (!fromStart) while (child.exitCode === null && !writing()) await new Promise((resolve) => setTimeout(resolve, 1));
+  if (!fromStart) { while (child.exitCode === null && !writing()) await new Promise((resolve) => setTimeout(resolve, 1)); }
   await new Promise((resolve) => setTimeout(resolve, delayMs));
   const killedWhileWriting = writing();
   child.kill("SIGKILL");

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { readStampHashes } from "../src/evidence/references.ts";
-import { FOLLOWS_ARCHIVE, MIN_AGE_KEEP, DEFAULT_KEEP } from "../src/plan/planner.ts";
+import { DEFAULT_KEEP, FOLLOWS_ARCHIVE, MIN_AGE_KEEP } from "../src/plan/planner.ts";
 import { DAY, deletedDecisions, deletedPaths, hashFrom, HOUR, keptDecisions, planFor, sstatePath, type TestFile } from "./support/listing.ts";
 
 const OE_REMOVE_DUPLICATED = readFileSync(new URL("../policies/oe-remove-duplicated.yaml", import.meta.url), "utf8");
@@ -96,7 +96,13 @@ describe("OE --stamps-dir parity: keep what the stamps name, delete everything e
     expect([...hashes].sort()).toEqual([packageHash, packagedataHash, gccSourceHash].sort());
 
     const file = (task: string, seed: string, ext = ".tar.zst") => sstatePath({ pn: "busybox", arch: "i586", task, seed, ext, pv: "1.22.1" });
-    const kept = [file("package", "busybox-package"), file("package", "busybox-package", ".tar.zst.siginfo"), file("packagedata", "busybox-packagedata"), file("packagedata", "busybox-packagedata", ".tar.zst.siginfo"), sstatePath({ pn: "gcc-source-14.2.0", task: "patch", seed: "gcc-source-patch", ext: ".tar.zst.siginfo" })];
+    const kept = [
+      file("package", "busybox-package"),
+      file("package", "busybox-package", ".tar.zst.siginfo"),
+      file("packagedata", "busybox-packagedata"),
+      file("packagedata", "busybox-packagedata", ".tar.zst.siginfo"),
+      sstatePath({ pn: "gcc-source-14.2.0", task: "patch", seed: "gcc-source-patch", ext: ".tar.zst.siginfo" }),
+    ];
     const removed = [file("package", "busybox-package-old"), file("packagedata", "busybox-packagedata-old", ".tar.zst.siginfo"), file("compile", "busybox-compile-plain", ".tar.zst.siginfo")];
     const policy = `version: 1\nrules:\n  - name: used-by-build\n    keep: { stamps: [stamps] }\n  - name: everything-else\n    delete: { all: true }\n`;
     const evaluation = planFor(policy, [...kept, ...removed].map((path) => ({ path })), new Map([["used-by-build", hashes]]));
@@ -281,7 +287,11 @@ describe("policy semantics", () => {
     {
       title: "suffix, size and age selectors combine with AND",
       policy: "big-old-siginfo\n    delete: { suffix: .siginfo, larger-than: 1KB, older-than: 3d }",
-      files: [{ path: `${a("1")}.siginfo`, size: 5000, age: 4 * DAY }, { path: `${a("2")}.siginfo`, size: 500, age: 4 * DAY }, { path: `${a("3")}.siginfo`, size: 5000, age: 2 * DAY }, { path: a("4"), size: 5000, age: 4 * DAY }],
+      files: [{ path: `${a("1")}.siginfo`, size: 5000, age: 4 * DAY }, { path: `${a("2")}.siginfo`, size: 500, age: 4 * DAY }, { path: `${a("3")}.siginfo`, size: 5000, age: 2 * DAY }, {
+        path: a("4"),
+        size: 5000,
+        age: 4 * DAY,
+      }],
       deleted: [`${a("1")}.siginfo`],
     },
     {
@@ -323,14 +333,19 @@ describe("policy semantics", () => {
   });
 
   it("stamps and hashes of one rule form one set", () => {
-    const evaluation = planFor("version: 1\nrules:\n  - name: release\n    keep: { hashes: [r.hashes] }\n  - name: rest\n    delete: { all: true }\n", [{ path: a("x") }, { path: a("y") }], new Map([["release", new Set([hashFrom("x")])]]));
+    const evaluation = planFor(
+      "version: 1\nrules:\n  - name: release\n    keep: { hashes: [r.hashes] }\n  - name: rest\n    delete: { all: true }\n",
+      [{ path: a("x") }, { path: a("y") }],
+      new Map([["release", new Set([hashFrom("x")])]]),
+    );
     expect(deletedPaths(evaluation)).toEqual([a("y")]);
   });
 });
 
 describe("guards", () => {
   const files = Array.from({ length: 10 }, (_, i) => ({ path: sstatePath({ pn: "zlib", arch: "core2-64", task: "package", seed: i }), size: 1000 }));
-  const guard = (guards: string, rule = "delete: { pv: '*', pn: zlib, newer-than: 1000d }") => planFor(`version: 1\nguards: {${guards}}\nrules:\n  - name: r\n    ${rule}\n`, files.slice(0, 6).concat(files.slice(6).map((f) => ({ ...f, path: f.path.replace("zlib", "other") }))));
+  const guard = (guards: string, rule = "delete: { pv: '*', pn: zlib, newer-than: 1000d }") =>
+    planFor(`version: 1\nguards: {${guards}}\nrules:\n  - name: r\n    ${rule}\n`, files.slice(0, 6).concat(files.slice(6).map((f) => ({ ...f, path: f.path.replace("zlib", "other") }))));
 
   it("max-delete-percent refuses and says by how much", () => {
     const evaluation = guard("max-delete-percent: 50");
@@ -352,7 +367,10 @@ describe("guards", () => {
 
 describe("determinism", () => {
   it("gives the same decisions whatever the listing order", () => {
-    const files = Array.from({ length: 200 }, (_, i) => ({ path: sstatePath({ pn: `p${i % 7}`, arch: "core2-64", task: ["package", "populate_sysroot"][i % 2]!, seed: i }), age: ((i * 7919) % 97) * HOUR }));
+    const files = Array.from(
+      { length: 200 },
+      (_, i) => ({ path: sstatePath({ pn: `p${i % 7}`, arch: "core2-64", task: ["package", "populate_sysroot"][i % 2]!, seed: i }), age: ((i * 7919) % 97) * HOUR }),
+    );
     const policy = "version: 1\nrules:\n  - name: n\n    keep: { newest: 3, per: [pn, task] }\n  - name: d\n    delete: { older-than: 2d }\n";
     const forward = planFor(policy, files);
     const backward = planFor(policy, [...files].reverse());

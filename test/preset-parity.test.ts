@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DEMO_NOW, type GeneratedFile } from "../src/demo/generate.ts";
 import { evaluate } from "../src/plan/planner.ts";
-import { listingOf, type Listing } from "../src/sstate/listing.ts";
+import { type Listing, listingOf } from "../src/sstate/listing.ts";
 import { KIND } from "../src/sstate/name.ts";
 import { DAY, HOUR, policyFrom } from "./support/listing.ts";
 import { generatedCase, isarEdgeCase, type ParityCase } from "./support/parity-cases.ts";
@@ -89,7 +89,7 @@ const comparisons = new Map<Run, Comparison>();
 /** Planned once per run: the 60k cache takes a second or two. */
 function compare(run: Run): Comparison {
   let comparison = comparisons.get(run);
-  if (!comparison) comparisons.set(run, (comparison = compareOnce(run)));
+  if (!comparison) comparisons.set(run, comparison = compareOnce(run));
   return comparison;
 }
 
@@ -131,13 +131,15 @@ describe("each preset matches its tool except for the differences its header lis
 });
 
 describe("the listed differences are real on these caches", () => {
-  it.each([
-    // preset, case, difference, files it changes
-    ["oe-remove-duplicated", "generated-60k", "the .sig of an archive OE removes goes with it", 797],
-    ["isar-clean", "isar-edge-cases", "min-age 1h keeps what isar deletes younger than an hour", 1],
-    ["isar-clean", "isar-edge-cases", "endings sstate-keeper does not know are never touched", 1],
-    ["isar-clean", "isar-edge-cases", "an INVALID hash is deleted by age", 1],
-  ] as const)("%s on %s: %s (%i files)", (preset, recording, says, count) => {
+  it.each(
+    [
+      // preset, case, difference, files it changes
+      ["oe-remove-duplicated", "generated-60k", "the .sig of an archive OE removes goes with it", 797],
+      ["isar-clean", "isar-edge-cases", "min-age 1h keeps what isar deletes younger than an hour", 1],
+      ["isar-clean", "isar-edge-cases", "endings sstate-keeper does not know are never touched", 1],
+      ["isar-clean", "isar-edge-cases", "an INVALID hash is deleted by age", 1],
+    ] as const,
+  )("%s on %s: %s (%i files)", (preset, recording, says, count) => {
     expect(compare(runOf(preset, recording)).byDifference.get(says)).toBe(count);
   });
 

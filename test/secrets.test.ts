@@ -9,7 +9,10 @@ describe("redaction", () => {
     ["webdav+https://keeper@dav.example/sstate/", "webdav+https://***@dav.example/sstate/"],
     ["<Message>authorization: Basic a2VlcGVyOnB3</Message>", "<Message>authorization: Basic ***</Message>"],
     ["x-amz-security-token: FQoGZXIvYXdzEJr//////////", "x-amz-security-token: ***"],
-    ['"Authorization":"AWS4-HMAC-SHA256 Credential=AKIA/20261201/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0badf00d"', '"Authorization":"AWS4-HMAC-SHA256 ***, SignedHeaders=host, Signature=***"'],
+    [
+      '"Authorization":"AWS4-HMAC-SHA256 Credential=AKIA/20261201/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0badf00d"',
+      '"Authorization":"AWS4-HMAC-SHA256 ***, SignedHeaders=host, Signature=***"',
+    ],
     ["GET /b?X-Amz-Security-Token=abc&X-Amz-Signature=def", "GET /b?X-Amz-Security-Token=***&X-Amz-Signature=***"],
     ["plain message about 12 files", "plain message about 12 files"],
   ])("masks credentials in %j", (text, masked) => {

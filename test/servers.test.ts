@@ -2,14 +2,7 @@
 // test/support/global-servers.ts (vitest globalSetup; values via inject()).
 import { mkdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, inject, test } from "vitest";
 import type { S3ServerInfo } from "./support/servers.ts";
 import type {} from "./support/global-servers.ts"; // ProvidedContext keys

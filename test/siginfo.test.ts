@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { decompress } from "fzstd";
 import { describe, expect, it } from "vitest";
-import { compareSigData, type CompareOptions } from "../src/siginfo/compare.ts";
-import { decodeSiginfo, LegacySiginfoError, SiginfoFormatError, type SigData } from "../src/siginfo/decode.ts";
+import { type CompareOptions, compareSigData } from "../src/siginfo/compare.ts";
+import { decodeSiginfo, LegacySiginfoError, type SigData, SiginfoFormatError } from "../src/siginfo/decode.ts";
 import { BASE_PAIR_DEPENDENCY_LINE, BASE_PAIR_EXPLAINED_LINES, BASE_PAIR_LINES, BASE_PAIR_TAINT_LINE, POPULATE_SYSROOT_OWN_LINES } from "./support/siginfo-fixtures.ts";
 
 // The .siginfo fixtures are generated from the .json next to them by scripts/make-siginfo.py.
@@ -28,10 +28,15 @@ function zstdFrame(text: string): Uint8Array {
   const payload = new TextEncoder().encode(text);
   const lastRawBlockHeader = (payload.length << 3) | 1;
   return new Uint8Array([
-    0x28, 0xb5, 0x2f, 0xfd,
+    0x28,
+    0xb5,
+    0x2f,
+    0xfd,
     0x00, // frame header descriptor: no content size, no checksum, window descriptor follows
     0x58, // window descriptor: 2 MiB, more than any block here
-    lastRawBlockHeader & 0xff, (lastRawBlockHeader >> 8) & 0xff, (lastRawBlockHeader >> 16) & 0xff,
+    lastRawBlockHeader & 0xff,
+    (lastRawBlockHeader >> 8) & 0xff,
+    (lastRawBlockHeader >> 16) & 0xff,
     ...payload,
   ]);
 }
@@ -169,7 +174,12 @@ describe("compareSigData on the fixtures", () => {
 
   it("prints every hash and checksum in full", async () => {
     const options = { resolveDependency: await fixtureResolver() };
-    for (const compared of [await compareSigData(await fixture("hello-configure-a"), await fixture("hello-configure-b")), await compareSigData(await fixture("hello-configure-a"), await fixture("hello-configure-b"), options)]) {
+    for (
+      const compared of [
+        await compareSigData(await fixture("hello-configure-a"), await fixture("hello-configure-b")),
+        await compareSigData(await fixture("hello-configure-a"), await fixture("hello-configure-b"), options),
+      ]
+    ) {
       // A taint is a uuid, not a hash.
       const hexRuns = compared.filter((line) => !line.startsWith("Taint")).join("\n").match(/\b[0-9a-f]{8,}\b/g) ?? [];
       expect(hexRuns.length).toBeGreaterThan(3);
@@ -357,7 +367,7 @@ describe("compareSigData line formats", () => {
       { taint: "nostamp:9d2e4b6a-1c3f-4e5a-8b7d-6c5e4f3a2b10" },
       [
         "Taint (by forced/invalidated task) changed from nostamp(uuid4):0b4c5a1e-8f8e-4d57-9c3e-2f6f1a7e1c11" +
-          " to nostamp(uuid4):9d2e4b6a-1c3f-4e5a-8b7d-6c5e4f3a2b10",
+        " to nostamp(uuid4):9d2e4b6a-1c3f-4e5a-8b7d-6c5e4f3a2b10",
       ],
     ],
     [

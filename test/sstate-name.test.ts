@@ -15,7 +15,19 @@ function cacheRelative(quoted: string): string {
 
 describe("sstate grammar on every real name", () => {
   const expected: Record<number, Partial<ReturnType<typeof parseSstatePath>>> = {
-    0: { kind: "archive", pn: "software-timer", pkgTarget: "cortexa8hf-neon-poky-linux-gnueabi", pv: "0.1+gitAUTOINC+5d8327406d", pr: "r0", arch: "cortexa8hf-neon", sstateVersion: "3", task: "populate_sysroot", suffix: ".tgz", archiveExt: ".tgz", nativelsb: "" },
+    0: {
+      kind: "archive",
+      pn: "software-timer",
+      pkgTarget: "cortexa8hf-neon-poky-linux-gnueabi",
+      pv: "0.1+gitAUTOINC+5d8327406d",
+      pr: "r0",
+      arch: "cortexa8hf-neon",
+      sstateVersion: "3",
+      task: "populate_sysroot",
+      suffix: ".tgz",
+      archiveExt: ".tgz",
+      nativelsb: "",
+    },
     1: { kind: "siginfo", task: "populate_sysroot", suffix: ".tgz.siginfo" },
     2: { kind: "siginfo", task: "compile", suffix: ".tgz.siginfo" },
     3: { kind: "archive", pn: "software-timer", pkgTarget: "", arch: "", task: "populate_lic", suffix: ".tgz" },

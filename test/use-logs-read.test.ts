@@ -79,7 +79,12 @@ describe("reading the uses: logs", () => {
   it.each([
     ["a log that does not exist", `{ access-log: logs/missing.log }`, {}, "conf/policy.yaml:3:19: access log 'logs/missing.log': no log file matches (paths are relative to the policy file)"],
     ["a glob that matches nothing", `{ access-log: "logs/*.log" }`, { "other.txt": "" }, "conf/policy.yaml:3:19: access log 'logs/*.log': no log file matches (paths are relative to the policy file)"],
-    ["a gzip file cut short", `{ access-log: logs/access.log.gz }`, { "access.log.gz": gzipSync(line(ARCHIVES[0]!)).subarray(0, 20) }, "conf/policy.yaml:3:19: access log 'logs/access.log.gz': cannot read logs/access.log.gz: "],
+    [
+      "a gzip file cut short",
+      `{ access-log: logs/access.log.gz }`,
+      { "access.log.gz": gzipSync(line(ARCHIVES[0]!)).subarray(0, 20) },
+      "conf/policy.yaml:3:19: access log 'logs/access.log.gz': cannot read logs/access.log.gz: ",
+    ],
     ["a location no backend reads", `{ access-log: "ftp://host/access.log" }`, {}, "conf/policy.yaml:3:19: access log 'ftp://host/access.log': unsupported target scheme"],
   ])("stops with exit 2 before listing on %s", async (_, uses, logs, message) => {
     const result = await setUp(uses, logs);

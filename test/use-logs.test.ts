@@ -56,13 +56,15 @@ describe("Apache/nginx combined and common lines", () => {
     expect(parseHttpLogLine(line, "common")).toEqual({ time: Date.parse("2026-11-20T14:03:07Z"), method: "HEAD", target: `/sstate/${ARCHIVE}`, status: 304 });
   });
 
-  it.each([
-    ["a common line read as combined", `127.0.0.1 - - [20/Nov/2026:14:03:07 +0000] "GET /a HTTP/1.1" 200 5`, "combined"],
-    ["a combined line read as common", `127.0.0.1 - - [20/Nov/2026:14:03:07 +0000] "GET /a HTTP/1.1" 200 5 "-" "curl/8"`, "common"],
-    ["an error log line", `[Fri Nov 20 14:03:07.123456 2026] [core:error] [pid 1234] AH00126: Invalid URI in request`, "combined"],
-    ["a bad timestamp", `127.0.0.1 - - [yesterday] "GET /a HTTP/1.1" 200 5 "-" "curl/8"`, "combined"],
-    ["a truncated line", `127.0.0.1 - - [20/Nov/2026:14:03:07 +0000] "GET /a HTT`, "combined"],
-  ] as const)("refuses %s", (_, line, format) => {
+  it.each(
+    [
+      ["a common line read as combined", `127.0.0.1 - - [20/Nov/2026:14:03:07 +0000] "GET /a HTTP/1.1" 200 5`, "combined"],
+      ["a combined line read as common", `127.0.0.1 - - [20/Nov/2026:14:03:07 +0000] "GET /a HTTP/1.1" 200 5 "-" "curl/8"`, "common"],
+      ["an error log line", `[Fri Nov 20 14:03:07.123456 2026] [core:error] [pid 1234] AH00126: Invalid URI in request`, "combined"],
+      ["a bad timestamp", `127.0.0.1 - - [yesterday] "GET /a HTTP/1.1" 200 5 "-" "curl/8"`, "combined"],
+      ["a truncated line", `127.0.0.1 - - [20/Nov/2026:14:03:07 +0000] "GET /a HTT`, "combined"],
+    ] as const,
+  )("refuses %s", (_, line, format) => {
     expect(parseHttpLogLine(line, format)).toBeUndefined();
   });
 });

@@ -6,13 +6,13 @@ import { Lexer, type Token, type Tokens } from "marked";
 import { Minimatch } from "minimatch";
 import { describe, expect, it } from "vitest";
 import { readPolicyFile } from "../src/evidence/policy-file.ts";
-import { buildPlan, serializePlan, type PlanFile } from "../src/plan/plan-file.ts";
+import { buildPlan, type PlanFile, serializePlan } from "../src/plan/plan-file.ts";
 import { planSchema } from "../src/plan/plan-schema.ts";
 import { evaluate } from "../src/plan/planner.ts";
 import { parsePlan, PlanFileError } from "../src/plan/read-plan.ts";
 import { renderMarkdown } from "../src/plan/render/markdown.ts";
 import { unmatchedRules } from "../src/plan/warnings.ts";
-import { formatDiagnostic, type Diagnostic } from "../src/policy/diagnostics.ts";
+import { type Diagnostic, formatDiagnostic } from "../src/policy/diagnostics.ts";
 import { loadPolicy } from "../src/policy/load.ts";
 import { unclosedBracket } from "../src/policy/selectors/globs.ts";
 import { DAY, HOUR, listingFrom, NOW, policyFrom, sstatePath, type TestFile } from "./support/listing.ts";
@@ -28,7 +28,7 @@ const ENDINGS = [".tar.zst", ".tar.zst.siginfo", ".tar.zst.sig", ".tar.zst.done"
 const AGES = [0, HOUR, 5 * DAY, 10 * DAY, 20 * DAY, 30 * DAY, 400 * DAY];
 const SIZES = [0, 1, 10, 11, 12, 1_000_000, 1_100_000_000];
 const EVERY_KIND_AGE_AND_SIZE: TestFile[] = ENDINGS.flatMap((ext) =>
-  AGES.flatMap((age) => SIZES.map((size) => ({ path: sstatePath({ pn: "busybox", arch: "core2-64", task: "populate_sysroot", ext, seed: `${ext}-${age}-${size}` }), age, size }))),
+  AGES.flatMap((age) => SIZES.map((size) => ({ path: sstatePath({ pn: "busybox", arch: "core2-64", task: "populate_sysroot", ext, seed: `${ext}-${age}-${size}` }), age, size })))
 );
 
 /** Files the one rule of `yaml` selects in that listing. */
@@ -88,7 +88,12 @@ describe("a delete rule the min-age guard always overrules is found when the pol
 
   it.each([
     { minAge: "2d", selectors: "kind: temp, newer-than: 1d", col: 27, message: "rule 'r' can never delete: 'newer-than: 1d' selects only files younger than the min-age guard (2d), which keeps them" },
-    { minAge: "5d", selectors: "newer-than: 5d, suffix: .siginfo", col: 15, message: "rule 'r' can never delete: 'newer-than: 5d' selects only files younger than the min-age guard (5d), which keeps them" },
+    {
+      minAge: "5d",
+      selectors: "newer-than: 5d, suffix: .siginfo",
+      col: 15,
+      message: "rule 'r' can never delete: 'newer-than: 5d' selects only files younger than the min-age guard (5d), which keeps them",
+    },
     // The default guard is 1 hour.
     { minAge: undefined, selectors: "newer-than: 30m", col: 15, message: "rule 'r' can never delete: 'newer-than: 30m' selects only files younger than the min-age guard (1h), which keeps them" },
   ])("min-age $minAge, $selectors", ({ minAge, selectors, col, message }) => {
@@ -241,7 +246,10 @@ describe("the markdown plan's warnings", () => {
   it("are none without warnings, and at most 20 with the rest counted, within the budget", () => {
     expect(headings(tokensOf(renderMarkdown(planned())))).not.toContain("⚠️ Warnings (0)");
     expect(renderMarkdown(planned())).not.toContain("Warnings");
-    const many = Array.from({ length: 45 }, (_, i): Diagnostic => ({ code: "matched-nothing", message: `rule 'r${i}' matched none of the 3 listed files`, file: "policy.yaml", line: i + 1, col: 5, severity: "warning" }));
+    const many = Array.from(
+      { length: 45 },
+      (_, i): Diagnostic => ({ code: "matched-nothing", message: `rule 'r${i}' matched none of the 3 listed files`, file: "policy.yaml", line: i + 1, col: 5, severity: "warning" }),
+    );
     const markdown = renderMarkdown(planned(many), { maxChars: 6_000 });
     expect(markdown.length).toBeLessThanOrEqual(6_000);
     const list = tokensOf(markdown).find((t): t is Tokens.List => t.type === "list")!;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { buildPlan, type PlanFile } from "../src/plan/plan-file.ts";
 import { evaluate, type Evaluation } from "../src/plan/planner.ts";
-import { whyFromEvaluation, whyFromPlan, type WhyAnswer } from "../src/plan/why.ts";
+import { type WhyAnswer, whyFromEvaluation, whyFromPlan } from "../src/plan/why.ts";
 import { DAY, listingFrom, NOW, policyFrom, sstatePath } from "./support/listing.ts";
 
 const POLICY = `version: 1

@@ -24,11 +24,9 @@ export async function measureCommand(command, args, { cwd, scratchDir, captureSt
   child.stdout?.setEncoding("utf8").on("data", (chunk) => (stdout += chunk));
   child.stderr.setEncoding("utf8").on("data", (chunk) => (stderr += chunk));
   let polledPeakKiB = 0;
-  const poll = HAS_GNU_TIME
-    ? undefined
-    : setInterval(() => {
-        polledPeakKiB = Math.max(polledPeakKiB, highWaterMarkKiB(child.pid));
-      }, RSS_POLL_MS);
+  const poll = HAS_GNU_TIME ? undefined : setInterval(() => {
+    polledPeakKiB = Math.max(polledPeakKiB, highWaterMarkKiB(child.pid));
+  }, RSS_POLL_MS);
   const exitCode = await new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("close", (code, signal) => resolve(code ?? `signal ${signal}`));

@@ -3,9 +3,9 @@
  * the target lacks, the signature of the newest remote item of the same pn, arch and task is
  * compared with the local one, bitbake-diffsigs style, following changed dependencies.
  */
-import { BackendError, NotFoundError, type Backend } from "../backends/backend.ts";
+import { type Backend, BackendError, NotFoundError } from "../backends/backend.ts";
 import { compareSigData } from "../siginfo/compare.ts";
-import { decodeSiginfo, LegacySiginfoError, SiginfoFormatError, type SigData } from "../siginfo/decode.ts";
+import { decodeSiginfo, LegacySiginfoError, type SigData, SiginfoFormatError } from "../siginfo/decode.ts";
 import type { Listing, ManagedFile } from "../sstate/listing.ts";
 import { KIND, type TaskKey } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
@@ -47,7 +47,7 @@ export function missingItems(local: Listing, remote: Listing, taskMatches?: (tas
     if (kind !== KIND.archive && kind !== KIND.siginfo) continue;
     const key = itemKey(local, i);
     let item = localItems.get(key);
-    if (!item) localItems.set(key, (item = { first: i, hasArchive: false, siginfo: -1 }));
+    if (!item) localItems.set(key, item = { first: i, hasArchive: false, siginfo: -1 });
     if (kind === KIND.archive) {
       item.hasArchive = true;
       archiveTasks.add(local.task(i));

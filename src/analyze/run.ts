@@ -1,8 +1,8 @@
-import { listBackend, withBackend, type TargetContext } from "../backends/open.ts";
+import { listBackend, type TargetContext, withBackend } from "../backends/open.ts";
 import type { Target } from "../backends/registry.ts";
 import { SstateNames } from "../sstate/name.ts";
 import type { ProgressListener } from "../util/progress.ts";
-import { analyzeItems, missingItems, type ItemAnalysis } from "./analyze.ts";
+import { analyzeItems, type ItemAnalysis, missingItems } from "./analyze.ts";
 
 export interface AnalyzeRunInput {
   /** The local cache (the build's). */
@@ -39,6 +39,5 @@ export function analyzeCaches(input: AnalyzeRunInput): Promise<AnalyzeReport> {
         onProgress: onProgress && ((done: number) => onProgress({ phase: "comparing signatures", done, total: missing.length, unit: "items" })),
       });
       return { source: input.source.url, target: input.target.url, found, analyses };
-    }),
-  );
+    }));
 }

@@ -1,4 +1,4 @@
-import { BackendError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "../backends/backend.ts";
+import { type Backend, BackendError, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "../backends/backend.ts";
 import { changeSincePlanning } from "../backends/precondition.ts";
 import type { PlannedFile } from "../plan/plan-file.ts";
 import { mapConcurrent } from "../util/concurrency.ts";

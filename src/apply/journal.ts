@@ -3,7 +3,7 @@ import { truncate } from "node:fs/promises";
 import { writeFileAtomically } from "../util/atomic-file.ts";
 import { TOOL } from "../util/version.ts";
 import { JsonLinesWriter } from "./json-lines.ts";
-import { JOURNALED_OUTCOMES, type FileResult } from "./outcome.ts";
+import { type FileResult, JOURNALED_OUTCOMES } from "./outcome.ts";
 
 /**
  * The apply journal: JSON lines, a header naming the plan by its integrity digest, then one

@@ -36,7 +36,7 @@ const TAKEOVER_ATTEMPTS = 3;
 export async function acquireLock(path: string, what: string, now: Date): Promise<Lock> {
   const mine: Holder = { pid: process.pid, host: hostname(), startedAt: now.toISOString(), nonce: randomBytes(8).toString("hex") };
   const text = `${JSON.stringify(mine)}\n`;
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1;; attempt++) {
     try {
       const handle = await open(path, "wx");
       try {
@@ -55,7 +55,9 @@ export async function acquireLock(path: string, what: string, now: Date): Promis
     if (holder === undefined && (await isFresh(path))) throw new LockedError(`another apply is just taking the ${what} (${path}); wait for it to finish`);
     if (holder !== undefined && (holder.host !== mine.host || isRunning(holder.pid))) {
       throw new LockedError(
-        `another apply (process ${holder.pid} on ${holder.host}, since ${holder.startedAt}) is using the ${what}; wait for it to finish${holder.host === mine.host ? "" : `, or if it is gone for good (that host is not this one), remove ${path}`}`,
+        `another apply (process ${holder.pid} on ${holder.host}, since ${holder.startedAt}) is using the ${what}; wait for it to finish${
+          holder.host === mine.host ? "" : `, or if it is gone for good (that host is not this one), remove ${path}`
+        }`,
       );
     }
     if (attempt >= TAKEOVER_ATTEMPTS) throw new LockedError(`the ${what} is locked by ${path}, which could not be taken over; remove it if no apply is running`);

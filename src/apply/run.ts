@@ -2,11 +2,11 @@
  * One apply of a verified plan: where to resume, what to record and in which order, what
  * happened. The CLI only parses arguments, opens what this needs and renders the report.
  */
-import { BackendError, type Backend } from "../backends/backend.ts";
+import { type Backend, BackendError } from "../backends/backend.ts";
 import type { PlanFile, PlannedFile, Tally } from "../plan/plan-file.ts";
 import { ApplyStoppedError, executePlan } from "./executor.ts";
 import type { JsonLinesWriter } from "./json-lines.ts";
-import { isSettled, type FileResult } from "./outcome.ts";
+import { type FileResult, isSettled } from "./outcome.ts";
 import type { ProgressListener } from "../util/progress.ts";
 
 export interface ApplyOptions {
@@ -94,8 +94,7 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyReport> {
   const time = () => clock().toISOString();
   const phase = `${options.dryRun ? "checking" : "applying"} the plan for ${plan.target}`;
   // Deleting costs a request per file, whatever its size: the time left follows the count.
-  const progress = () =>
-    input.onProgress?.({ phase, done: report.checked, total: report.pending, unit: "files", bytes: options.dryRun ? report.wouldDelete.bytes : report.deleted.bytes });
+  const progress = () => input.onProgress?.({ phase, done: report.checked, total: report.pending, unit: "files", bytes: options.dryRun ? report.wouldDelete.bytes : report.deleted.bytes });
   progress();
 
   try {
@@ -120,7 +119,9 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyReport> {
       },
     });
     // Directories emptied by an earlier, interrupted run are retried too.
-    if (!options.dryRun && backend.removeEmptyDirs && emptied.size > 0) input.onProgress?.({ phase: `removing the directories the deletions emptied in ${plan.target}`, done: 0, total: emptied.size, unit: "directories" });
+    if (!options.dryRun && backend.removeEmptyDirs && emptied.size > 0) {
+      input.onProgress?.({ phase: `removing the directories the deletions emptied in ${plan.target}`, done: 0, total: emptied.size, unit: "directories" });
+    }
     const note = options.dryRun ? undefined : await backend.removeEmptyDirs?.([...emptied]);
     if (note) report.directoriesNote = note;
   } catch (error) {
@@ -129,7 +130,16 @@ export async function applyPlan(input: ApplyInput): Promise<ApplyReport> {
   }
   // Named by its plan like the first line: a log that several runs append to says which plan each summary is of.
   const outcome = options.dryRun ? { wouldDelete: report.wouldDelete } : { deleted: report.deleted };
-  await record(log, [{ event: "summary", plan: plan.integrity, verdict: verdictOf(report), ...outcome, missing: report.missing, skipped: report.skipped.length, failed: report.failed.length, time: time() }]).catch(
+  await record(log, [{
+    event: "summary",
+    plan: plan.integrity,
+    verdict: verdictOf(report),
+    ...outcome,
+    missing: report.missing,
+    skipped: report.skipped.length,
+    failed: report.failed.length,
+    time: time(),
+  }]).catch(
     () => undefined,
   );
   return report;

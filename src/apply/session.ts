@@ -6,15 +6,15 @@
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { withBackend, type TargetContext } from "../backends/open.ts";
+import { type TargetContext, withBackend } from "../backends/open.ts";
 import type { Target } from "../backends/registry.ts";
 import type { PlanFile } from "../plan/plan-file.ts";
 import type { ProgressListener } from "../util/progress.ts";
 import { JsonLinesWriter } from "./json-lines.ts";
 import { JournalError, openJournal, readJournal } from "./journal.ts";
-import { acquireLock, LockedError, type Lock } from "./lock.ts";
-import { applyPlan, RecordError, type ApplyOptions, type ApplyReport } from "./run.ts";
-import { verifyPlan, type ApplyExpectations, type Rejection } from "./verify.ts";
+import { acquireLock, type Lock, LockedError } from "./lock.ts";
+import { type ApplyOptions, applyPlan, type ApplyReport, RecordError } from "./run.ts";
+import { type ApplyExpectations, type Rejection, verifyPlan } from "./verify.ts";
 
 /** A plan that is not applied: `tampered` ones are invalid input (exit 2), `stale` ones refused (exit 3). */
 export class PlanRejectedError extends Error {
@@ -63,9 +63,7 @@ export async function applyReviewedPlan(input: ApplySessionInput): Promise<Apply
     journal = options.dryRun ? undefined : await preparing(journalPath, () => openJournal(earlier, plan, clock()));
     const logPath = input.logPath;
     log = logPath === undefined ? undefined : await preparing(logPath, () => JsonLinesWriter.open(logPath, { durable: true }));
-    return await withBackend(input.target, input.context, (backend) =>
-      applyPlan({ plan, backend, earlier: earlier.previous, journal, log, clock, options, onProgress: input.onProgress }),
-    );
+    return await withBackend(input.target, input.context, (backend) => applyPlan({ plan, backend, earlier: earlier.previous, journal, log, clock, options, onProgress: input.onProgress }));
   } finally {
     await journal?.close();
     await log?.close();

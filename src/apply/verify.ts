@@ -41,7 +41,10 @@ export function verifyPlan(plan: PlanFile, expected: ApplyExpectations): Rejecti
     const more = offending.length > SHOWN_PATHS ? `\n  … and ${offending.length - SHOWN_PATHS} more` : "";
     return {
       kind: "tampered",
-      message: `refused as tampered: ${offending.length} planned file(s) are not what 'sstate-keeper plan' writes (managed sstate files inside the target root, each depending only on its own planned archive):${shown.join("")}${more}\nNothing was deleted; ${MAKE_NEW_PLAN}.`,
+      message:
+        `refused as tampered: ${offending.length} planned file(s) are not what 'sstate-keeper plan' writes (managed sstate files inside the target root, each depending only on its own planned archive):${
+          shown.join("")
+        }${more}\nNothing was deleted; ${MAKE_NEW_PLAN}.`,
     };
   }
   const authenticity = authenticityProblem(plan, expected);
@@ -49,7 +52,8 @@ export function verifyPlan(plan: PlanFile, expected: ApplyExpectations): Rejecti
   if (expected.expectDigest !== undefined && expected.expectDigest !== plan.integrity) {
     return {
       kind: "stale",
-      message: `this is not the plan that was reviewed: its digest is ${plan.integrity}, --expect-digest says ${expected.expectDigest}. Nothing was deleted; apply the reviewed plan file, or review this one and pass its digest.`,
+      message:
+        `this is not the plan that was reviewed: its digest is ${plan.integrity}, --expect-digest says ${expected.expectDigest}. Nothing was deleted; apply the reviewed plan file, or review this one and pass its digest.`,
     };
   }
   if (plan.refused) {
@@ -62,13 +66,15 @@ export function verifyPlan(plan: PlanFile, expected: ApplyExpectations): Rejecti
   if (expected.now.getTime() > Date.parse(plan.expiresAt)) {
     return {
       kind: "stale",
-      message: `the plan expired at ${plan.expiresAt} (made ${plan.createdAt}): builds have used and written the cache since it was reviewed, so it no longer says what the policy would delete now. Nothing was deleted; ${MAKE_NEW_PLAN} (plan --valid-for sets how long plans stay valid).`,
+      message:
+        `the plan expired at ${plan.expiresAt} (made ${plan.createdAt}): builds have used and written the cache since it was reviewed, so it no longer says what the policy would delete now. Nothing was deleted; ${MAKE_NEW_PLAN} (plan --valid-for sets how long plans stay valid).`,
     };
   }
   if (expected.targetUrl !== undefined && expected.targetUrl !== plan.target) {
     return {
       kind: "stale",
-      message: `the plan was made for ${plan.target}, not for ${expected.targetUrl}: its paths, sizes and mtimes describe another cache. Nothing was deleted; apply it without --target (to the cache it was made for), or make a new plan for ${expected.targetUrl} with 'sstate-keeper plan --target …', review it and apply that.`,
+      message:
+        `the plan was made for ${plan.target}, not for ${expected.targetUrl}: its paths, sizes and mtimes describe another cache. Nothing was deleted; apply it without --target (to the cache it was made for), or make a new plan for ${expected.targetUrl} with 'sstate-keeper plan --target …', review it and apply that.`,
     };
   }
   if (expected.targetUrl === undefined && expected.policyTargetUrl !== undefined && expected.policyTargetUrl !== plan.target) {
@@ -80,13 +86,16 @@ export function verifyPlan(plan: PlanFile, expected: ApplyExpectations): Rejecti
   if (expected.targetUrl === undefined && expected.policyTargetUrl === undefined && isTooWideTarget(plan.target)) {
     return {
       kind: "stale",
-      message: `the plan's target ${plan.target} is a filesystem root or a top-level directory: a plan that reaches that far is only applied when the target is confirmed by --target (or by the 'target:' of the --policy file). Nothing was deleted.`,
+      message:
+        `the plan's target ${plan.target} is a filesystem root or a top-level directory: a plan that reaches that far is only applied when the target is confirmed by --target (or by the 'target:' of the --policy file). Nothing was deleted.`,
     };
   }
   if (expected.policySha256 !== undefined && expected.policySha256 !== plan.policy.sha256) {
     return {
       kind: "stale",
-      message: `the policy has changed since the plan was made (the plan was made from ${plan.policy.path} with sha256 ${plan.policy.sha256.slice(0, 12)}…, the given policy has ${expected.policySha256.slice(0, 12)}…): the reviewed plan no longer shows what the policy says. Nothing was deleted; ${MAKE_NEW_PLAN}.`,
+      message: `the policy has changed since the plan was made (the plan was made from ${plan.policy.path} with sha256 ${plan.policy.sha256.slice(0, 12)}…, the given policy has ${
+        expected.policySha256.slice(0, 12)
+      }…): the reviewed plan no longer shows what the policy says. Nothing was deleted; ${MAKE_NEW_PLAN}.`,
     };
   }
   return undefined;

@@ -19,7 +19,7 @@
  * Everything here is synchronous: the working directory is the process's, so no other work may
  * run between entering a directory and leaving it.
  */
-import { linkSync, lstatSync, renameSync, rmdirSync, statSync, unlinkSync, type Stats } from "node:fs";
+import { linkSync, lstatSync, renameSync, rmdirSync, type Stats, statSync, unlinkSync } from "node:fs";
 import process from "node:process";
 import type { DeleteOutcome, ExpectedFile, RemoteFile } from "./backend.ts";
 import { changeSincePlanning } from "./precondition.ts";

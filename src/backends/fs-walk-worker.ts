@@ -1,6 +1,6 @@
 /** Entry point of a listing thread (see `FsBackend.list`): walks each unit it is sent and posts the result back. */
 import { parentPort, workerData } from "node:worker_threads";
-import { walkUnit, type WalkUnit } from "./fs-walk.ts";
+import { type WalkUnit, walkUnit } from "./fs-walk.ts";
 
 const { root } = workerData as { root: string };
 parentPort!.on("message", (unit: WalkUnit) => {

@@ -3,7 +3,7 @@
  * work. Every directory is read in the order its paths sort, so the files of a unit come out
  * already in path order and the whole listing needs no real sort.
  */
-import { lstatSync, readdirSync, type Dirent } from "node:fs";
+import { type Dirent, lstatSync, readdirSync } from "node:fs";
 import { compareCodeUnits } from "../util/compare.ts";
 
 export interface WalkEntry {
@@ -21,16 +21,16 @@ export interface WalkUnit {
 /** The files under one unit in path order, packed so that passing them between threads copies a few buffers. */
 export type WalkedUnit =
   | {
-      index: number;
-      /** Relative paths joined by NUL, the one character no file name contains. */
-      paths: string;
-      sizes: Float64Array;
-      mtimesMs: Float64Array;
-      /** Positions of symlinks among the paths. */
-      symlinks: number[];
-      /** Positions of FIFOs, sockets and devices among the paths. */
-      specials: number[];
-    }
+    index: number;
+    /** Relative paths joined by NUL, the one character no file name contains. */
+    paths: string;
+    sizes: Float64Array;
+    mtimesMs: Float64Array;
+    /** Positions of symlinks among the paths. */
+    symlinks: number[];
+    /** Positions of FIFOs, sockets and devices among the paths. */
+    specials: number[];
+  }
   | { index: number; error: string };
 
 /**

@@ -1,13 +1,13 @@
 import { Buffer } from "node:buffer";
 import { constants, realpathSync, type Stats } from "node:fs";
-import { mkdir, open, readdir, rename, lstat as lstatAsync, stat as statAsync, writeFile, type FileHandle } from "node:fs/promises";
+import { type FileHandle, lstat as lstatAsync, mkdir, open, readdir, rename, stat as statAsync, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { uploadTemporaryPath } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
-import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "./backend.ts";
+import { type Backend, BackendError, type DeleteOutcome, type ExpectedFile, NotFoundError, type RemoteFile } from "./backend.ts";
 import { PinnedRoot } from "./fs-delete.ts";
 import { inPathOrder, listedMtimeMs, type WalkedUnit, type WalkEntry, type WalkUnit } from "./fs-walk.ts";
 
@@ -68,7 +68,7 @@ export class FsBackend implements Backend {
     }
     units.forEach((unit, index) => threads[index % threads.length]!.postMessage(unit));
     try {
-      for (let next = 0; next < units.length; ) {
+      for (let next = 0; next < units.length;) {
         if (failure) throw failure;
         const walked = arrived.get(next);
         if (walked === undefined) {

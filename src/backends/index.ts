@@ -2,4 +2,4 @@
 import "./s3-target.ts";
 import "./webdav.ts";
 
-export { parseTarget, TargetError, type Env, type Target } from "./registry.ts";
+export { type Env, parseTarget, type Target, TargetError } from "./registry.ts";

@@ -1,4 +1,4 @@
-import { NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "./backend.ts";
+import { type Backend, type DeleteOutcome, type ExpectedFile, NotFoundError, type RemoteFile } from "./backend.ts";
 import { changeSincePlanning } from "./precondition.ts";
 
 /** Objects per listing batch: several batches for a test-sized cache, as remote listings page. */

@@ -73,7 +73,9 @@ function checkedEndpoint(variable: string, value: string, secrets: OpenOptions["
     secrets.add(url.password);
     secrets.add(percentDecoded(url.password));
     throw new BackendError(
-      `${variable} holds credentials (${maskCredentialText(`${url.protocol}//${url.username}@${url.host}`)}): an S3 endpoint takes none; remove 'user:password@' and give the keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE`,
+      `${variable} holds credentials (${
+        maskCredentialText(`${url.protocol}//${url.username}@${url.host}`)
+      }): an S3 endpoint takes none; remove 'user:password@' and give the keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE`,
       { kind: "config" },
     );
   }

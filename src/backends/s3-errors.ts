@@ -213,7 +213,10 @@ export function requestFailure(error: unknown, context: RequestContext): Backend
       }
       break;
     case "tls":
-      return new BackendError(`TLS connection to ${endpoint} failed (${failure.code}) for ${request}: check the endpoint's http/https scheme and its certificate (NODE_EXTRA_CA_CERTS)`, { ...options, kind: "config" });
+      return new BackendError(`TLS connection to ${endpoint} failed (${failure.code}) for ${request}: check the endpoint's http/https scheme and its certificate (NODE_EXTRA_CA_CERTS)`, {
+        ...options,
+        kind: "config",
+      });
     case "no-credentials":
       return new BackendError("no S3 credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", { ...options, kind: "config" });
     case "credentials":
@@ -226,7 +229,10 @@ export function requestFailure(error: unknown, context: RequestContext): Backend
     case "region":
       return new BackendError(`bucket '${context.bucket}' is in another region (${request} at ${endpoint}): set AWS_REGION to the bucket's region`, { ...options, kind: "config" });
     case "malformed":
-      return new BackendError(`${endpoint} sent a ${errorSummary(error, context.timeouts)} to ${request}${tries}: try again; if it persists, check the endpoint or a proxy in between`, { ...options, kind: "protocol" });
+      return new BackendError(`${endpoint} sent a ${errorSummary(error, context.timeouts)} to ${request}${tries}: try again; if it persists, check the endpoint or a proxy in between`, {
+        ...options,
+        kind: "protocol",
+      });
   }
   return new BackendError(`S3 ${request} failed at ${endpoint}: ${errorSummary(error, context.timeouts)}${tries}`, { ...options, kind: "unavailable" });
 }

@@ -5,14 +5,14 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   S3Client,
-  type ListObjectsV2CommandOutput,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { mapConcurrent } from "../util/concurrency.ts";
-import { retrying, withRetries, type RetryPolicy } from "../util/retry.ts";
-import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type OpenOptions, type RemoteFile, type Timeouts } from "./backend.ts";
+import { retrying, type RetryPolicy, withRetries } from "../util/retry.ts";
+import { type Backend, BackendError, type DeleteOutcome, type ExpectedFile, NotFoundError, type OpenOptions, type RemoteFile, type Timeouts } from "./backend.ts";
 import { changeSincePlanning } from "./precondition.ts";
 import type { Env } from "./registry.ts";
 import { s3ClientConfig } from "./s3-config.ts";
@@ -251,9 +251,7 @@ export class S3Backend implements Backend {
 
   async put(path: string, data: Uint8Array): Promise<void> {
     // A single PutObject is atomic: the key shows the old object or the whole new one, never a part.
-    await this.request("PutObject", this.urlOf(path), () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path), Body: data, ContentLength: data.length })),
-    );
+    await this.request("PutObject", this.urlOf(path), () => this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path), Body: data, ContentLength: data.length })));
   }
 
   async get(path: string): Promise<Uint8Array> {

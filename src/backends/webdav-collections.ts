@@ -1,5 +1,5 @@
 import { mapConcurrent } from "../util/concurrency.ts";
-import { DavError, type DavAnswer, type DavTransport } from "./webdav-http.ts";
+import { type DavAnswer, DavError, type DavTransport } from "./webdav-http.ts";
 import type { DavEntry } from "./webdav-multistatus.ts";
 
 const REMOVE_CONCURRENCY = 8;
@@ -9,8 +9,7 @@ const REMOVE_CONCURRENCY = 8;
  * DELETE carries an expired token and is refused: the collection stays, nothing is lost.
  */
 const LOCK_TIMEOUT = "Second-30";
-const LOCK_BODY =
-  '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>' +
+const LOCK_BODY = '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>' +
   "<D:locktype><D:write/></D:locktype><D:owner>sstate-keeper: removing an empty collection</D:owner></D:lockinfo>";
 
 export interface CollectionServer {
@@ -78,7 +77,7 @@ async function removeIfEmpty(server: CollectionServer, dir: string): Promise<Rem
     return "removed";
   }
   if (collection.members.length > 0) return "kept";
-  for (let round = 1; ; round++) {
+  for (let round = 1;; round++) {
     const removal = await lockCheckDelete(server, dir);
     // Refused with our token: the collection changed, or the lock was lost (Apache's lock
     // database drops some under concurrent LOCKs): look again, from the LOCK on.

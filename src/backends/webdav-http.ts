@@ -1,8 +1,8 @@
 import { Buffer } from "node:buffer";
-import { Agent as HttpAgent, request as httpRequest, STATUS_CODES, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, STATUS_CODES } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
-import { DEFAULT_RETRY, withRetries, type RetryPolicy } from "../util/retry.ts";
+import { DEFAULT_RETRY, type RetryPolicy, withRetries } from "../util/retry.ts";
 import { USER_AGENT } from "../util/version.ts";
 import { BackendError, type BackendErrorKind, type Timeouts } from "./backend.ts";
 
@@ -162,10 +162,9 @@ export class DavTransport {
     const { status, what } = answer;
     const summary = `${status} ${STATUS_CODES[status] ?? "(unknown status)"}`;
     if (status === 401) {
-      const message =
-        this.authorization === undefined
-          ? `WebDAV server ${this.origin} requires credentials (${summary} on ${what}): set SSTATE_KEEPER_WEBDAV_USER/PASSWORD or add 'machine ${new URL(this.origin).hostname}' to ~/.netrc`
-          : `WebDAV server ${this.origin} refused the credentials (${summary} on ${what}): ${CREDENTIALS_HINT}`;
+      const message = this.authorization === undefined
+        ? `WebDAV server ${this.origin} requires credentials (${summary} on ${what}): set SSTATE_KEEPER_WEBDAV_USER/PASSWORD or add 'machine ${new URL(this.origin).hostname}' to ~/.netrc`
+        : `WebDAV server ${this.origin} refused the credentials (${summary} on ${what}): ${CREDENTIALS_HINT}`;
       return new DavError(message, { kind: "auth", transient: false });
     }
     if (status === 403) return new DavError(`WebDAV server ${this.origin} refused ${what} (${summary}): check the user's permissions on the server`, { kind: "auth", transient: false });
@@ -191,7 +190,8 @@ export class DavTransport {
     message.on("error", () => undefined);
     const chunks = (message as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     const brokenOff = (cause?: unknown) =>
-      failure() ?? (cause instanceof DavError ? cause : new DavError(`WebDAV server ${this.origin} broke off its answer to ${what} (connection lost?)`, { kind: "unavailable", transient: true, cause }));
+      failure() ??
+        (cause instanceof DavError ? cause : new DavError(`WebDAV server ${this.origin} broke off its answer to ${what} (connection lost?)`, { kind: "unavailable", transient: true, cause }));
     return {
       status: message.statusCode ?? 0,
       headers: message.headers,
@@ -224,10 +224,13 @@ export class DavTransport {
   }
 
   private stalled(what: string): DavError {
-    return new DavError(`WebDAV server ${this.origin} stopped sending its answer to ${what} (nothing for ${seconds(this.timeouts.idleMs)}): check the server and the network, or allow longer with --timeout`, {
-      kind: "unavailable",
-      transient: true,
-    });
+    return new DavError(
+      `WebDAV server ${this.origin} stopped sending its answer to ${what} (nothing for ${seconds(this.timeouts.idleMs)}): check the server and the network, or allow longer with --timeout`,
+      {
+        kind: "unavailable",
+        transient: true,
+      },
+    );
   }
 
   private connectTimedOut(what: string): DavError {

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { TextDecoder } from "node:util";
-import { MultistatusError, MultistatusScanner, parseResponseElement, type DavEntry } from "./webdav-multistatus.ts";
+import { type DavEntry, MultistatusError, MultistatusScanner, parseResponseElement } from "./webdav-multistatus.ts";
 import type { DavStream } from "./webdav-http.ts";
 
 /** Entries handed out at a time: batching keeps per-entry async overhead negligible on million-file caches. */

@@ -66,7 +66,9 @@ export class MultistatusScanner {
       const piece = this.pending.slice(start, RESPONSE_END.lastIndex);
       const at = piece.search(RESPONSE_START);
       const lead = at < 0 ? piece : piece.slice(0, at);
-      if (at < 0 || !(this.opened ? lead.trim() === "" : PROLOG.test(lead))) throw new MultistatusError(this.opened ? "unexpected content between <response> elements" : "it does not start with <multistatus>");
+      if (at < 0 || !(this.opened ? lead.trim() === "" : PROLOG.test(lead))) {
+        throw new MultistatusError(this.opened ? "unexpected content between <response> elements" : "it does not start with <multistatus>");
+      }
       this.opened = true;
       elements.push(piece.slice(at));
       start = RESPONSE_END.lastIndex;

@@ -1,22 +1,21 @@
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { mapConcurrent } from "../util/concurrency.ts";
-import { BackendError, NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type OpenOptions, type RemoteFile } from "./backend.ts";
+import { type Backend, BackendError, type DeleteOutcome, type ExpectedFile, NotFoundError, type OpenOptions, type RemoteFile } from "./backend.ts";
 import { changeSincePlanning } from "./precondition.ts";
-import { registerScheme, TargetError, type Env, type Target } from "./registry.ts";
+import { type Env, registerScheme, type Target, TargetError } from "./registry.ts";
 import { removeEmptyCollections } from "./webdav-collections.ts";
-import { credentialsFor, type Credentials } from "./webdav-credentials.ts";
-import { DavTransport, decodePath, type DavAnswer, type DavStream } from "./webdav-http.ts";
+import { type Credentials, credentialsFor } from "./webdav-credentials.ts";
+import { type DavAnswer, type DavStream, DavTransport, decodePath } from "./webdav-http.ts";
 import { ResumableListing } from "./webdav-listing.ts";
-import { MultistatusError, parseMultistatus, type DavEntry } from "./webdav-multistatus.ts";
+import { type DavEntry, MultistatusError, parseMultistatus } from "./webdav-multistatus.ts";
 
 /** Depth: 1 requests in flight when the server refuses Depth: infinity (SPEC §8 asks for ≥ 8). */
 const LIST_CONCURRENCY = 16;
 const DELETE_CONCURRENCY = 16;
 
 /** Only the four properties we use: `allprop` would make Apache send locks and creation dates too. */
-const PROPFIND_BODY =
-  '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>' +
+const PROPFIND_BODY = '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>' +
   "<D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:getetag/></D:prop></D:propfind>";
 
 type Depth = "0" | "1" | "infinity";
@@ -95,8 +94,7 @@ export class WebdavBackend implements Backend {
         open: () => this.openInfinity(),
         pathOf: this.relativePathOf,
         malformed: (what, detail) => this.http.malformed(what, detail),
-        changed: (what) =>
-          new BackendError(`${this.displayUrl}: the listing changed while it was read (${what} was answered differently after a lost connection); run again`, { kind: "protocol" }),
+        changed: (what) => new BackendError(`${this.displayUrl}: the listing changed while it was read (${what} was answered differently after a lost connection); run again`, { kind: "protocol" }),
       });
       try {
         let rootSeen = false;

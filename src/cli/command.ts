@@ -4,7 +4,7 @@
  * usage lines are made from the declaration, so that help never lags behind the options.
  */
 import { parseArgs } from "node:util";
-import { UserError, type CommandIo } from "./io.ts";
+import { type CommandIo, UserError } from "./io.ts";
 
 type Given = string | boolean | string[] | undefined;
 
@@ -61,7 +61,12 @@ export function flag(help: string, options: { short?: string } = {}): OptionSpec
 }
 
 /** An option with a value, turned into what the command uses by `parse`. */
-export function valueOption<T>(placeholder: string, help: string, parse: (text: string | undefined, io: CommandIo) => T, options: { short?: string; default?: string; required?: boolean } = {}): OptionSpec<T> {
+export function valueOption<T>(
+  placeholder: string,
+  help: string,
+  parse: (text: string | undefined, io: CommandIo) => T,
+  options: { short?: string; default?: string; required?: boolean } = {},
+): OptionSpec<T> {
   return { kind: "value", placeholder, help, ...options, parse: (given, io) => parse(given as string | undefined, io) };
 }
 
@@ -97,7 +102,9 @@ function usageOf(spec: Command): string {
 export function helpOf(spec: Command): string {
   const rows = Object.entries({ ...spec.options, help: HELP_OPTION }).map(([name, option]) => {
     const flags = `${option.short ? `-${option.short}, ` : "    "}--${name}${option.placeholder ? ` ${option.placeholder}` : ""}`;
-    const notes = [option.required ? "required" : undefined, option.kind === "list" ? "repeatable" : undefined, option.default !== undefined ? `default: ${option.default}` : undefined].filter(Boolean);
+    const notes = [option.required ? "required" : undefined, option.kind === "list" ? "repeatable" : undefined, option.default !== undefined ? `default: ${option.default}` : undefined].filter(
+      Boolean,
+    );
     return [flags, `${option.help}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`] as const;
   });
   const width = Math.max(...rows.map(([flags]) => flags.length));
@@ -127,7 +134,9 @@ export function parseCommandLine<O extends OptionSpecs>(spec: Command<O>, argv: 
     parsed = parseArgs({
       args: argv,
       options: Object.fromEntries(
-        Object.entries(spec.options).map(([name, option]) => [name, { type: option.kind === "flag" ? "boolean" : "string", ...(option.short ? { short: option.short } : {}), ...(option.kind === "list" ? { multiple: true } : {}) }]),
+        Object.entries(spec.options).map((
+          [name, option],
+        ) => [name, { type: option.kind === "flag" ? "boolean" : "string", ...(option.short ? { short: option.short } : {}), ...(option.kind === "list" ? { multiple: true } : {}) }]),
       ) as NonNullable<Parameters<typeof parseArgs>[0]>["options"],
       allowPositionals: true,
       strict: true,

@@ -2,16 +2,16 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Timeouts } from "../backends/backend.ts";
-import { parseTarget, TargetError, type Target } from "../backends/index.ts";
+import { parseTarget, type Target, TargetError } from "../backends/index.ts";
 import type { TargetContext } from "../backends/open.ts";
 import { readPolicyFile } from "../evidence/policy-file.ts";
 import type { StoredPlan } from "../plan/plan-file.ts";
 import { parsePlan, PlanFileError } from "../plan/read-plan.ts";
-import { byPosition, excerpt, type Diagnostic } from "../policy/diagnostics.ts";
-import { loadPolicy, policyDigest, type Policy } from "../policy/load.ts";
+import { byPosition, type Diagnostic, excerpt } from "../policy/diagnostics.ts";
+import { loadPolicy, type Policy, policyDigest } from "../policy/load.ts";
 import { unwritableReason } from "../util/atomic-file.ts";
 import { readTextFile } from "../util/text-file.ts";
-import { UserError, type CommandIo } from "./io.ts";
+import { type CommandIo, UserError } from "./io.ts";
 import { formatDiagnostics } from "./views/diagnostics.ts";
 
 export function targetOf(io: CommandIo, raw: string | undefined, what = "target"): Target {

@@ -1,9 +1,9 @@
 import { Redactor } from "../util/secrets.ts";
 import { TOOL } from "../util/version.ts";
-import { helpOf, parseCommandLine, wantsHelp, type Command } from "./command.ts";
+import { type Command, helpOf, parseCommandLine, wantsHelp } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { exitCodeOf } from "./errors.ts";
-import { EXIT, redactingIo, type Io } from "./io.ts";
+import { EXIT, type Io, redactingIo } from "./io.ts";
 
 const byName = new Map(COMMANDS.map((command) => [command.name, command]));
 const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -3,7 +3,7 @@ import { DEFAULT_TIMEOUTS, type Timeouts } from "../backends/backend.ts";
 import { DEFAULT_MAX_CHARS } from "../plan/render/markdown.ts";
 import { compileGlobs, decidedOnce } from "../policy/selectors/globs.ts";
 import { DURATION_HELP, formatDuration, parseDuration } from "../util/units.ts";
-import { flag, listOption, valueOption, type OptionSpec } from "./command.ts";
+import { flag, listOption, type OptionSpec, valueOption } from "./command.ts";
 import { UserError } from "./io.ts";
 
 function oneOf<T extends string>(flagName: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -64,9 +64,14 @@ export const timeoutOption = valueOption(
 );
 
 /** `--max-chars N`: the markdown rendering's budget (GitHub comments hold 65,536 characters). */
-export const maxCharsOption = valueOption("N", "the markdown never exceeds this many characters (a GitHub comment holds 65,536)", (text) => wholeNumber("max-chars", text, DEFAULT_MAX_CHARS, 10_000_000), {
-  default: String(DEFAULT_MAX_CHARS),
-});
+export const maxCharsOption = valueOption(
+  "N",
+  "the markdown never exceeds this many characters (a GitHub comment holds 65,536)",
+  (text) => wholeNumber("max-chars", text, DEFAULT_MAX_CHARS, 10_000_000),
+  {
+    default: String(DEFAULT_MAX_CHARS),
+  },
+);
 
 /** `--all`: every file in a text rendering, not the first few. */
 export const allOption = flag("list every file in text output, not only the first 30");

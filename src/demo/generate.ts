@@ -5,7 +5,7 @@
  * legacy markers, interrupted writes, files other tools left behind). No I/O, no clock.
  */
 
-import { RECIPES, REPEATABLE_KINDS, SHOWCASE_RECIPES, type Recipe } from "./recipes.ts";
+import { type Recipe, RECIPES, REPEATABLE_KINDS, SHOWCASE_RECIPES } from "./recipes.ts";
 
 export interface GeneratedFile {
   /** Relative to the cache root, POSIX separators. */
@@ -41,7 +41,6 @@ const POKY_SSTATE_VERSION = 14;
 const ISAR_SSTATE_VERSION = 10;
 /** Archives uploaded before the zstd switch: `.tgz`, SSTATE_VERSION 3. */
 const LEGACY_SSTATE_VERSION = 3;
-
 
 /** The `<pkg_target>`, `<pkgarch>` and directory prefix one build variant of a recipe gets. */
 interface ArchVariant {
@@ -131,7 +130,12 @@ const GCC_SOURCE_SIGINFO_TASKS = [...SOURCE_SIGINFO_TASKS, "preconfigure"];
 const BUILD_SIGINFO_TASKS = ["configure", "compile", "install"];
 const HOST_ARCHIVE_TASKS = ["populate_sysroot", "deploy_source_date_epoch", "create_spdx"];
 const TARGET_ARCHIVE_TASKS = [
-  "package", "packagedata", "package_qa", "populate_sysroot", "deploy_source_date_epoch", "create_spdx",
+  "package",
+  "packagedata",
+  "package_qa",
+  "populate_sysroot",
+  "deploy_source_date_epoch",
+  "create_spdx",
 ];
 const NO_TASKS: TaskPlan = { sourceSiginfoTasks: [], sourceArchiveTasks: [], siginfoTasks: [], archiveTasks: [] };
 
@@ -274,9 +278,7 @@ function generationCount(random: SeededRandom): number {
 /** The version before an upgrade: the last number one lower, or another commit for git versions. */
 function previousVersion(pv: string, random: SeededRandom): string {
   if (/\+gitAUTOINC\+[0-9a-f]{10}$/.test(pv)) return pv.slice(0, -10) + random.hex(10);
-  return pv.replace(/(\d+)(\D*)$/, (whole, digits: string, rest: string) =>
-    Number(digits) > 0 ? `${Number(digits) - 1}${rest}` : whole,
-  );
+  return pv.replace(/(\d+)(\D*)$/, (whole, digits: string, rest: string) => Number(digits) > 0 ? `${Number(digits) - 1}${rest}` : whole);
 }
 
 /** Newest first; older builds sometimes predate a version upgrade, a PR bump or the zstd switch. */
@@ -391,9 +393,7 @@ class RecipeFiles {
     if (signed) this.collected.push({ path: `${path}.sig`, size: Math.round(random.between(...SIGNATURE_SIZE_RANGE)), mtimeMs });
     if (random.chance(0.004)) this.collected.push({ path: `${path}.done`, size: 0, mtimeMs });
     if (random.chance(0.003)) {
-      const leftover = random.chance(0.5)
-        ? path + random.chars(TEMP_NAME_ALPHABET, 8)
-        : `${path}.${random.chars(MKTEMP_ALPHABET, 8)}`;
+      const leftover = random.chance(0.5) ? path + random.chars(TEMP_NAME_ALPHABET, 8) : `${path}.${random.chars(MKTEMP_ALPHABET, 8)}`;
       const interruptedAt = mtimeMs - Math.floor(random.between(SECOND, 10 * MINUTE));
       this.collected.push({ path: leftover, size: Math.floor(size * random.fraction()), mtimeMs: interruptedAt });
     }
@@ -446,7 +446,7 @@ function* recipeStream(random: SeededRandom): Generator<Recipe> {
   for (const pn of SHOWCASE_RECIPES) yield byName.get(pn)!;
   yield* random.shuffle(RECIPES.filter((recipe) => !SHOWCASE_RECIPES.includes(recipe.pn)));
   const repeatable = RECIPES.filter((recipe) => REPEATABLE_KINDS.has(recipe.kind));
-  for (let round = 1; ; round++) {
+  for (let round = 1;; round++) {
     for (const recipe of random.shuffle([...repeatable])) yield repeatedRecipe(recipe, round);
   }
 }

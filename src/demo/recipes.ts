@@ -75,9 +75,22 @@ const RECIPE_TABLE: Record<RecipeKind, string> = {
 
 /** Listed first so that even a small demo cache shows every kind of recipe. */
 export const SHOWCASE_RECIPES = [
-  "quilt-native", "busybox", "hello", "gcc-cross-x86_64", "linux-yocto", "core-image-minimal",
-  "ca-certificates", "m4-native", "zlib-native", "isar-image-base", "gcc-crosssdk-x86_64-pokysdk-linux",
-  "glibc", "openssl", "base-files", "isar-bootstrap-target", "systemd",
+  "quilt-native",
+  "busybox",
+  "hello",
+  "gcc-cross-x86_64",
+  "linux-yocto",
+  "core-image-minimal",
+  "ca-certificates",
+  "m4-native",
+  "zlib-native",
+  "isar-image-base",
+  "gcc-crosssdk-x86_64-pokysdk-linux",
+  "glibc",
+  "openssl",
+  "base-files",
+  "isar-bootstrap-target",
+  "systemd",
 ];
 
 /** Kinds that layers keep adding more of; big caches repeat these under suffixed names. */

@@ -5,11 +5,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { NotFoundError, type Backend } from "../backends/backend.ts";
+import { type Backend, NotFoundError } from "../backends/backend.ts";
 import { parseTarget, type Target } from "../backends/index.ts";
-import { withBackend, type TargetContext } from "../backends/open.ts";
+import { type TargetContext, withBackend } from "../backends/open.ts";
 import type { Policy } from "../policy/load.ts";
-import { BUILD_MANIFEST_PREFIX, BUILD_MANIFEST_SUFFIX, buildManifestPath, parseBuildManifest, publishedAtOfName, renderBuildManifest, type BuildRecord } from "../sstate/build-manifest.ts";
+import { BUILD_MANIFEST_PREFIX, BUILD_MANIFEST_SUFFIX, buildManifestPath, type BuildRecord, parseBuildManifest, publishedAtOfName, renderBuildManifest } from "../sstate/build-manifest.ts";
 import type { Listing } from "../sstate/listing.ts";
 import { KIND } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";

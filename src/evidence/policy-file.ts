@@ -1,7 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { parseTarget, TargetError } from "../backends/index.ts";
-import { byPosition, excerpt, type Diagnostic } from "../policy/diagnostics.ts";
-import { loadPolicy, MAX_POLICY_BYTES, URL_LOCATION, type Policy } from "../policy/load.ts";
+import { byPosition, type Diagnostic, excerpt } from "../policy/diagnostics.ts";
+import { loadPolicy, MAX_POLICY_BYTES, type Policy, URL_LOCATION } from "../policy/load.ts";
 import { readTextFile } from "../util/text-file.ts";
 import { manifestsTargetOf } from "./build-manifests.ts";
 import { resolveReferences } from "./references.ts";
@@ -42,7 +42,13 @@ async function checkLocalLogs(policy: Policy): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];
   for (const use of policy.uses) {
     if (URL_LOCATION.test(use.location) || (await namesLocalLog(use.location))) continue;
-    diagnostics.push({ code: "missing-log", message: `access log '${excerpt(use.written, 200)}': no log file matches`, file: policy.file, ...use.position, hint: "paths are relative to the policy file" });
+    diagnostics.push({
+      code: "missing-log",
+      message: `access log '${excerpt(use.written, 200)}': no log file matches`,
+      file: policy.file,
+      ...use.position,
+      hint: "paths are relative to the policy file",
+    });
   }
   return diagnostics;
 }

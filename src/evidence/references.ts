@@ -30,8 +30,7 @@ export async function resolveReferences(policy: Policy): Promise<{ hashes: Map<s
   const hashes = new Map<string, Set<string>>();
   const diagnostics: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
-  const problem = (ref: ReferenceSource, code: string, message: string, hint?: string) =>
-    diagnostics.push({ code, message, file: policy.file, ...ref.position, ...(hint ? { hint } : {}) });
+  const problem = (ref: ReferenceSource, code: string, message: string, hint?: string) => diagnostics.push({ code, message, file: policy.file, ...ref.position, ...(hint ? { hint } : {}) });
   const namesNone = (rule: string, ref: ReferenceSource, what: string, hint: string) =>
     warnings.push({ code: "names-no-hash", message: `${what} '${ref.written}' names no hash: rule '${rule}' keeps nothing by it`, file: policy.file, ...ref.position, hint, severity: "warning" });
   for (const rule of policy.rules) {
@@ -47,7 +46,9 @@ export async function resolveReferences(policy: Policy): Promise<{ hashes: Map<s
         }
         try {
           const found = await readStampHashes(ref.path);
-          if (found.size === 0) namesNone(rule.name, ref, "stamps directory", "it holds no *.do_<task>.sigdata.<hash> or *.do_<task>_setscene.<hash> stamp: point at a build's tmp/stamps after a build");
+          if (found.size === 0) {
+            namesNone(rule.name, ref, "stamps directory", "it holds no *.do_<task>.sigdata.<hash> or *.do_<task>_setscene.<hash> stamp: point at a build's tmp/stamps after a build");
+          }
           for (const h of found) set.add(h);
         } catch (error) {
           problem(ref, "unreadable-stamps", `cannot read stamps directory '${ref.written}': ${(error as Error).message}`);

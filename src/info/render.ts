@@ -1,6 +1,6 @@
 import { count } from "../plan/render/format.ts";
 import { formatBytes } from "../util/units.ts";
-import { INFO_KINDS, type GroupTally, type InfoReport } from "./report.ts";
+import { type GroupTally, INFO_KINDS, type InfoReport } from "./report.ts";
 
 /** What the backend holds, named in every rendering. */
 export interface InfoHeading {
@@ -65,15 +65,19 @@ function findings(report: InfoReport): [string, string][] {
     ],
     [
       "duplicate generations",
-      `${count(duplicates.groups)} pn+arch+task groups with more than one archive: ${count(duplicates.surplusFiles)} archives older than the newest, ${formatBytes(duplicates.surplusBytes)} (${HINTS.duplicates})`,
+      `${count(duplicates.groups)} pn+arch+task groups with more than one archive: ${count(duplicates.surplusFiles)} archives older than the newest, ${
+        formatBytes(duplicates.surplusBytes)
+      } (${HINTS.duplicates})`,
     ],
     [
       "identical archives",
       identicalArchives === null
         ? "not checked: this backend has no ETags"
         : identicalArchives.groups === 0
-          ? "none under different hashes"
-          : `${count(identicalArchives.groups)} sets of archives with the same size and ETag under different hashes (${count(identicalArchives.files)} files, ${formatBytes(identicalArchives.surplusBytes)} surplus): is hash equivalence working?`,
+        ? "none under different hashes"
+        : `${count(identicalArchives.groups)} sets of archives with the same size and ETag under different hashes (${count(identicalArchives.files)} files, ${
+          formatBytes(identicalArchives.surplusBytes)
+        } surplus): is hash equivalence working?`,
     ],
   ];
 }

@@ -143,7 +143,8 @@ function housekeeping(listing: Listing): Pick<InfoReport, "orphans" | "siginfoOn
     deletedByEarlierPhases: () => false,
     lastUse: (i) => listing.mtimes[i]!,
   };
-  const testOf = (selector: SelectorDefinition) => selector.compile({ value: true, ruleName: "info", action: "delete", report: () => undefined, warn: () => undefined, position: () => ({ line: 1, col: 1 }) })!.test!;
+  const testOf = (selector: SelectorDefinition) =>
+    selector.compile({ value: true, ruleName: "info", action: "delete", report: () => undefined, warn: () => undefined, position: () => ({ line: 1, col: 1 }) })!.test!;
   const isOrphan = testOf(orphan);
   const isSiginfoOnly = testOf(siginfoOnly);
   const orphans: Tally = { files: 0, bytes: 0 };

@@ -1,4 +1,4 @@
-import { listBackend, withBackend, type TargetContext } from "../backends/open.ts";
+import { listBackend, type TargetContext, withBackend } from "../backends/open.ts";
 import type { Target } from "../backends/registry.ts";
 import type { ProgressListener } from "../util/progress.ts";
 import { cacheInfo, type InfoReport } from "./report.ts";

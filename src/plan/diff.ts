@@ -81,7 +81,11 @@ function* ordered({ source, plan }: DiffSide): Generator<PlannedFile, void> {
   let last: string | undefined;
   for (const file of plan.delete) {
     if (last !== undefined && compareCodeUnits(last, file.path) >= 0) {
-      throw new PlanFileError(`${source}: the files to delete are not in path order (${JSON.stringify(file.path).slice(0, 200)} follows ${JSON.stringify(last).slice(0, 200)}); 'sstate-keeper plan' writes them in order — make a new plan`);
+      throw new PlanFileError(
+        `${source}: the files to delete are not in path order (${JSON.stringify(file.path).slice(0, 200)} follows ${
+          JSON.stringify(last).slice(0, 200)
+        }); 'sstate-keeper plan' writes them in order — make a new plan`,
+      );
     }
     last = file.path;
     yield file;
@@ -106,7 +110,7 @@ function diffPlans(older: DiffSide, newer: DiffSide): PlanDiff {
   const moves = new Map<string, { from: string; to: string } & Tally>();
   const ruleEntry = (rule: string) => {
     let entry = rules.get(rule);
-    if (!entry) rules.set(rule, (entry = { rule, newlyDeleted: { files: 0, bytes: 0 }, noLongerDeleted: { files: 0, bytes: 0 } }));
+    if (!entry) rules.set(rule, entry = { rule, newlyDeleted: { files: 0, bytes: 0 }, noLongerDeleted: { files: 0, bytes: 0 } });
     return entry;
   };
   for (const change of planChanges(older, newer)) {
@@ -117,7 +121,7 @@ function diffPlans(older: DiffSide, newer: DiffSide): PlanDiff {
     else {
       const key = `${change.previous.decidedBy}\u0000${change.file.decidedBy}`;
       let move = moves.get(key);
-      if (!move) moves.set(key, (move = { from: change.previous.decidedBy, to: change.file.decidedBy, files: 0, bytes: 0 }));
+      if (!move) moves.set(key, move = { from: change.previous.decidedBy, to: change.file.decidedBy, files: 0, bytes: 0 });
       add(move, size);
     }
   }

@@ -39,7 +39,9 @@ export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected,
       value: `${percent.toFixed(2)}%`,
       verdict: refused ? "refused" : "ok",
       message: refused
-        ? `the plan deletes ${deleted.files} of ${managed} managed files (${percent.toFixed(2)}%), ${(percent - guards.maxDeletePercent).toFixed(2)} points over the limit of ${guards.maxDeletePercent}%`
+        ? `the plan deletes ${deleted.files} of ${managed} managed files (${percent.toFixed(2)}%), ${
+          (percent - guards.maxDeletePercent).toFixed(2)
+        } points over the limit of ${guards.maxDeletePercent}%`
         : `deletes ${percent.toFixed(2)}% of the managed files (limit ${guards.maxDeletePercent}%)`,
     });
   }
@@ -64,24 +66,24 @@ export function evaluateGuards(guards: Guards, { deleted, kept, minAgeProtected,
     limit: guards.allowEmpty ? "true" : "false",
     value: `${archivesKept} archives left`,
     verdict: empties && !guards.allowEmpty ? "refused" : "ok",
-    message:
-      empties && !guards.allowEmpty
-        ? `the plan deletes all ${archivesDeleted} archives and leaves an empty cache; set 'allow-empty: true' under guards if that is intended`
-        : `${archivesKept} archives remain`,
+    message: empties && !guards.allowEmpty
+      ? `the plan deletes all ${archivesDeleted} archives and leaves an empty cache; set 'allow-empty: true' under guards if that is intended`
+      : `${archivesKept} archives remain`,
   });
   // Reported whenever the policy has a budget, so a shortfall is said even when it is allowed.
   if (budgets.length > 0) {
     const short = budgets.filter((budget) => budget.shortfallBytes > 0);
-    const shortfalls = short.map((budget) => `rule '${budget.rule}' leaves ${formatBytes(budget.afterBytes)}, ${formatBytes(budget.shortfallBytes)} over its budget of ${formatBytes(budget.limitBytes)}`);
+    const shortfalls = short.map((budget) =>
+      `rule '${budget.rule}' leaves ${formatBytes(budget.afterBytes)}, ${formatBytes(budget.shortfallBytes)} over its budget of ${formatBytes(budget.limitBytes)}`
+    );
     results.push({
       name: "budget-must-fit",
       limit: guards.budgetMustFit ? "true" : "false",
       value: short.length === 0 ? "fits" : `${formatBytes(Math.max(...short.map((budget) => budget.shortfallBytes)))} over`,
       verdict: short.length > 0 && guards.budgetMustFit ? "refused" : "ok",
-      message:
-        short.length === 0
-          ? budgets.map((budget) => `rule '${budget.rule}' leaves ${formatBytes(budget.afterBytes)} (budget ${formatBytes(budget.limitBytes)})`).join("; ")
-          : `${shortfalls.join("; ")}: keep rules and min-age hold more than the budget${guards.budgetMustFit ? "" : " (set 'budget-must-fit: true' under guards to refuse such a plan)"}`,
+      message: short.length === 0
+        ? budgets.map((budget) => `rule '${budget.rule}' leaves ${formatBytes(budget.afterBytes)} (budget ${formatBytes(budget.limitBytes)})`).join("; ")
+        : `${shortfalls.join("; ")}: keep rules and min-age hold more than the budget${guards.budgetMustFit ? "" : " (set 'budget-must-fit: true' under guards to refuse such a plan)"}`,
     });
   }
   return results;

@@ -209,8 +209,9 @@ function summarize(evaluation: Evaluation): PlanSummary {
 
 /** JSON with sorted keys: the same bytes on every runtime for the same data. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => compareCodeUnits(a, b))) : v,
+  return JSON.stringify(
+    value,
+    (_key, v: unknown) => v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => compareCodeUnits(a, b))) : v,
   );
 }
 
@@ -244,7 +245,9 @@ export function canonicalPlannedFile(file: PlannedFile): string {
   const etag = file.etag !== undefined ? `"etag":${JSON.stringify(file.etag)},` : "";
   const lastUse = file.lastUse !== undefined ? `"lastUse":${JSON.stringify(file.lastUse)},` : "";
   const lastUseFrom = file.lastUseFrom !== undefined ? `"lastUseFrom":${JSON.stringify(file.lastUseFrom)},` : "";
-  return `{${after}"decidedBy":${JSON.stringify(file.decidedBy)},${etag}${lastUse}${lastUseFrom}"mtime":${JSON.stringify(file.mtime)},"path":${JSON.stringify(file.path)},"rules":${JSON.stringify(file.rules)},"size":${JSON.stringify(file.size)}}`;
+  return `{${after}"decidedBy":${JSON.stringify(file.decidedBy)},${etag}${lastUse}${lastUseFrom}"mtime":${JSON.stringify(file.mtime)},"path":${JSON.stringify(file.path)},"rules":${
+    JSON.stringify(file.rules)
+  },"size":${JSON.stringify(file.size)}}`;
 }
 
 /**

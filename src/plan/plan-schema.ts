@@ -49,11 +49,16 @@ export function planSchema(): Record<string, unknown> {
           keepByReason: {
             type: "array",
             description: "Kept files by reason: each keep rule, then @min-age and @default.",
-            items: { type: "object", required: ["reason", "files", "bytes"], properties: { reason: { type: "string" }, files: { type: "integer", minimum: 0 }, bytes: { type: "number", minimum: 0 } } },
+            items: {
+              type: "object",
+              required: ["reason", "files", "bytes"],
+              properties: { reason: { type: "string" }, files: { type: "integer", minimum: 0 }, bytes: { type: "number", minimum: 0 } },
+            },
           },
           warnings: {
             type: "array",
-            description: "Optional: what the reviewer should know (a rule that can never match or matched nothing, a stamps directory or manifest naming no hash, an unclosed '[' in a glob), at its place in the policy file.",
+            description:
+              "Optional: what the reviewer should know (a rule that can never match or matched nothing, a stamps directory or manifest naming no hash, an unclosed '[' in a glob), at its place in the policy file.",
             items: {
               type: "object",
               required: ["code", "message", "file", "line", "col", "severity"],
@@ -70,7 +75,11 @@ export function planSchema(): Record<string, unknown> {
           },
           byRule: {
             type: "array",
-            items: { type: "object", required: ["rule", "action", "matched", "decided"], properties: { rule: { type: "string" }, action: { enum: ["keep", "delete"] }, matched: tally, decided: tally } },
+            items: {
+              type: "object",
+              required: ["rule", "action", "matched", "decided"],
+              properties: { rule: { type: "string" }, action: { enum: ["keep", "delete"] }, matched: tally, decided: tally },
+            },
           },
           budgets: {
             type: "array",

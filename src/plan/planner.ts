@@ -1,5 +1,5 @@
 import type { Policy, Rule } from "../policy/load.ts";
-import { PHASES, type EvaluationContext, type PerField, type UseEvidence } from "../policy/selectors/selector.ts";
+import { type EvaluationContext, type PerField, PHASES, type UseEvidence } from "../policy/selectors/selector.ts";
 import type { BuildManifest } from "../sstate/build-manifest.ts";
 import type { Listing } from "../sstate/listing.ts";
 import { KIND } from "../sstate/name.ts";
@@ -367,7 +367,7 @@ function newestFirstGroups(indexes: readonly number[], fields: readonly Grouping
     for (let j = 0; j < n; j++) {
       const value = field(listing, indexes[j]!);
       let valueId = valueIds.get(value);
-      if (valueId === undefined) valueIds.set(value, (valueId = valueIds.size));
+      if (valueId === undefined) valueIds.set(value, valueId = valueIds.size);
       valueOf[j] = valueId;
     }
     if (groups === 1) {
@@ -381,7 +381,7 @@ function newestFirstGroups(indexes: readonly number[], fields: readonly Grouping
     for (let j = 0; j < n; j++) {
       const pair = groupOf[j]! * values + valueOf[j]!;
       let group = pairs.get(pair);
-      if (group === undefined) pairs.set(pair, (group = pairs.size));
+      if (group === undefined) pairs.set(pair, group = pairs.size);
       groupOf[j] = group;
     }
     groups = pairs.size;

@@ -25,7 +25,9 @@ export function parsePlan(text: string, source: string): StoredPlan {
   if (version !== PLAN_FORMAT_VERSION) {
     const older = typeof version === "number" && version < PLAN_FORMAT_VERSION;
     throw new PlanFileError(
-      `${source}: plan format version ${JSON.stringify(version)} is not supported by ${TOOL.name} ${TOOL.version} (it reads version ${PLAN_FORMAT_VERSION}${older ? ", which records what each deletion depends on" : ""}); re-plan: make a new plan with this version, review it and apply that`,
+      `${source}: plan format version ${JSON.stringify(version)} is not supported by ${TOOL.name} ${TOOL.version} (it reads version ${PLAN_FORMAT_VERSION}${
+        older ? ", which records what each deletion depends on" : ""
+      }); re-plan: make a new plan with this version, review it and apply that`,
     );
   }
   validatePlan ??= new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(planSchema());

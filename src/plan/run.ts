@@ -3,7 +3,7 @@
  * name, and build the plan file. The CLI reads the inputs and renders what this returns.
  */
 import { dirname, relative, resolve, sep } from "node:path";
-import { listBackend, withBackend, type TargetContext } from "../backends/open.ts";
+import { listBackend, type TargetContext, withBackend } from "../backends/open.ts";
 import type { Target } from "../backends/registry.ts";
 import { readUses } from "../evidence/uses/read.ts";
 import { byPosition, type Diagnostic } from "../policy/diagnostics.ts";

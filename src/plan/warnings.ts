@@ -9,8 +9,12 @@ import { count } from "./render/format.ts";
  */
 export function unmatchedRules(policy: Policy, evaluation: Evaluation): Diagnostic[] {
   return evaluation.rules.flatMap(({ rule, matched }, index) =>
-    matched.files > 0
-      ? []
-      : [{ code: "matched-nothing", message: `rule '${rule}' matched none of the ${count(evaluation.listing.count)} listed files`, file: policy.file, ...policy.rules[index]!.position, severity: "warning" as const }],
+    matched.files > 0 ? [] : [{
+      code: "matched-nothing",
+      message: `rule '${rule}' matched none of the ${count(evaluation.listing.count)} listed files`,
+      file: policy.file,
+      ...policy.rules[index]!.position,
+      severity: "warning" as const,
+    }]
   );
 }

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import { dirname, isAbsolute, join } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
-import { LineCounter, parseDocument, type Document } from "yaml";
+import { type Document, LineCounter, parseDocument } from "yaml";
 import { SELECTORS_BY_NAME } from "./selectors/registry.ts";
-import { PHASES, type BuildsSource, type Contribution, type FileTest, type Phase, type PerField, type ReferenceSource, type RuleAction } from "./selectors/selector.ts";
+import { type BuildsSource, type Contribution, type FileTest, type PerField, type Phase, PHASES, type ReferenceSource, type RuleAction } from "./selectors/selector.ts";
 import { DEFAULT_MIN_AGE_MS, GUARD_DEFINITIONS, type Guards } from "./guards.ts";
-import { excludingEachOther, type Declared } from "./contradictions.ts";
-import { excerpt, shown, type Diagnostic } from "./diagnostics.ts";
+import { type Declared, excludingEachOther } from "./contradictions.ts";
+import { type Diagnostic, excerpt, shown } from "./diagnostics.ts";
 import { checkDocumentShape, MAX_POLICY_DEPTH } from "./document-limits.ts";
-import { decodePointer, locate, type JsonPath, type SourcePosition } from "./locate.ts";
+import { decodePointer, type JsonPath, locate, type SourcePosition } from "./locate.ts";
 import { policySchema } from "./schema.ts";
 import { EDITOR_KEYWORDS } from "./value-schemas.ts";
 import { compileUses, type UseSource } from "./uses.ts";
@@ -235,14 +235,13 @@ function unknownKeyMessage(parent: JsonPath, key: string, data: unknown): string
 }
 
 function suggest(parent: JsonPath, key: string): { hint?: string } {
-  const candidates =
-    parent[0] === "rules" && parent.length === 3
-      ? [...SELECTORS_BY_NAME.keys()]
-      : parent[0] === "rules"
-        ? ["name", "description", "keep", "delete"]
-        : parent[0] === "guards"
-          ? GUARD_DEFINITIONS.map((guard) => guard.name)
-          : ["version", "description", "target", "guards", "rules", "uses"];
+  const candidates = parent[0] === "rules" && parent.length === 3
+    ? [...SELECTORS_BY_NAME.keys()]
+    : parent[0] === "rules"
+    ? ["name", "description", "keep", "delete"]
+    : parent[0] === "guards"
+    ? GUARD_DEFINITIONS.map((guard) => guard.name)
+    : ["version", "description", "target", "guards", "rules", "uses"];
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of candidates) {
@@ -280,13 +279,11 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
       budgetMustFit: guards["budget-must-fit"] === true,
     },
     rules: [],
-    uses: invalid.has("uses")
-      ? []
-      : compileUses(
-          raw.uses,
-          (path) => locate(source.doc, source.lines, path),
-          (path, message) => report(path, "invalid-uses", message, { key: true }),
-        ),
+    uses: invalid.has("uses") ? [] : compileUses(
+      raw.uses,
+      (path) => locate(source.doc, source.lines, path),
+      (path, message) => report(path, "invalid-uses", message, { key: true }),
+    ),
   };
   if (typeof raw.description === "string") policy.description = raw.description;
   if (typeof raw.target === "string") {
@@ -304,7 +301,9 @@ function compilePolicy(raw: RawPolicy, source: Source, invalid: Set<string>): Po
     if (!rule) return;
     const earlier = firstUse.get(rule.name);
     if (earlier !== undefined) {
-      report(["rules", index, "name"], "duplicate-rule", `duplicate rule name '${excerpt(rule.name)}' (also rule ${earlier + 1})`, { hint: "rule names must be unique: they are the reasons shown in plans" });
+      report(["rules", index, "name"], "duplicate-rule", `duplicate rule name '${excerpt(rule.name)}' (also rule ${earlier + 1})`, {
+        hint: "rule names must be unique: they are the reasons shown in plans",
+      });
     } else firstUse.set(rule.name, index);
     policy.rules.push(rule);
   });
@@ -381,10 +380,15 @@ function compileRule(raw: Record<string, unknown>, index: number, source: Source
       warning: true,
     });
   } else if (tooYoung) {
-    report([...base, action, tooYoung.at(-1)!], "never-deletes", `${label} can never delete: ${written(tooYoung).join(" and ")} selects only files younger than the min-age guard (${formatDuration(minAgeMs)}), which keeps them`, {
-      key: true,
-      warning: true,
-    });
+    report(
+      [...base, action, tooYoung.at(-1)!],
+      "never-deletes",
+      `${label} can never delete: ${written(tooYoung).join(" and ")} selects only files younger than the min-age guard (${formatDuration(minAgeMs)}), which keeps them`,
+      {
+        key: true,
+        warning: true,
+      },
+    );
   }
   for (const key of used) {
     const needs = SELECTORS_BY_NAME.get(key)!.needsOneOf;

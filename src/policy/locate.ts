@@ -1,4 +1,4 @@
-import { isMap, isNode, isScalar, type Document, type LineCounter, type Node } from "yaml";
+import { type Document, isMap, isNode, isScalar, type LineCounter, type Node } from "yaml";
 
 /** A position in the policy file, 1-based. */
 export interface SourcePosition {

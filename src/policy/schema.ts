@@ -56,14 +56,16 @@ function selectorSet(action: RuleAction): Record<string, unknown> {
     return partners ? [refuseWhenPresent(selector.name, partners, `'${selector.name}' needs ${partners.map((other) => `'${other}'`).join(" or ")} in a ${action} rule.`)] : [];
   });
   const placements = refused.map((selector) =>
-    refuseWhenPresent(selector.name, [], `'${selector.name}' can only be used in a ${selector.allowedIn[0]} rule${selector.placementHint ? `: ${selector.placementHint}` : ""}.`),
+    refuseWhenPresent(selector.name, [], `'${selector.name}' can only be used in a ${selector.allowedIn[0]} rule${selector.placementHint ? `: ${selector.placementHint}` : ""}.`)
   );
   return {
     // Editors name the expected type by its title: "Incorrect type. Expected "mapping of keep-rule selectors"".
     title: `mapping of ${action}-rule selectors`,
     type: "object",
     description: `The selectors of a ${action} rule: a file is selected when all of them match.`,
-    markdownDescription: `The selectors of a ${action} rule: a file is selected when **all** of them match. ${action === "keep" ? "Keep" : "Delete"} rules may use ${allowed.map((selector) => `\`${selector.name}\``).join(", ")}.`,
+    markdownDescription: `The selectors of a ${action} rule: a file is selected when **all** of them match. ${action === "keep" ? "Keep" : "Delete"} rules may use ${
+      allowed.map((selector) => `\`${selector.name}\``).join(", ")
+    }.`,
     minProperties: 1,
     additionalProperties: false,
     properties: Object.fromEntries([

@@ -122,8 +122,7 @@ const checksumList: Shape<FileChecksum[]> = {
 function objectOf<T>(entry: Shape<T>): Shape<Record<string, T>> {
   return {
     description: `an object whose values are each ${entry.description}`,
-    matches: (value): value is Record<string, T> =>
-      isObject(value) && Object.values(value).every((item) => entry.matches(item)),
+    matches: (value): value is Record<string, T> => isObject(value) && Object.values(value).every((item) => entry.matches(item)),
   };
 }
 

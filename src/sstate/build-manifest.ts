@@ -3,7 +3,7 @@
  * with the time it was published. They live under a reserved prefix of a cache (or of any
  * location): the name grammar makes them unmanaged, so no policy can delete them.
  */
-import { parseManifest, type ManifestProblem } from "./stamps.ts";
+import { type ManifestProblem, parseManifest } from "./stamps.ts";
 
 /** Where manifests live under a cache or location root. No sstate name starts with a dot. */
 export const BUILD_MANIFEST_PREFIX = ".sstate-keeper/builds/";

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { compareCodeUnits } from "../util/compare.ts";
 import type { RemoteFile } from "./files.ts";
-import { emptyFields, endingOf, KIND, KIND_NAMES, SstateNames, TEMP_ENDING_OFFSET, type KindCode, type ManagedKind, type SstateName } from "./name.ts";
+import { emptyFields, endingOf, KIND, KIND_NAMES, type KindCode, type ManagedKind, type SstateName, SstateNames, TEMP_ENDING_OFFSET } from "./name.ts";
 
 /** Bits of the `flags` column. */
 export const FLAG = { symlink: 1, special: 2 } as const;

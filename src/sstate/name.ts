@@ -234,7 +234,7 @@ export class SstateNames {
       this.headers.push(header);
       const pnArch = `${header.pn}\u0000${header.arch}`;
       let taskKeys = this.#taskKeysByPnArch.get(pnArch);
-      if (taskKeys === undefined) this.#taskKeysByPnArch.set(pnArch, (taskKeys = []));
+      if (taskKeys === undefined) this.#taskKeysByPnArch.set(pnArch, taskKeys = []);
       this.#taskKeysOf.push(taskKeys);
       // A property key is stored as its own internalised copy: the path is not pinned.
       this.#headerIds[text] = id;

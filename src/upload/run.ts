@@ -2,11 +2,11 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { listBackend, withBackend, type TargetContext } from "../backends/open.ts";
+import { listBackend, type TargetContext, withBackend } from "../backends/open.ts";
 import type { Target } from "../backends/registry.ts";
 import { listingOf, type ManagedFile } from "../sstate/listing.ts";
 import type { ProgressListener } from "../util/progress.ts";
-import { cleanTemporaries, selectUploads, staleUploadTemporaries, uploadFiles, type CleanResult, type UploadResult, type UploadSelection } from "./upload.ts";
+import { type CleanResult, cleanTemporaries, selectUploads, staleUploadTemporaries, uploadFiles, type UploadResult, type UploadSelection } from "./upload.ts";
 
 export interface UploadRunInput {
   source: Target;
@@ -56,6 +56,5 @@ export async function uploadCache(input: UploadRunInput): Promise<UploadReport> 
         onProgress: onProgress && ((done) => onProgress({ phase, done: done.files, total, unit: "files", bytes: done.bytes, totalBytes: selection.uploadBytes })),
       });
       return report;
-    }),
-  );
+    }));
 }

@@ -45,7 +45,7 @@ function mayRetry(tried: number, startedAt: number, delay: number, policy: Retry
  */
 export async function withRetries<T>(attempt: (tried: number) => Promise<T>, isTransient: (error: unknown) => boolean, policy: RetryPolicy): Promise<T> {
   const startedAt = policy.now();
-  for (let tried = 1; ; tried++) {
+  for (let tried = 1;; tried++) {
     try {
       return await attempt(tried);
     } catch (error) {
@@ -77,7 +77,7 @@ export async function retrying<T>(
 ): Promise<RetryResult<T>> {
   const startedAt = policy.now();
   let pending = items;
-  for (let tried = 1; ; tried++) {
+  for (let tried = 1;; tried++) {
     let error: unknown;
     let again: readonly T[];
     try {

@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NotFoundError, type Backend, type DeleteOutcome, type ExpectedFile, type RemoteFile } from "../../src/backends/backend.ts";
+import { type Backend, type DeleteOutcome, type ExpectedFile, NotFoundError, type RemoteFile } from "../../src/backends/backend.ts";
 import { changeSincePlanning, opaqueTag } from "../../src/backends/precondition.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";
 import { listAll } from "../support/list-all.ts";
@@ -66,7 +66,7 @@ function openHandles(): Map<string, number> {
 /** The handle kinds of which more are open than in `baseline`, once closing has had up to five seconds. */
 async function handlesBeyond(baseline: Map<string, number>): Promise<string[]> {
   const beyond = () => [...openHandles()].filter(([kind, count]) => count > (baseline.get(kind) ?? 0)).map(([kind, count]) => `${kind} ×${count}`);
-  for (const deadline = Date.now() + 5000; beyond().length > 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const deadline = Date.now() + 5000; beyond().length > 0 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 50));
   return beyond();
 }
 

@@ -1,14 +1,17 @@
 import { S3ServiceException } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_TIMEOUTS } from "../../src/backends/backend.ts";
-import { errorSummary, isTransient, isTransientCode, MalformedAnswerError, requestFailure, type RequestContext } from "../../src/backends/s3-errors.ts";
+import { errorSummary, isTransient, isTransientCode, MalformedAnswerError, type RequestContext, requestFailure } from "../../src/backends/s3-errors.ts";
 
 /** Errors shaped as @aws-sdk/client-s3 3.1169 and Node 20 throw them (seen through the fault proxy in front of radosgw). */
 const service = (name: string, status: number, message = "injected fault", extra: Record<string, unknown> = {}) =>
   Object.assign(new S3ServiceException({ name, $fault: status >= 500 ? "server" : "client", $metadata: { httpStatusCode: status }, message }), extra);
 const node = (code: string, message: string, name = "Error") => Object.assign(new Error(message), { code, name });
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
-const unparsable = () => Object.assign(new Error("@aws-sdk XML parse error: missing closing tag </Key>.\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object."), { $metadata: { httpStatusCode: 200 } });
+const unparsable = () =>
+  Object.assign(new Error("@aws-sdk XML parse error: missing closing tag </Key>.\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object."), {
+    $metadata: { httpStatusCode: 200 },
+  });
 
 const REFLECTED = "bad request; headers were:\nauthorization: AWS4-HMAC-SHA256 Credential=AKID/20261201/us-east-1/s3/aws4_request, Signature=abc123\nx-amz-security-token: the-session-token";
 
@@ -31,7 +34,13 @@ describe("S3 error summaries", () => {
     { title: "reset before the answer", error: node("ECONNRESET", "socket hang up", "TimeoutError"), transient: true, summary: "connection reset (ECONNRESET)", kind: "unavailable" },
     { title: "reset within the body", error: node("ECONNRESET", "aborted"), transient: true, summary: "connection reset (ECONNRESET)", kind: "unavailable" },
     { title: "a body cut short and parsed", error: unparsable(), transient: true, summary: "truncated or malformed answer (HTTP 200)", kind: "protocol" },
-    { title: "a page that cannot be whole", error: new MalformedAnswerError("a ListObjectsV2 answer without IsTruncated"), transient: true, summary: "truncated or malformed answer", kind: "protocol" },
+    {
+      title: "a page that cannot be whole",
+      error: new MalformedAnswerError("a ListObjectsV2 answer without IsTruncated"),
+      transient: true,
+      summary: "truncated or malformed answer",
+      kind: "protocol",
+    },
     {
       title: "silence",
       error: named("TimeoutError", "@smithy/node-http-handler - the request socket timed out after 15000 ms of inactivity (configured by client requestHandler)."),
@@ -78,9 +87,17 @@ describe("S3 error summaries", () => {
   });
 
   it.each([
-    { error: named("TimeoutError", "the request socket timed out after 15000 ms of inactivity"), message: "S3 endpoint http://127.0.0.1:7480 did not answer ListObjectsV2 s3://sstate-bucket/cache within 15 s (5 attempts in 74.2 s): check the endpoint and the network, or allow more with --timeout" },
+    {
+      error: named("TimeoutError", "the request socket timed out after 15000 ms of inactivity"),
+      message:
+        "S3 endpoint http://127.0.0.1:7480 did not answer ListObjectsV2 s3://sstate-bucket/cache within 15 s (5 attempts in 74.2 s): check the endpoint and the network, or allow more with --timeout",
+    },
     { error: service("SlowDown", 503), message: "S3 ListObjectsV2 s3://sstate-bucket/cache failed at S3 endpoint http://127.0.0.1:7480: SlowDown, HTTP 503 (5 attempts in 74.2 s)" },
-    { error: node("ECONNREFUSED", "connect ECONNREFUSED"), message: "cannot reach S3 endpoint http://127.0.0.1:7480 (ECONNREFUSED) for ListObjectsV2 s3://sstate-bucket/cache (5 attempts in 74.2 s): check AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and the network" },
+    {
+      error: node("ECONNREFUSED", "connect ECONNREFUSED"),
+      message:
+        "cannot reach S3 endpoint http://127.0.0.1:7480 (ECONNREFUSED) for ListObjectsV2 s3://sstate-bucket/cache (5 attempts in 74.2 s): check AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and the network",
+    },
   ])("reads as one line naming endpoint, operation and attempts: $message", ({ error, message }) => {
     expect(requestFailure(error, context).message).toBe(message);
   });

@@ -2,12 +2,18 @@ import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import { commonPrefix, compareKeys, decodeListedKey, isXmlSafeKey, keyBefore } from "../../src/backends/s3-keys.ts";
 
-const ARCHIVE = "0c/9b/sstate:software-timer:cortexa8hf-neon-poky-linux-gnueabi:0.1+gitAUTOINC+5d8327406d:r0:cortexa8hf-neon:3:0c9bd8928d96ea141f606e3372ed55f6c8b9d0e969443de97039aaf0588be7db_populate_sysroot.tgz";
+const ARCHIVE =
+  "0c/9b/sstate:software-timer:cortexa8hf-neon-poky-linux-gnueabi:0.1+gitAUTOINC+5d8327406d:r0:cortexa8hf-neon:3:0c9bd8928d96ea141f606e3372ed55f6c8b9d0e969443de97039aaf0588be7db_populate_sysroot.tgz";
 const SIGINFO = "universal/fd/fb/sstate:software-timer::0.1+gitAUTOINC+5d8327406d:r0::3:fdfbe054779cd97e71179dfa91eac44543fe23ec4f0cfe4f043b2792e29171e5_fetch.tgz.siginfo";
 
 describe("S3 listing keys (EncodingType=url)", () => {
   it.each([
-    { server: "radosgw", encoded: "0c%2F9b%2Fsstate%3Asoftware-timer%3Acortexa8hf-neon-poky-linux-gnueabi%3A0.1%2BgitAUTOINC%2B5d8327406d%3Ar0%3Acortexa8hf-neon%3A3%3A0c9bd8928d96ea141f606e3372ed55f6c8b9d0e969443de97039aaf0588be7db_populate_sysroot.tgz", key: ARCHIVE },
+    {
+      server: "radosgw",
+      encoded:
+        "0c%2F9b%2Fsstate%3Asoftware-timer%3Acortexa8hf-neon-poky-linux-gnueabi%3A0.1%2BgitAUTOINC%2B5d8327406d%3Ar0%3Acortexa8hf-neon%3A3%3A0c9bd8928d96ea141f606e3372ed55f6c8b9d0e969443de97039aaf0588be7db_populate_sysroot.tgz",
+      key: ARCHIVE,
+    },
     { server: "AWS (reserved characters left as they are)", encoded: SIGINFO.replaceAll("+", "%2B"), key: SIGINFO },
     { server: "radosgw, a space", encoded: "ab%2Fcd%2Fsstate%3Alib%20x%3A%3A1.0%3Ar0%3A%3A14%3Ahash_fetch.tgz.siginfo", key: "ab/cd/sstate:lib x::1.0:r0::14:hash_fetch.tgz.siginfo" },
     { server: "AWS, a space as +", encoded: "ab/cd/sstate:lib+x::1.0:r0::14:hash_fetch.tgz.siginfo", key: "ab/cd/sstate:lib x::1.0:r0::14:hash_fetch.tgz.siginfo" },

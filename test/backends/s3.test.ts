@@ -2,7 +2,7 @@ import { tmpdir } from "node:os";
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { BackendError, type RemoteFile } from "../../src/backends/backend.ts";
-import { parseTarget, type Env } from "../../src/backends/index.ts";
+import { type Env, parseTarget } from "../../src/backends/index.ts";
 import type { S3Backend } from "../../src/backends/s3.ts";
 import { s3ClientConfig } from "../../src/backends/s3-config.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";
@@ -91,10 +91,17 @@ describe("S3 backend errors", () => {
       title: "a wrong secret key fails at once as refused credentials, without the secret",
       env: { AWS_SECRET_ACCESS_KEY: wrongSecret },
       kind: "auth",
-      message: /^S3 refused the credentials for HeadBucket s3:\/\/keeper-[\w-]+ at S3 endpoint http:\/\/127\.0\.0\.1:\d+ \(HTTP 403\): check AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY\/AWS_PROFILE and the bucket policy$/,
+      message:
+        /^S3 refused the credentials for HeadBucket s3:\/\/keeper-[\w-]+ at S3 endpoint http:\/\/127\.0\.0\.1:\d+ \(HTTP 403\): check AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY\/AWS_PROFILE and the bucket policy$/,
       withinMs: 2_000,
     },
-    { title: "an unknown access key fails at once as refused credentials", env: { AWS_ACCESS_KEY_ID: "nobody-has-this-key" }, kind: "auth", message: /^S3 refused the credentials for HeadBucket /, withinMs: 2_000 },
+    {
+      title: "an unknown access key fails at once as refused credentials",
+      env: { AWS_ACCESS_KEY_ID: "nobody-has-this-key" },
+      kind: "auth",
+      message: /^S3 refused the credentials for HeadBucket /,
+      withinMs: 2_000,
+    },
     {
       title: "an unreachable endpoint is named at once",
       env: { AWS_ENDPOINT_URL_S3: "http://127.0.0.1:1" },
@@ -148,7 +155,12 @@ describe("S3 target URLs", () => {
 
   it("resolves endpoint, region, addressing and credentials from the given environment", () => {
     const custom = { AWS_ENDPOINT_URL: "http://ceph:7480", AWS_ACCESS_KEY_ID: "id", AWS_SECRET_ACCESS_KEY: "secret" };
-    expect(s3ClientConfig(custom, undefined, openOptions()).config).toMatchObject({ endpoint: "http://ceph:7480", region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "id", secretAccessKey: "secret" } });
+    expect(s3ClientConfig(custom, undefined, openOptions()).config).toMatchObject({
+      endpoint: "http://ceph:7480",
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "id", secretAccessKey: "secret" },
+    });
     expect(s3ClientConfig({ ...custom, AWS_ENDPOINT_URL_S3: "https://s3.example" }, undefined, openOptions()).config.endpoint).toBe("https://s3.example");
     expect(s3ClientConfig({ ...custom, SSTATE_KEEPER_S3_PATH_STYLE: "0" }, undefined, openOptions()).config.forcePathStyle).toBe(false);
     expect(s3ClientConfig({ ...custom, SSTATE_KEEPER_S3_PATH_STYLE: "0" }, true, openOptions()).config.forcePathStyle).toBe(true);
@@ -158,7 +170,10 @@ describe("S3 target URLs", () => {
     expect(aws.config).toMatchObject({ region: "eu-west-1", forcePathStyle: false, profile: "ci" });
     expect(aws.config.credentials).toBeUndefined();
     expect(aws.endpoint).toBe("the AWS S3 endpoint of eu-west-1");
-    expect(s3ClientConfig({ AWS_REGION: "eu-central-1", AWS_DEFAULT_REGION: "eu-west-1", SSTATE_KEEPER_S3_PATH_STYLE: "1" }, undefined, openOptions()).config).toMatchObject({ region: "eu-central-1", forcePathStyle: true });
+    expect(s3ClientConfig({ AWS_REGION: "eu-central-1", AWS_DEFAULT_REGION: "eu-west-1", SSTATE_KEEPER_S3_PATH_STYLE: "1" }, undefined, openOptions()).config).toMatchObject({
+      region: "eu-central-1",
+      forcePathStyle: true,
+    });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MultistatusError, MultistatusScanner, parseMultistatus, type DavEntry } from "../../src/backends/webdav-multistatus.ts";
+import { type DavEntry, MultistatusError, MultistatusScanner, parseMultistatus } from "../../src/backends/webdav-multistatus.ts";
 
 const ROOT = "/dav/cache/";
 const ARCHIVE = "sstate:zlib-native:x86_64-linux:1.3.1:r0:x86_64:14:0c9bd8928d96ea141f606e3372ed55f6c8b9d0e969443de97039aaf0588be7db_populate_sysroot.tar.zst";

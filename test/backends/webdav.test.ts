@@ -9,11 +9,11 @@ import { dirname, join, relative } from "node:path";
 import { setTimeout } from "node:timers/promises";
 import { describe, expect, inject, it } from "vitest";
 import { BackendError, DEFAULT_TIMEOUTS, type RemoteFile, type Timeouts } from "../../src/backends/backend.ts";
-import { parseTarget, TargetError, type Env } from "../../src/backends/index.ts";
+import { type Env, parseTarget, TargetError } from "../../src/backends/index.ts";
 import { netrcCredentials } from "../../src/backends/webdav-credentials.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";
 import type { WebdavBackend } from "../../src/backends/webdav.ts";
-import { startFaultProxy, type FaultProxy, type FaultProxyOptions } from "../support/fault-proxy.ts";
+import { type FaultProxy, type FaultProxyOptions, startFaultProxy } from "../support/fault-proxy.ts";
 import { startWebdav, type WebdavServerInfo } from "../support/servers.ts";
 import type {} from "../support/global-servers.ts";
 import { openOptions } from "../support/io.ts";
@@ -49,7 +49,6 @@ async function freshBackend(server: WebdavServerInfo): Promise<{ backend: Webdav
   const { url, dir } = await freshCollection(server);
   return { backend: await open(url, envFor(server)), dir };
 }
-
 
 async function directoriesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true, recursive: true });
@@ -120,10 +119,12 @@ describe("webdav listing strategy", () => {
 });
 
 describe("webdav objects", () => {
-  for (const [name, server] of [
-    ["Depth: infinity", withInfinity],
-    ["Depth: 1", withoutInfinity],
-  ] as const) {
+  for (
+    const [name, server] of [
+      ["Depth: infinity", withInfinity],
+      ["Depth: 1", withoutInfinity],
+    ] as const
+  ) {
     it(`reports getlastmodified of files made 400 days old on the server's disk (${name})`, async () => {
       const { backend, dir } = await freshBackend(server);
       await backend.put("ab/cd/old.tar.zst", new Uint8Array(5));
@@ -167,7 +168,9 @@ describe("webdav errors", () => {
     const backend = await open(url, { SSTATE_KEEPER_WEBDAV_USER: "keeper", SSTATE_KEEPER_WEBDAV_PASSWORD: "not-the-password" });
     const listing = listAll(backend);
     await expect(listing).rejects.toBeInstanceOf(BackendError);
-    await expect(listing).rejects.toThrow(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ refused the credentials \(401 Unauthorized on PROPFIND \/dav\/t-\w+\/\): check SSTATE_KEEPER_WEBDAV_USER\/PASSWORD or ~\/\.netrc$/);
+    await expect(listing).rejects.toThrow(
+      /^WebDAV server http:\/\/127\.0\.0\.1:\d+ refused the credentials \(401 Unauthorized on PROPFIND \/dav\/t-\w+\/\): check SSTATE_KEEPER_WEBDAV_USER\/PASSWORD or ~\/\.netrc$/,
+    );
     await expect(listing).rejects.toMatchObject({ kind: "auth" });
     await expect(backend.put("ab/x", new Uint8Array(1))).rejects.toThrow(/refused the credentials/);
     await expect(backend.stat("ab/x")).rejects.toThrow(/refused the credentials/);
@@ -178,7 +181,9 @@ describe("webdav errors", () => {
 
   it("says credentials are needed when none are given", async () => {
     const backend = await open(withInfinity.url, {});
-    await expect(listAll(backend)).rejects.toThrow(/requires credentials \(401 Unauthorized on PROPFIND \/dav\/\): set SSTATE_KEEPER_WEBDAV_USER\/PASSWORD or add 'machine 127\.0\.0\.1' to ~\/\.netrc/);
+    await expect(listAll(backend)).rejects.toThrow(
+      /requires credentials \(401 Unauthorized on PROPFIND \/dav\/\): set SSTATE_KEEPER_WEBDAV_USER\/PASSWORD or add 'machine 127\.0\.0\.1' to ~\/\.netrc/,
+    );
     await backend.close();
   });
 
@@ -191,7 +196,10 @@ describe("webdav errors", () => {
     await expect(listAll(backend)).rejects.toThrow(/^cannot reach WebDAV server http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED on PROPFIND \/dav\/\): check the URL and that the server is running$/);
     await expect(backend.get("x")).rejects.toBeInstanceOf(BackendError);
     // Nothing answered at all: the whole call could not be made.
-    await expect(backend.deleteMany(["a", "b"].map((path) => ({ path, size: 1, mtimeMs: 0 })))).rejects.toMatchObject({ kind: "unavailable", message: expect.stringContaining("cannot reach WebDAV server") });
+    await expect(backend.deleteMany(["a", "b"].map((path) => ({ path, size: 1, mtimeMs: 0 })))).rejects.toMatchObject({
+      kind: "unavailable",
+      message: expect.stringContaining("cannot reach WebDAV server"),
+    });
     await backend.close();
   });
 
@@ -259,7 +267,8 @@ async function cannedServer(xml: (origin: string) => string): Promise<{ url: str
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/files/u/cache/`, server };
 }
 
-const SABRE_STYLE = (origin: string) => `<?xml version="1.0"?>
+const SABRE_STYLE = (origin: string) =>
+  `<?xml version="1.0"?>
 <d:multistatus xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">
  <d:response><d:href>/files/u/cache/</d:href>
   <d:propstat><d:prop><d:resourcetype><d:collection/></d:resourcetype><d:getlastmodified>Mon, 01 Jan 2024 10:00:00 GMT</d:getlastmodified></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>
@@ -283,10 +292,12 @@ describe("webdav multistatus from other servers (canned answers)", () => {
   it("refuses a listing that ends early or that the server could not complete", async () => {
     const truncated = await cannedServer((origin) => SABRE_STYLE(origin).replace("</d:multistatus>", ""));
     const forbidden = await cannedServer((origin) =>
-      SABRE_STYLE(origin).replace("</d:multistatus>", "<d:response><d:href>/files/u/cache/private/</d:href><d:status>HTTP/1.1 403 Forbidden</d:status></d:response></d:multistatus>"),
+      SABRE_STYLE(origin).replace("</d:multistatus>", "<d:response><d:href>/files/u/cache/private/</d:href><d:status>HTTP/1.1 403 Forbidden</d:status></d:response></d:multistatus>")
     );
     const first = await open(truncated.url, {}, QUICK);
-    await expect(listAll(first)).rejects.toThrow(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ sent an unusable answer to PROPFIND \/files\/u\/cache\/: the closing <\/multistatus> tag is missing \(the answer was cut short\)$/);
+    await expect(listAll(first)).rejects.toThrow(
+      /^WebDAV server http:\/\/127\.0\.0\.1:\d+ sent an unusable answer to PROPFIND \/files\/u\/cache\/: the closing <\/multistatus> tag is missing \(the answer was cut short\)$/,
+    );
     const second = await open(forbidden.url, {});
     await expect(listAll(second)).rejects.toThrow(/could not list .*\/private \(status 403\)/);
     await Promise.all([first.close(), second.close()]);
@@ -309,8 +320,7 @@ async function putAged(backend: WebdavBackend, dir: string, path: string, ageMs 
   await utimes(join(dir, path), when, when);
 }
 
-const ARCHIVE_IN = (hash: string, task = "populate_sysroot") =>
-  `${hash.slice(0, 2)}/${hash.slice(2, 4)}/sstate:zlib-native:x86_64-linux:1.3.1:r0:x86_64:14:${hash}_${task}.tar.zst`;
+const ARCHIVE_IN = (hash: string, task = "populate_sysroot") => `${hash.slice(0, 2)}/${hash.slice(2, 4)}/sstate:zlib-native:x86_64-linux:1.3.1:r0:x86_64:14:${hash}_${task}.tar.zst`;
 const A = ARCHIVE_IN("0c9bd8928d96ea141f606e3372ed55f6c8b9d0e969443de97039aaf0588be7db");
 const B = ARCHIVE_IN("1d2e4c9a0b7f3e51d0c8a6f4e2b1d9c7a5f3e1d0c8b6a4f2e0d8c6b4a2f0e1d3");
 
@@ -397,7 +407,10 @@ describe("webdav deletes only what is still as planned, checked by the server", 
     const started = Date.now();
     let failure: unknown;
     const requests = await requestsDuring(backend, () => backend.deleteMany(planned).catch((error: unknown) => (failure = error)));
-    expect(failure).toMatchObject({ kind: "unavailable", message: expect.stringMatching(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ did not answer DELETE \/dav\/t-\w+\/0c\/9b\/f\d+\.siginfo within 1 s: /) });
+    expect(failure).toMatchObject({
+      kind: "unavailable",
+      message: expect.stringMatching(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ did not answer DELETE \/dav\/t-\w+\/0c\/9b\/f\d+\.siginfo within 1 s: /),
+    });
     // The 16 DELETEs in flight, and the few started while the first two gave up; none after the third.
     expect(requests["DELETE"]).toBeLessThanOrEqual(16 + 2);
     expect(Date.now() - started).toBeLessThan(timeouts.operationMs + 2 * timeouts.idleMs);
@@ -415,8 +428,7 @@ describe("webdav deletes only what is still as planned, checked by the server", 
   });
 });
 
-const ROOT_ANSWER =
-  '<?xml version="1.0" encoding="utf-8"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>/dav/</D:href><D:propstat><D:prop><D:resourcetype><D:collection/></D:resourcetype>' +
+const ROOT_ANSWER = '<?xml version="1.0" encoding="utf-8"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>/dav/</D:href><D:propstat><D:prop><D:resourcetype><D:collection/></D:resourcetype>' +
   "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>";
 
 /** A WebDAV root collection at /dav/, and `answer(method, depth)` for every other request (default 404). */
@@ -522,7 +534,10 @@ describe("webdav listing resumes after a lost connection", () => {
     const listing = (async () => {
       for await (const batch of backend.list()) handedOut ??= batch[0]!.path;
     })();
-    await expect(listing).rejects.toMatchObject({ kind: "protocol", message: expect.stringMatching(/: the listing changed while it was read \(PROPFIND \/dav\/t-\w+\/ was answered differently after a lost connection\); run again$/) });
+    await expect(listing).rejects.toMatchObject({
+      kind: "protocol",
+      message: expect.stringMatching(/: the listing changed while it was read \(PROPFIND \/dav\/t-\w+\/ was answered differently after a lost connection\); run again$/),
+    });
     expect(handedOut).toBeDefined();
     await Promise.all([backend.close(), proxy.stop()]);
   });
@@ -608,7 +623,9 @@ describe("webdav removes a collection only while it is locked and found empty", 
       for (const path of [A, B]) await backend.put(path, new Uint8Array(1));
       await backend.deleteMany(await Promise.all([A, B].map(async (path) => (await backend.stat(path))!)));
       const note = await backend.removeEmptyDirs([parentOfPath(A), parentOfPath(B)]);
-      expect(note).toMatch(/^note: http:\/\/127\.0\.0\.1:\d+\/dav\/t-\w+\/ does not support WebDAV locks, so 4 collections that the deletions may have emptied stay in place \(removing a collection unlocked could delete what is uploaded into it meanwhile\)$/);
+      expect(note).toMatch(
+        /^note: http:\/\/127\.0\.0\.1:\d+\/dav\/t-\w+\/ does not support WebDAV locks, so 4 collections that the deletions may have emptied stay in place \(removing a collection unlocked could delete what is uploaded into it meanwhile\)$/,
+      );
       expect((await directoriesUnder(dir)).sort()).toEqual(["0c", "0c/9b", "1d", "1d/2e"]);
       await backend.close();
     } finally {

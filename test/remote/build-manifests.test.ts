@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, inject, it } from "vitest";
-import { parseTarget, type Env } from "../../src/backends/index.ts";
+import { type Env, parseTarget } from "../../src/backends/index.ts";
 import { run } from "../../src/cli/main.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";
-import { usedByBuildsScenario, type ManifestRemote } from "../support/build-manifests.ts";
+import { type ManifestRemote, usedByBuildsScenario } from "../support/build-manifests.ts";
 import type {} from "../support/global-servers.ts";
 import { openOptions, testIo } from "../support/io.ts";
 
@@ -71,7 +71,7 @@ function webdavCache(): ManifestRemote {
     async publish(argv, clock, backdateObject) {
       const before = new Set(await files());
       const result = await publishWith(argv, clock, env);
-      if (backdateObject) for (const path of (await files()).filter((p) => !before.has(p))) await utimes(join(root, path), past, past);
+      if (backdateObject) { for (const path of (await files()).filter((p) => !before.has(p))) await utimes(join(root, path), past, past); }
       return result;
     },
   };

@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { FileResult } from "../../src/apply/outcome.ts";
-import { parseTarget, type Env } from "../../src/backends/index.ts";
+import { type Env, parseTarget } from "../../src/backends/index.ts";
 import { decodeListedKey } from "../../src/backends/s3-keys.ts";
 import { run } from "../../src/cli/main.ts";
 import { parsePlan } from "../../src/plan/read-plan.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";
-import { NETWORK_FAULTS, startFaultProxy, startSilentServer, type FaultProxy } from "../support/fault-proxy.ts";
+import { type FaultProxy, NETWORK_FAULTS, startFaultProxy, startSilentServer } from "../support/fault-proxy.ts";
 import type {} from "../support/global-servers.ts";
 import { openOptions, testIo } from "../support/io.ts";
 import { sstatePath } from "../support/listing.ts";
@@ -31,7 +31,13 @@ rules:
 /** The bound the defaults promise is 2 minutes; the tests allow less so that a regression shows. */
 const DEFAULT_TIMEOUT_BOUND_MS = 110_000;
 
-const s3Env = (endpoint: string, extra: Env = {}): Env => ({ AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region, ...extra });
+const s3Env = (endpoint: string, extra: Env = {}): Env => ({
+  AWS_ENDPOINT_URL_S3: endpoint,
+  AWS_ACCESS_KEY_ID: s3.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  AWS_REGION: s3.region,
+  ...extra,
+});
 const admin = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
 afterAll(() => admin.destroy());
 
@@ -141,7 +147,14 @@ function faultSuiteCache(): SeedFile[] {
   for (let i = 0; i < 2_850; i++) {
     const old = i % 20 !== 0;
     const pn = i % 20 === 10 ? "keep-me" : ["busybox", "zlib", "openssl", "glibc", "libsigc++-2.0"][i % 5]!;
-    const archive = sstatePath({ pn, arch: "core2-64", task: ["populate_sysroot", "package", "packagedata"][i % 3]!, seed: `faults-${i}`, pv: "1.0+gitAUTOINC+5d8327406d", nativelsb: i % 7 === 0 ? "universal" : undefined });
+    const archive = sstatePath({
+      pn,
+      arch: "core2-64",
+      task: ["populate_sysroot", "package", "packagedata"][i % 3]!,
+      seed: `faults-${i}`,
+      pv: "1.0+gitAUTOINC+5d8327406d",
+      nativelsb: i % 7 === 0 ? "universal" : undefined,
+    });
     files.push({ path: archive, old }, { path: `${archive}.siginfo`, old });
   }
   files.push({ path: "README", old: true });
@@ -185,7 +198,9 @@ describe.concurrent("plan and apply of 5,000+ S3 deletions through a faulty netw
         expect(parsePlan(readFileSync(join(work, "plan.json"), "utf8"), "plan.json").delete.map((f) => f.path)).toEqual(planned);
 
         apply = await cli(["apply", "plan.json", "--timeout", "3s", "--batch-size", "100", "--log", "log.jsonl"], env, work);
-        console.log(`[faults-s3] ${rate * 100}% faults: plan ${describeCounts(planCounts)}; plan + apply ${describeCounts(proxy.counts)}; apply exit ${apply.code} in ${(apply.ms / 1000).toFixed(1)} s`);
+        console.log(
+          `[faults-s3] ${rate * 100}% faults: plan ${describeCounts(planCounts)}; plan + apply ${describeCounts(proxy.counts)}; apply exit ${apply.code} in ${(apply.ms / 1000).toFixed(1)} s`,
+        );
       } finally {
         await proxy.stop();
       }
@@ -220,10 +235,12 @@ describe("S3 secrets stay out of every message", () => {
     const { work, bucket } = await smallPlan();
     // The radosgw user has no session: the token only travels, as it would to AWS.
     const env = (url: string) => s3Env(url, { AWS_SESSION_TOKEN: token });
-    for (const { argv, method, code } of [
-      { argv: ["plan", "--policy", "policy.yaml", "--target", `s3://${bucket}/sstate`], method: "GET", code: 1 },
-      { argv: ["apply", "plan.json", "--log", "log.jsonl"], method: "POST", code: 5 },
-    ]) {
+    for (
+      const { argv, method, code } of [
+        { argv: ["plan", "--policy", "policy.yaml", "--target", `s3://${bucket}/sstate`], method: "GET", code: 1 },
+        { argv: ["apply", "plan.json", "--log", "log.jsonl"], method: "POST", code: 5 },
+      ]
+    ) {
       const proxy = await startFaultProxy({ upstream: s3.endpoint, rate: 1, seed: 2, kinds: ["echo-headers"], applies: (m) => m === method });
       try {
         const result = await cli(argv, env(proxy.url), work);

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import type { Env } from "../../src/backends/index.ts";
 import { run } from "../../src/cli/main.ts";
 import { parsePlan } from "../../src/plan/read-plan.ts";
-import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
+import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
 import type {} from "../support/global-servers.ts";
 import { testIo } from "../support/io.ts";
 import type { WebdavServerInfo } from "../support/servers.ts";
@@ -103,7 +103,9 @@ function faultScenario(label: string, server: WebdavServerInfo, rate: number, se
       const deleted = before.filter((path) => !after.has(path));
       console.log(
         `faults-webdav ${label} ${rate * 100}%: plan (${planAttempts} run${planAttempts > 1 ? "s" : ""}): ${faultLine(planFaults)}; ` +
-          `apply exit ${applied.code} in ${(applied.ms / 1000).toFixed(1)} s (journal: ${outcomeLine(join(work, "plan.json.journal"))}; ${deleted.length} of ${cache.planned.length} gone): ${faultLine(applyFaults)}`,
+          `apply exit ${applied.code} in ${(applied.ms / 1000).toFixed(1)} s (journal: ${outcomeLine(join(work, "plan.json.journal"))}; ${deleted.length} of ${cache.planned.length} gone): ${
+            faultLine(applyFaults)
+          }`,
       );
       expect(applied.stdout + applied.stderr).not.toContain("internal error");
       // 0: all done; 5: some deletions failed after every retry; 1: stopped, the server kept failing. Nothing changed, so never 4.
@@ -148,7 +150,9 @@ describe("WebDAV credentials", () => {
     expect(applied.code).toBe(1);
     expect(applied.ms).toBeLessThan(30_000);
     const [message, ...rest] = applied.stderr.trim().split("\n");
-    expect(message).toMatch(/^stopped: the server refused the credentials \(WebDAV server http:\/\/127\.0\.0\.1:\d+ refused the credentials \(401 Unauthorized on PROPFIND \/dav\/cache-[\w-]+\/\): check SSTATE_KEEPER_WEBDAV_USER\/PASSWORD or ~\/\.netrc\)$/);
+    expect(message).toMatch(
+      /^stopped: the server refused the credentials \(WebDAV server http:\/\/127\.0\.0\.1:\d+ refused the credentials \(401 Unauthorized on PROPFIND \/dav\/cache-[\w-]+\/\): check SSTATE_KEEPER_WEBDAV_USER\/PASSWORD or ~\/\.netrc\)$/,
+    );
     // apply's own hint about the journal follows; nothing else.
     expect(rest).toEqual([expect.stringMatching(/^What finished is recorded in .*; run the same apply again to finish the rest\.$/)]);
     const output = applied.stdout + applied.stderr;
@@ -177,7 +181,9 @@ describe("WebDAV server bodies are never printed", () => {
       ];
       expect(proxy.counts["echo-headers"]).toBeGreaterThan(0);
       expect(runs.map((r) => r.code)).toEqual([1, 1, 1]);
-      expect(runs[0]!.stderr).toMatch(/^WebDAV server http:\/\/127\.0\.0\.1:\d+ answered PROPFIND \/dav\/cache-[\w-]+\/ with 400 Bad Request; check the target URL and the server's DAV configuration\n$/);
+      expect(runs[0]!.stderr).toMatch(
+        /^WebDAV server http:\/\/127\.0\.0\.1:\d+ answered PROPFIND \/dav\/cache-[\w-]+\/ with 400 Bad Request; check the target URL and the server's DAV configuration\n$/,
+      );
       const printed = [...runs.flatMap((r) => [r.stdout, r.stderr]), readFileSync(join(work, "apply.log"), "utf8")].join("\n");
       expect(printed).toContain("400 Bad Request");
       for (const secret of [server.password!, Buffer.from(`${server.user}:${server.password}`).toString("base64"), "headers were", "authorization"]) {

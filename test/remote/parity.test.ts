@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FsBackend } from "../../src/backends/fs.ts";
-import { parseTarget, type Env } from "../../src/backends/index.ts";
+import { type Env, parseTarget } from "../../src/backends/index.ts";
 import type { S3Backend } from "../../src/backends/s3.ts";
 import type { WebdavBackend } from "../../src/backends/webdav.ts";
 import { run } from "../../src/cli/main.ts";

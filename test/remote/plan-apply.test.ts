@@ -6,7 +6,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, inject, it } from "vitest";
-import { parseTarget, type Env } from "../../src/backends/index.ts";
+import { type Env, parseTarget } from "../../src/backends/index.ts";
 import { run } from "../../src/cli/main.ts";
 import { parsePlan } from "../../src/plan/read-plan.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";

@@ -36,10 +36,12 @@ it("info and apply against a silent and a stalling WebDAV server end with exit 1
     const plan = parsePlan(readFileSync(join(work, "plan.json"), "utf8"), "plan.json");
     expect(plan.delete.length).toBeGreaterThan(3000);
     // The reviewed plan, re-targeted at the broken servers (with its integrity recomputed, as a plan would be made there).
-    for (const [name, broken] of [
-      ["silent", silent],
-      ["stalling", stalling],
-    ] as const) {
+    for (
+      const [name, broken] of [
+        ["silent", silent],
+        ["stalling", stalling],
+      ] as const
+    ) {
       const { integrity: _, ...body } = { ...plan, target: `${broken.url}${cache.pathname}` };
       await writeFile(join(work, `${name}.json`), serializePlan({ ...body, integrity: integrityOf(body) }));
     }
@@ -56,12 +58,16 @@ it("info and apply against a silent and a stalling WebDAV server end with exit 1
     expect(infoSilent).toMatchObject({ code: 1, stdout: "" });
     expect(infoSilent.stderr).toMatch(new RegExp(`^${host} did not answer PROPFIND /dav/ within 15 s: check that it is running and not overloaded, or allow longer with --timeout\\n$`));
     expect(infoStalling).toMatchObject({ code: 1, stdout: "" });
-    expect(infoStalling.stderr).toMatch(new RegExp(`^${host} stopped sending its answer to PROPFIND /dav/ \\(nothing for 15 s\\): check the server and the network, or allow longer with --timeout\\n$`));
+    expect(infoStalling.stderr).toMatch(
+      new RegExp(`^${host} stopped sending its answer to PROPFIND /dav/ \\(nothing for 15 s\\): check the server and the network, or allow longer with --timeout\\n$`),
+    );
     // apply looks at the root collection before its first DELETE.
-    for (const [applied, how] of [
-      [applySilent, "did not answer PROPFIND"],
-      [applyStalling, "stopped sending its answer to PROPFIND"],
-    ] as const) {
+    for (
+      const [applied, how] of [
+        [applySilent, "did not answer PROPFIND"],
+        [applyStalling, "stopped sending its answer to PROPFIND"],
+      ] as const
+    ) {
       expect(applied.code).toBe(1);
       const [message, hint, ...rest] = applied.stderr.trim().split("\n");
       expect(message).toMatch(new RegExp(`^stopped: the backend failed even after retrying \\(${host} ${how} ${cache.pathname} `));

@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, inject } from "vitest";
-import { parseTarget, type Env } from "../../src/backends/index.ts";
+import { type Env, parseTarget } from "../../src/backends/index.ts";
 import type {} from "../support/global-servers.ts";
 import { openOptions } from "../support/io.ts";
 import { uploadCleansLeftovers } from "../support/upload-leftovers.ts";

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { parseTarget, type Env } from "../../src/backends/index.ts";
+import { type Env, parseTarget } from "../../src/backends/index.ts";
 import { run } from "../../src/cli/main.ts";
 import { parsePlan } from "../../src/plan/read-plan.ts";
 import type {} from "../support/global-servers.ts";
@@ -197,7 +197,9 @@ describe("S3 server access logs on radosgw", () => {
       const owner = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be";
       const stamp = logTime(new Date(Date.now() - DAY));
       const record = (operation: string, key: string, status: string, agent: string, target = bucket) =>
-        `${owner} ${target} [${stamp}] 192.0.2.3 ${owner} 3E57427F3EXAMPLE ${operation} ${encodeURIComponent(key).replaceAll("%2F", "/")} "GET /${target}/${key} HTTP/1.1" ${status} - 113 113 7 6 "-" "${agent}" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader ${target}.s3.us-west-1.amazonaws.com TLSV1.2 - -`;
+        `${owner} ${target} [${stamp}] 192.0.2.3 ${owner} 3E57427F3EXAMPLE ${operation} ${
+          encodeURIComponent(key).replaceAll("%2F", "/")
+        } "GET /${target}/${key} HTTP/1.1" ${status} - 113 113 7 6 "-" "${agent}" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader ${target}.s3.us-west-1.amazonaws.com TLSV1.2 - -`;
       const listing = `${owner} ${bucket} [${stamp}] 192.0.2.3 - 3E57427F3EXAMPLE REST.GET.BUCKET - "GET /${bucket}?list-type=2 HTTP/1.1" 200 - 2048 - 10 9 "-" "-" - - SigV4 - AuthHeader - - - -`;
       const logs = {
         // The logs reach back further than the window.

@@ -38,9 +38,7 @@ async function cli(argv: string[], env: Env, cwd: string, clock = () => new Date
 async function stampsTree(dir: string, hashes: readonly string[]): Promise<string> {
   await mkdir(join(dir, "core2-64-poky-linux", "m4"), { recursive: true });
   await Promise.all(
-    hashes.map((hash, i) =>
-      writeFile(join(dir, "core2-64-poky-linux", "m4", i % 2 === 0 ? `1.4.19-r0.do_package_setscene.${hash}.core2-64` : `1.4.19-r0.do_populate_sysroot.sigdata.${hash}`), ""),
-    ),
+    hashes.map((hash, i) => writeFile(join(dir, "core2-64-poky-linux", "m4", i % 2 === 0 ? `1.4.19-r0.do_package_setscene.${hash}.core2-64` : `1.4.19-r0.do_populate_sysroot.sigdata.${hash}`), "")),
   );
   return dir;
 }

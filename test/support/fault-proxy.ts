@@ -17,7 +17,7 @@
 //
 // The counts of what was injected are kept per kind, for the tests to assert and report.
 
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { seededRandom } from "./random.ts";
 

@@ -23,21 +23,36 @@ const HASH = "0e8813404e01ad4d8267d7d5c36ccdffdf7cfc98b6ce83aa65ad5c2baf0f520f";
 /** Values of every YAML/JSON type, including the ones that broke parsers and validators before. */
 export function randomValue(p: Picker, depth = 0): unknown {
   switch (p.below(depth > 2 ? 12 : 15)) {
-    case 0: return p.pick(["", "30d", "1w2d", "0s", "2TiB", "500MB", "*", "!*", "!", "**/*", "[", "a".repeat(p.below(300)), "🙂ünï\u0001", "sstate:x", "../..", "\\", "~", "null"]);
-    case 1: return p.pick([0, 1, -1, 2, 100, 101, 1.5, -0, 1e308, -1e308, 2 ** 53, 99999999999999999999, Number.MIN_VALUE]);
-    case 2: return p.pick([true, false, null]);
-    case 3: return p.pick(["archive", "siginfo", "temp", "signature", "done", "pn", "arch", "task", "suffix", "pv"]);
-    case 4: return p.pick([HASH, HASH.slice(0, 32), `${HASH}_populate_sysroot`, "not-a-hash"]);
-    case 5: return p.pick(["keep-newest", "expire-archives", "r", "a-b.c_d", "-bad", "x y"]);
-    case 6: return p.pick(["missing.hashes", "no/such/stamps", "./", ".", "hashes.txt", "stamps"]);
-    case 7: return `${p.below(1000)}${p.pick(["s", "m", "h", "d", "w", "y", "", "d2"])}`;
-    case 8: return `${p.below(5000)}${p.pick(["B", "KB", "MB", "GiB", "TiB", "", " MB", "PB"])}`;
-    case 9: return p.pick(["file:///", "s3://user:pw@bucket/x", "http://[::1", "ftp://host/x", "webdav+https://h/x/", "relative/path", "/definitely/not/here"]);
-    case 10: return "x".repeat(p.pick([1000, 70_000, 300_000]));
-    case 11: return p.pick([{}, [], [[]], { a: {} }]);
-    case 12: return Array.from({ length: p.below(4) }, () => randomValue(p, depth + 1));
-    case 13: return Object.fromEntries(Array.from({ length: p.below(4) }, () => [String(randomValue(p, depth + 1)).slice(0, 20), randomValue(p, depth + 1)]));
-    default: return nested(p, p.pick([10, 63, 64, 65, 200]));
+    case 0:
+      return p.pick(["", "30d", "1w2d", "0s", "2TiB", "500MB", "*", "!*", "!", "**/*", "[", "a".repeat(p.below(300)), "🙂ünï\u0001", "sstate:x", "../..", "\\", "~", "null"]);
+    case 1:
+      return p.pick([0, 1, -1, 2, 100, 101, 1.5, -0, 1e308, -1e308, 2 ** 53, 99999999999999999999, Number.MIN_VALUE]);
+    case 2:
+      return p.pick([true, false, null]);
+    case 3:
+      return p.pick(["archive", "siginfo", "temp", "signature", "done", "pn", "arch", "task", "suffix", "pv"]);
+    case 4:
+      return p.pick([HASH, HASH.slice(0, 32), `${HASH}_populate_sysroot`, "not-a-hash"]);
+    case 5:
+      return p.pick(["keep-newest", "expire-archives", "r", "a-b.c_d", "-bad", "x y"]);
+    case 6:
+      return p.pick(["missing.hashes", "no/such/stamps", "./", ".", "hashes.txt", "stamps"]);
+    case 7:
+      return `${p.below(1000)}${p.pick(["s", "m", "h", "d", "w", "y", "", "d2"])}`;
+    case 8:
+      return `${p.below(5000)}${p.pick(["B", "KB", "MB", "GiB", "TiB", "", " MB", "PB"])}`;
+    case 9:
+      return p.pick(["file:///", "s3://user:pw@bucket/x", "http://[::1", "ftp://host/x", "webdav+https://h/x/", "relative/path", "/definitely/not/here"]);
+    case 10:
+      return "x".repeat(p.pick([1000, 70_000, 300_000]));
+    case 11:
+      return p.pick([{}, [], [[]], { a: {} }]);
+    case 12:
+      return Array.from({ length: p.below(4) }, () => randomValue(p, depth + 1));
+    case 13:
+      return Object.fromEntries(Array.from({ length: p.below(4) }, () => [String(randomValue(p, depth + 1)).slice(0, 20), randomValue(p, depth + 1)]));
+    default:
+      return nested(p, p.pick([10, 63, 64, 65, 200]));
   }
 }
 
@@ -47,8 +62,46 @@ function nested(p: Picker, depth: number): unknown {
   return value;
 }
 
-const SELECTOR_KEYS = ["pn", "arch", "task", "pv", "path", "kind", "suffix", "older-than", "newer-than", "larger-than", "smaller-than", "newest", "except-newest", "per", "orphan", "all", "stamps", "hashes", "siginfo-only"];
-const KEYS = [...SELECTOR_KEYS, "version", "rules", "guards", "target", "description", "name", "keep", "delete", "min-age", "max-delete-percent", "max-delete-bytes", "allow-empty", "<<", "__proto__", "constructor", "?"];
+const SELECTOR_KEYS = [
+  "pn",
+  "arch",
+  "task",
+  "pv",
+  "path",
+  "kind",
+  "suffix",
+  "older-than",
+  "newer-than",
+  "larger-than",
+  "smaller-than",
+  "newest",
+  "except-newest",
+  "per",
+  "orphan",
+  "all",
+  "stamps",
+  "hashes",
+  "siginfo-only",
+];
+const KEYS = [
+  ...SELECTOR_KEYS,
+  "version",
+  "rules",
+  "guards",
+  "target",
+  "description",
+  "name",
+  "keep",
+  "delete",
+  "min-age",
+  "max-delete-percent",
+  "max-delete-bytes",
+  "allow-empty",
+  "<<",
+  "__proto__",
+  "constructor",
+  "?",
+];
 
 /** The policy mutations, by name (the name is part of every failure message). */
 export const POLICY_MUTATIONS: Record<string, (text: string, p: Picker) => string | Uint8Array> = {

@@ -11,14 +11,7 @@
 // vitest.servers.config.ts): unit-test-only runs then start no servers.
 
 import type { TestProject } from "vitest/node";
-import {
-  startRadosgw,
-  startWebdav,
-  type S3Server,
-  type S3ServerInfo,
-  type WebdavServer,
-  type WebdavServerInfo,
-} from "./servers.ts";
+import { type S3Server, type S3ServerInfo, startRadosgw, startWebdav, type WebdavServer, type WebdavServerInfo } from "./servers.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,6 +1,6 @@
 import { loadPolicy, type Policy } from "../../src/policy/load.ts";
 import { evaluate, type Evaluation } from "../../src/plan/planner.ts";
-import { listingOf, type Listing } from "../../src/sstate/listing.ts";
+import { type Listing, listingOf } from "../../src/sstate/listing.ts";
 
 export const NOW = Date.parse("2026-11-01T12:00:00Z");
 export const HOUR = 3_600_000;

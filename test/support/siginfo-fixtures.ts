@@ -86,8 +86,7 @@ export const BASE_PAIR_LINES = [
   "Dependency on task autoconf-native:do_populate_sysroot was added with hash 3eb7278e7eef13fb361e9fd655340c710bfba34dd57048b4c0494c3ed1f919fd",
   BASE_PAIR_DEPENDENCY_LINE,
 ];
-export const BASE_PAIR_TAINT_LINE =
-  "Taint (by forced/invalidated task) changed from (none) to 845fe6fa-3d9f-4cbd-80d4-9e0ef8dd6858";
+export const BASE_PAIR_TAINT_LINE = "Taint (by forced/invalidated task) changed from (none) to 845fe6fa-3d9f-4cbd-80d4-9e0ef8dd6858";
 /** zlib:do_populate_sysroot's own changes, nested below hello-configure's line for it, when zlib:do_install is not compared. */
 export const POPULATE_SYSROOT_OWN_LINES = [
   "    taskhash changed from e0cb73d0aa17194e11fb23c837ecfd7ac2067479fdb148609fcb23aed8657b8c to aeb595f366204f29edf24920df6991b5148876157dbd98aa0a01531754c9b165",

@@ -2,7 +2,7 @@
  * The real yaml-language-server (the npm package), driven over LSP on stdio the way an editor
  * drives it: JSON-RPC messages framed by Content-Length headers.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";

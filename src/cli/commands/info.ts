@@ -35,7 +35,9 @@ hashes (isar-sstate info -v). Nothing is changed.`,
   async run({ options, operands: [raw] }, io) {
     const target = targetOf(io, raw, "target");
     const progress = progressDisplay(io, { quiet: options.format === "json" });
-    const report = await describeCache({ target, context: targetContext(io, options.timeout), now: options.now.getTime(), top: options.top, onProgress: progress.listener }).finally(() => progress.done());
+    const report = await describeCache({ target, context: targetContext(io, options.timeout), now: options.now.getTime(), top: options.top, onProgress: progress.listener }).finally(() =>
+      progress.done()
+    );
     const heading = { target: target.url };
     if (options.format === "json") io.stdout(`${JSON.stringify({ target: target.url, ...report }, null, 2)}\n`);
     else io.stdout(options.format === "markdown" ? renderInfoMarkdown(report, heading) : renderInfoText(report, heading));

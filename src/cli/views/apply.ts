@@ -1,5 +1,5 @@
 import type { FileResult } from "../../apply/outcome.ts";
-import { verdictOf, type ApplyReport } from "../../apply/run.ts";
+import { type ApplyReport, verdictOf } from "../../apply/run.ts";
 import type { PlanFile } from "../../plan/plan-file.ts";
 import { count, tally } from "../../plan/render/format.ts";
 import { formatBytes } from "../../util/units.ts";
@@ -49,11 +49,17 @@ export function showApplyReport(io: Io, report: ApplyReport, context: ApplyConte
       break;
     case "failed":
       io.stderr(
-        `apply ${report.dryRun ? "would fail" : "failed"} for ${count(report.failed.length)} files (run apply again to retry them; a person should look at why)${report.skipped.length > 0 ? `; ${count(report.skipped.length)} skipped (changed since planning: kept)` : ""}\n`,
+        `apply ${report.dryRun ? "would fail" : "failed"} for ${count(report.failed.length)} files (run apply again to retry them; a person should look at why)${
+          report.skipped.length > 0 ? `; ${count(report.skipped.length)} skipped (changed since planning: kept)` : ""
+        }\n`,
       );
       break;
     case "skipped":
-      io.stderr(`${report.dryRun ? "dry run: " : "apply finished: "}${count(report.skipped.length)} files ${report.dryRun ? "would be " : ""}skipped because they changed since planning (kept; a new plan reconsiders them)\n`);
+      io.stderr(
+        `${report.dryRun ? "dry run: " : "apply finished: "}${count(report.skipped.length)} files ${
+          report.dryRun ? "would be " : ""
+        }skipped because they changed since planning (kept; a new plan reconsiders them)\n`,
+      );
       break;
   }
   return exitCode;

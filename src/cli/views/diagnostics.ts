@@ -1,4 +1,4 @@
-import { formatDiagnostic, type Diagnostic } from "../../policy/diagnostics.ts";
+import { type Diagnostic, formatDiagnostic } from "../../policy/diagnostics.ts";
 import type { Io } from "../io.ts";
 
 /** Problems printed for one file; a hostile file could hold thousands, and the first ones say what is wrong. */

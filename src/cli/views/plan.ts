@@ -1,4 +1,4 @@
-import { serializePlanChunks, type PlanFile } from "../../plan/plan-file.ts";
+import { type PlanFile, serializePlanChunks } from "../../plan/plan-file.ts";
 import { renderMarkdown } from "../../plan/render/markdown.ts";
 import { renderText } from "../../plan/render/text.ts";
 import { EXIT, type Io } from "../io.ts";

@@ -1,7 +1,7 @@
 import type { Tally } from "../../plan/plan-file.ts";
 import { count, tally } from "../../plan/render/format.ts";
 import type { UploadReport } from "../../upload/run.ts";
-import { STALE_TEMPORARY_MS, type CleanResult, type UploadResult, type UploadSelection } from "../../upload/upload.ts";
+import { type CleanResult, STALE_TEMPORARY_MS, type UploadResult, type UploadSelection } from "../../upload/upload.ts";
 import { formatBytes, formatDuration } from "../../util/units.ts";
 import type { Io } from "../io.ts";
 

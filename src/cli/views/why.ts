@@ -24,7 +24,9 @@ function decision(answer: WhyAnswer, report: WhyReport): string {
 }
 
 export function renderWhyText(report: WhyReport, source: string): string {
-  const out = [report.digest !== undefined ? `From plan ${report.digest} (${source}) for ${report.target}, ages as of ${report.now}` : `From policy ${source} on ${report.target}, ages as of ${report.now}`];
+  const out = [
+    report.digest !== undefined ? `From plan ${report.digest} (${source}) for ${report.target}, ages as of ${report.now}` : `From policy ${source} on ${report.target}, ages as of ${report.now}`,
+  ];
   for (const answer of report.answers) {
     out.push("", answer.path ?? answer.asked, `  ${decision(answer, report)}`);
     if (answer.status === "deleted" || answer.status === "kept") out.push(`  selected by: ${answer.rules.length > 0 ? answer.rules.join(", ") : "no rule"}`);

@@ -10,13 +10,13 @@ import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { Minimatch } from "minimatch";
-import { BackendError, NotFoundError, type Backend } from "../../backends/backend.ts";
+import { type Backend, BackendError, NotFoundError } from "../../backends/backend.ts";
 import { FsBackend } from "../../backends/fs.ts";
 import { parseTarget, TargetError } from "../../backends/index.ts";
-import { withBackend, type TargetContext } from "../../backends/open.ts";
-import { excerpt, type Diagnostic } from "../../policy/diagnostics.ts";
+import { type TargetContext, withBackend } from "../../backends/open.ts";
+import { type Diagnostic, excerpt } from "../../policy/diagnostics.ts";
 import { formatDuration } from "../../util/units.ts";
-import { URL_LOCATION, type Policy, type UseSource } from "../../policy/load.ts";
+import { type Policy, URL_LOCATION, type UseSource } from "../../policy/load.ts";
 import { forEachLine } from "./lines.ts";
 import { lineReader } from "./use-of-line.ts";
 import { UseRecords } from "./use-records.ts";
@@ -113,7 +113,9 @@ async function readSource(
     const begins = new Date(earliest).toISOString().slice(0, 16).replace("T", " ");
     warn(
       "logs-begin-late",
-      `${named} begins ${begins} UTC, ${formatDuration(span.now - earliest)} before now, and unused-for looks back ${formatDuration(span.window)}: a file used only before the logs begin counts as unused (keep the logs longer)`,
+      `${named} begins ${begins} UTC, ${formatDuration(span.now - earliest)} before now, and unused-for looks back ${
+        formatDuration(span.window)
+      }: a file used only before the logs begin counts as unused (keep the logs longer)`,
     );
   }
 }

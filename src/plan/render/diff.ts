@@ -38,7 +38,9 @@ export function renderDiffText(comparison: PlanComparison, options: { all: boole
   const { diff } = comparison;
   const out: string[] = [`Changes from plan ${diff.old.digest} (${diff.old.source}) to plan ${diff.new.digest} (${diff.new.source})`];
   const head = (label: string, h: PlanHead) =>
-    `  ${label} made ${h.createdAt}, policy ${h.policy.path} (sha256 ${h.policy.sha256.slice(0, 12)}), deletes ${tally(h.delete)} of ${count(h.listing.files)} listed${h.refused ? ", REFUSED by a guard" : ""}`;
+    `  ${label} made ${h.createdAt}, policy ${h.policy.path} (sha256 ${h.policy.sha256.slice(0, 12)}), deletes ${tally(h.delete)} of ${count(h.listing.files)} listed${
+      h.refused ? ", REFUSED by a guard" : ""
+    }`;
   out.push(head("old:", diff.old), head("new:", diff.new));
   if (diff.old.target !== diff.new.target) out.push(`  the plans are for different targets: ${diff.old.target} (old), ${diff.new.target} (new)`);
   else out.push(`  target ${diff.new.target}`);

@@ -31,7 +31,11 @@ export function renderText(plan: PlanFile, options: TextOptions = { all: false, 
   }
   out.push("");
   const shown = firstOf(plan.delete, options.all ? Infinity : options.limit);
-  out.push(plan.delete.length === 0 ? "  nothing to delete" : `  files to delete${shown.length < plan.delete.length ? ` (first ${shown.length} of ${count(plan.delete.length)}; --all lists every file)` : ""}:`);
+  out.push(
+    plan.delete.length === 0
+      ? "  nothing to delete"
+      : `  files to delete${shown.length < plan.delete.length ? ` (first ${shown.length} of ${count(plan.delete.length)}; --all lists every file)` : ""}:`,
+  );
   for (const f of shown) out.push(`  - ${f.path}  ${formatBytes(f.size)}, ${ageOf(f, plan)} old, ${reasonOf(f)}`);
   if (plan.keep) {
     const kept = firstOf(plan.keep, options.all ? Infinity : options.limit);

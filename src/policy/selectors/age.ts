@@ -8,9 +8,7 @@ function ageSelector(name: string, older: boolean): SelectorDefinition {
     schema: DURATION_SCHEMA,
     expected: DURATION_HELP,
     unit: "duration",
-    description: older
-      ? "The file's age (now minus mtime, or S3 LastModified) is at least the duration."
-      : "The file's age (now minus mtime, or S3 LastModified) is less than the duration.",
+    description: older ? "The file's age (now minus mtime, or S3 LastModified) is at least the duration." : "The file's age (now minus mtime, or S3 LastModified) is less than the duration.",
     allowedIn: ["keep", "delete"],
     comparesField: true,
     examples: [older ? "{ kind: archive, older-than: 30d }" : "{ newer-than: 1w }"],

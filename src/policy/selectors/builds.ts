@@ -34,7 +34,7 @@ export const usedByBuilds: SelectorDefinition = {
     const unions = new WeakMap<EvaluationContext, ReadonlySet<string>>();
     const usedHashes = (context: EvaluationContext) => {
       let union = unions.get(context);
-      if (!union) unions.set(context, (union = recentHashes(context.builds.get(from ?? "") ?? [], context.now - windowMs)));
+      if (!union) unions.set(context, union = recentHashes(context.builds.get(from ?? "") ?? [], context.now - windowMs));
       return union;
     };
     return {
@@ -47,6 +47,6 @@ export const usedByBuilds: SelectorDefinition = {
 /** The hashes named by manifests published at or after `since` (later ones too: a build's clock may run ahead). */
 function recentHashes(manifests: readonly BuildManifest[], since: number): ReadonlySet<string> {
   const union = new Set<string>();
-  for (const manifest of manifests) if (manifest.publishedAt >= since) for (const hash of manifest.hashes) union.add(hash);
+  for (const manifest of manifests) if (manifest.publishedAt >= since) { for (const hash of manifest.hashes) union.add(hash); }
   return union;
 }

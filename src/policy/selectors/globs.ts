@@ -2,7 +2,7 @@ import { Minimatch } from "minimatch";
 import type { Header, SstateNames } from "../../sstate/name.ts";
 import type { Listing } from "../../sstate/listing.ts";
 import { excerpt } from "../diagnostics.ts";
-import { asList, stringOrList, type FileTest, type SelectorDefinition } from "./selector.ts";
+import { asList, type FileTest, type SelectorDefinition, stringOrList } from "./selector.ts";
 
 /**
  * Positive globs are alternatives (any may match; none given means all match); globs with a
@@ -118,8 +118,11 @@ function globSelector(name: string, description: string, example: string, testOf
 export const globSelectors: SelectorDefinition[] = [
   globSelector("pn", "The recipe name (PN) matches a glob.", "{ pn: 'isar-image-*' }", byHeader("pn")),
   globSelector("arch", "The SSTATE_PKGARCH field matches a glob (empty for SWSPEC names).", "{ arch: [core2-64, qemux86_64] }", byHeader("arch")),
-  globSelector("task", "The task (without do_) matches a glob.", "{ task: '!populate_lic' }", (matches) =>
-    perEntry((names) => names.tasks, (listing) => listing.tasks, (entry, names) => matches(names.tasks[entry]!)),
+  globSelector(
+    "task",
+    "The task (without do_) matches a glob.",
+    "{ task: '!populate_lic' }",
+    (matches) => perEntry((names) => names.tasks, (listing) => listing.tasks, (entry, names) => matches(names.tasks[entry]!)),
   ),
   globSelector("pv", "The PV field matches a glob (bitbake may truncate it in long names).", "{ pv: '*+git*' }", byHeader("pv")),
   globSelector("path", "The path relative to the cache root matches a glob.", "{ path: 'universal/**' }", (matches) => (i, { listing }) => matches(listing.path(i))),

@@ -8,8 +8,7 @@ export const orphan: SelectorDefinition = {
   name: "orphan",
   schema: onlyTrue,
   expected: "true",
-  description:
-    "Delete only: a .siginfo/.sig/.done whose own archive (same name stem) will not exist after this plan, for a pn+arch+task that has at least one archive in the listing.",
+  description: "Delete only: a .siginfo/.sig/.done whose own archive (same name stem) will not exist after this plan, for a pn+arch+task that has at least one archive in the listing.",
   allowedIn: ["delete"],
   placementHint: "orphans are deleted, never kept",
   phase: "orphan",

@@ -1,6 +1,6 @@
 import { KIND, kindOfEnding, MANAGED_KINDS } from "../../sstate/name.ts";
 import { documentedEnum } from "../value-schemas.ts";
-import { asList, endingsWhere, stringOrList, type SelectorDefinition } from "./selector.ts";
+import { asList, endingsWhere, type SelectorDefinition, stringOrList } from "./selector.ts";
 
 const KIND_MEANINGS: Record<(typeof MANAGED_KINDS)[number], string> = {
   archive: "The task's output: `.tar.zst` (or legacy `.tgz`).",

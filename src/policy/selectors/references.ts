@@ -1,4 +1,4 @@
-import { asList, stringOrList, type SelectorDefinition } from "./selector.ts";
+import { asList, type SelectorDefinition, stringOrList } from "./selector.ts";
 
 /**
  * `stamps` and `hashes` of one rule form a single set of referenced hashes (read at the

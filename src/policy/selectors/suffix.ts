@@ -1,5 +1,5 @@
 import { ENDINGS, TEMP_ENDING_OFFSET } from "../../sstate/name.ts";
-import { asList, endingsWhere, stringOrList, type SelectorDefinition } from "./selector.ts";
+import { asList, endingsWhere, type SelectorDefinition, stringOrList } from "./selector.ts";
 
 export const suffix: SelectorDefinition = {
   name: "suffix",
