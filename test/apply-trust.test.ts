@@ -1,7 +1,7 @@
 // apply on a real local filesystem under hostile conditions: builds touching planned files,
 // directories swapped for symlinks, a kept archive with dependents, a full disk under the
 // journal, two applies at once, a user who may delete nothing, forged plans.
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { Buffer } from "node:buffer";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
@@ -203,11 +203,22 @@ describe("honest outcomes and records", () => {
 
   it("two applies at once: one is refused with exit 3, the journal stays whole with one header", async () => {
     const cache = await plannedCache(20_000, undefined, new Date());
-    const [a, b] = await Promise.all([spawnCli(cache.dir, ["apply", "plan.json"]), spawnCli(cache.dir, ["apply", "plan.json"])]);
-    const codes = [a.code, b.code].sort();
-    expect(codes, `${a.stderr}\n${b.stderr}`).toEqual([0, 3]);
-    expect(a.stderr + b.stderr).toMatch(/another apply \(process \d+ on .*\) is using the journal/);
-    const lines = await readJsonLines(join(cache.dir, "plan.json.journal"));
+    // The first apply is paused once it holds its locks (its journal exists), so that the second
+    // surely runs while the first is in the middle of its work, however loaded the machine is.
+    let first: ChildProcess | undefined;
+    let firstEnded = false;
+    const firstRun = spawnCli(cache.dir, ["apply", "plan.json"], { onSpawn: (child) => (first = child) }).finally(() => (firstEnded = true));
+    const journal = join(cache.dir, "plan.json.journal");
+    while (!existsSync(journal) && !firstEnded) await sleep(2);
+    expect(firstEnded, "the first apply ended before it could be paused").toBe(false);
+    first!.kill("SIGSTOP");
+    const second = await spawnCli(cache.dir, ["apply", "plan.json"]);
+    first!.kill("SIGCONT");
+    const firstResult = await firstRun;
+    expect(firstResult.code, firstResult.stderr).toBe(0);
+    expect(second.code, second.stderr).toBe(3);
+    expect(second.stderr).toMatch(/another apply \(process \d+ on .*\) is using the journal/);
+    const lines = await readJsonLines(journal);
     expect(lines.filter((line) => line.journal !== undefined)).toHaveLength(1);
     const rerun = await cli(cache.dir, ["apply", "plan.json"], new Date());
     expect(rerun.code).toBe(0);

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -92,13 +92,18 @@ const TYPESCRIPT_LOADER = fileURLToPath(new URL("./typescript-loader.mjs", impor
 const CLI_SOURCE = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 
 /** Runs the CLI from source in a process of its own (Node with the test loader): for runs that must be another process, user or clock. */
-export function spawnCli(cwd: string, argv: string[], options: { uid?: number; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function spawnCli(
+  cwd: string,
+  argv: string[],
+  options: { uid?: number; env?: Record<string, string>; onSpawn?: (child: ChildProcess) => void } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--import", TYPESCRIPT_LOADER, CLI_SOURCE, ...argv], {
       cwd,
       env: { PATH: process.env["PATH"] ?? "", ...options.env },
       ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
     });
+    options.onSpawn?.(child);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
