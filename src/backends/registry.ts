@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Backend, OpenOptions } from "./backend.ts";
 import { FsBackend } from "./fs.ts";
 import { maskCredentialText } from "../util/secrets.ts";
+import { schemeOf } from "../util/location.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -49,9 +50,8 @@ export function parseTarget(raw: string, cwd: string): Target {
 
 function targetOf(raw: string, cwd: string): Target {
   if (raw.length > MAX_TARGET_LENGTH) throw new TargetError(`a target of ${raw.length} characters is longer than any path or URL (at most ${MAX_TARGET_LENGTH})`);
-  const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw);
-  if (!schemeMatch) return fileTarget(isAbsolute(raw) ? raw : resolve(cwd, raw));
-  const scheme = schemeMatch[1]!.toLowerCase();
+  const scheme = schemeOf(raw);
+  if (scheme === undefined) return fileTarget(isAbsolute(raw) ? raw : resolve(cwd, raw));
   let url: URL;
   try {
     url = new URL(raw);

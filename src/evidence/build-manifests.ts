@@ -13,6 +13,7 @@ import { BUILD_MANIFEST_PREFIX, BUILD_MANIFEST_SUFFIX, buildManifestPath, type B
 import type { Listing } from "../sstate/listing.ts";
 import { KIND } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
+import { isUrlLocation } from "../util/location.ts";
 import { formatBytes } from "../util/units.ts";
 import { MAX_MANIFEST_BYTES } from "./references.ts";
 
@@ -43,7 +44,7 @@ export function isBuildManifestPath(path: string): boolean {
  */
 export function manifestsTargetOf(location: string, baseDir: string): Target {
   const prefix = BUILD_MANIFEST_PREFIX.slice(0, -1);
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return parseTarget(`${location.replace(/\/+$/, "")}/${prefix}`, baseDir);
+  if (!isUrlLocation(location)) return parseTarget(`${location.replace(/\/+$/, "")}/${prefix}`, baseDir);
   const url = new URL(location);
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/${prefix}`;
   return parseTarget(url.href, baseDir);

@@ -1,7 +1,8 @@
 import { dirname, resolve } from "node:path";
 import { parseTarget, TargetError } from "../backends/index.ts";
 import { byPosition, type Diagnostic, excerpt } from "../policy/diagnostics.ts";
-import { loadPolicy, MAX_POLICY_BYTES, type Policy, URL_LOCATION } from "../policy/load.ts";
+import { loadPolicy, MAX_POLICY_BYTES, type Policy } from "../policy/load.ts";
+import { isUrlLocation } from "../util/location.ts";
 import { readTextFile } from "../util/text-file.ts";
 import { manifestsTargetOf } from "./build-manifests.ts";
 import { resolveReferences } from "./references.ts";
@@ -27,7 +28,7 @@ export async function readPolicyFile(file: string, cwd: string): Promise<Checked
   const targetProblem = [...checkTarget(loaded.policy, cwd), ...checkBuildLocations(loaded.policy, cwd)];
   // Relative stamps/manifest paths are relative to the policy file, wherever we run from.
   for (const rule of loaded.policy.rules) for (const ref of rule.references) ref.path = resolve(cwd, ref.path);
-  for (const use of loaded.policy.uses) if (!URL_LOCATION.test(use.location)) use.location = resolve(cwd, use.location);
+  for (const use of loaded.policy.uses) if (!isUrlLocation(use.location)) use.location = resolve(cwd, use.location);
   const references = await resolveReferences(loaded.policy);
   return {
     policy: loaded.policy,
@@ -41,7 +42,7 @@ export async function readPolicyFile(file: string, cwd: string): Promise<Checked
 async function checkLocalLogs(policy: Policy): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];
   for (const use of policy.uses) {
-    if (URL_LOCATION.test(use.location) || (await namesLocalLog(use.location))) continue;
+    if (isUrlLocation(use.location) || (await namesLocalLog(use.location))) continue;
     diagnostics.push({
       code: "missing-log",
       message: `access log '${excerpt(use.written, 200)}': no log file matches`,

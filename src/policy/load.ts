@@ -13,6 +13,7 @@ import { policySchema } from "./schema.ts";
 import { EDITOR_KEYWORDS } from "./value-schemas.ts";
 import { compileUses, type UseSource } from "./uses.ts";
 import { bareNumberHint, DURATION_HELP, formatDuration, parseDuration, parseSize, SIZE_HELP } from "../util/units.ts";
+import { isUrlLocation } from "../util/location.ts";
 
 export type { Guards } from "./guards.ts";
 export type { BuildsSource, ReferenceSource } from "./selectors/selector.ts";
@@ -118,12 +119,9 @@ export function loadPolicy(text: string, file: string): LoadResult {
   policy.sha256 = policyDigest(text);
   // Relative to the policy file; the caller resolves against its working directory.
   policy.rules.forEach((rule) => rule.references.forEach((ref) => (ref.path = isAbsolute(ref.written) ? ref.written : join(dirname(file), ref.written))));
-  for (const use of policy.uses) if (!URL_LOCATION.test(use.written) && !isAbsolute(use.written)) use.location = join(dirname(file), use.written);
+  for (const use of policy.uses) if (!isUrlLocation(use.written) && !isAbsolute(use.written)) use.location = join(dirname(file), use.written);
   return { policy, diagnostics, warnings };
 }
-
-/** A location with a scheme (s3://, http(s)://) is read through the backends, never resolved as a path. */
-export const URL_LOCATION = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 type Report = (path: JsonPath, code: string, message: string, options?: { key?: boolean; hint?: string; warning?: true }) => void;
 

@@ -16,7 +16,8 @@ import { parseTarget, TargetError } from "../../backends/index.ts";
 import { type TargetContext, withBackend } from "../../backends/open.ts";
 import { type Diagnostic, excerpt } from "../../policy/diagnostics.ts";
 import { formatDuration } from "../../util/units.ts";
-import { type Policy, URL_LOCATION, type UseSource } from "../../policy/load.ts";
+import { type Policy, type UseSource } from "../../policy/load.ts";
+import { isUrlLocation } from "../../util/location.ts";
 import { forEachLine } from "./lines.ts";
 import { lineReader } from "./use-of-line.ts";
 import { UseRecords } from "./use-records.ts";
@@ -58,7 +59,7 @@ export async function readUses(policy: Policy, cwd: string, now: number, context
     const { base, pattern } = splitLocation(source.location);
     const warn = (code: string, message: string) => reading.warnings.push({ code, message, file: policy.file, ...source.position, severity: "warning" });
     const read = (files: AsyncIterable<LogFile>) => readSource(files, source, where, { now, window }, reading, warn);
-    if (!URL_LOCATION.test(source.location)) {
+    if (!isUrlLocation(source.location)) {
       await read(localFiles(base, pattern, source, dirname(resolve(cwd, policy.file))));
       continue;
     }
