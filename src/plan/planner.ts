@@ -242,9 +242,16 @@ export function evaluate({ listing, policy, now, referencedHashes, builds = new 
  * companions; a companion's own use does not keep its archive.
  */
 function lastUseFromEvidence(listing: Listing, uses: UseEvidence, archiveOf: Int32Array): { lastUse(i: number): number; usedAt(i: number): LastUse } {
-  const recorded = (i: number) => uses.latestUse(listing.path(i)) ?? -Infinity;
+  // Each path is looked up once (making a path is the costly part); selectors and orderings by last use then read a column.
+  let recordedAt: Float64Array | undefined;
+  const recorded = (i: number) => {
+    if (!recordedAt) {
+      recordedAt = new Float64Array(listing.count);
+      for (let j = 0; j < listing.count; j++) recordedAt[j] = uses.latestUse(listing.path(j)) ?? -Infinity;
+    }
+    return recordedAt[i]!;
+  };
   const viaArchive = (i: number) => (archiveOf[i]! >= 0 ? recorded(archiveOf[i]!) : -Infinity);
-  // Selectors (and orderings by last use) call this for every file: no object per call.
   const lastUse = (i: number) => Math.max(listing.mtimes[i]!, recorded(i), viaArchive(i));
   return {
     lastUse,
