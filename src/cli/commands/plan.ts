@@ -1,17 +1,17 @@
 import { comparePlans } from "../../plan/diff.ts";
 import { serializePlanChunks } from "../../plan/plan-file.ts";
-import { makePlan, PLAN_KEY } from "../../plan/run.ts";
+import { PLAN_KEY } from "../../plan/run.ts";
 import { writeFileAtomically } from "../../util/atomic-file.ts";
 import { DURATION_HELP, parseDuration } from "../../util/units.ts";
 import { command, flag, requiredOption, textOption, valueOption } from "../command.ts";
-import { outputFile, readPlan, readPolicy, targetContext, targetOf } from "../inputs.ts";
+import { outputFile, readPlan, readPolicy } from "../inputs.ts";
+import { planOnTarget } from "../planning.ts";
 import { UserError } from "../io.ts";
 import { allOption, formatOption, maxCharsOption, nowOption, timeoutOption } from "../options.ts";
 import { writeWarnings } from "../views/diagnostics.ts";
 import { writeDiff } from "../views/diff.ts";
 import { coalesced } from "../views/output.ts";
 import { PLAN_FORMATS, planExitCode, writePlan } from "../views/plan.ts";
-import { progressDisplay } from "../views/progress.ts";
 
 export const planCommand = command({
   name: "plan",
@@ -49,23 +49,18 @@ stamps naming no hash, an unclosed '[') go to stderr and into the plan; the exit
     const { policy, evidence, warnings } = await readPolicy(io, options.policy);
     // Said before the listing, which can take minutes.
     writeWarnings(io, warnings);
-    const target = targetOf(io, options.target ?? policy.target);
-    const progress = progressDisplay(io, { quiet: options.format === "json" });
-    const run = await makePlan({
-      target,
-      context: targetContext(io, options.timeout),
+    const run = await planOnTarget(io, {
       policy,
       evidence,
-      cwd: io.cwd,
+      target: options.target,
+      timeout: options.timeout,
       now: options.now,
-      createdAt: io.clock(),
+      quiet: options.format === "json",
       validForMs: options["valid-for"],
       explainKept: options.explain,
       key: io.env[PLAN_KEY] || undefined,
       warnings,
-      onProgress: progress.listener,
-      onWarnings: (warnings) => writeWarnings(io, warnings),
-    }).finally(() => progress.done());
+    });
     const { plan } = run;
     writeWarnings(io, run.warnings);
     if (out !== undefined) await writeFileAtomically(out, coalesced(serializePlanChunks(plan)));

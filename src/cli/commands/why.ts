@@ -1,11 +1,9 @@
-import { makePlan } from "../../plan/run.ts";
 import { whyFromEvaluation, whyFromPlan } from "../../plan/why.ts";
 import { command, textOption } from "../command.ts";
-import { readPlan, readPolicy, targetContext, targetOf } from "../inputs.ts";
+import { readPlan, readPolicy } from "../inputs.ts";
 import { EXIT, UserError } from "../io.ts";
 import { formatOption, nowOption, timeoutOption } from "../options.ts";
-import { progressDisplay } from "../views/progress.ts";
-import { writeWarnings } from "../views/diagnostics.ts";
+import { planOnTarget } from "../planning.ts";
 import { renderWhyText } from "../views/why.ts";
 
 const FORMATS = ["text", "json"] as const;
@@ -36,21 +34,16 @@ evaluated as plan would (nothing is written).`,
       report = whyFromPlan(await readPlan(io, options.plan), operands, io.cwd);
     } else {
       const { policy, evidence } = await readPolicy(io, options.policy!);
-      const target = targetOf(io, options.target ?? policy.target);
-      const progress = progressDisplay(io, { quiet: options.format === "json" });
-      const { plan, evaluation } = await makePlan({
-        target,
-        context: targetContext(io, options.timeout),
+      const { plan, evaluation } = await planOnTarget(io, {
         policy,
         evidence,
-        cwd: io.cwd,
+        target: options.target,
+        timeout: options.timeout,
         now: options.now,
-        createdAt: io.clock(),
+        quiet: options.format === "json",
         validForMs: 0,
         explainKept: false,
-        onProgress: progress.listener,
-        onWarnings: (warnings) => writeWarnings(io, warnings),
-      }).finally(() => progress.done());
+      });
       report = whyFromEvaluation(evaluation, plan, operands, io.cwd);
     }
     io.stdout(options.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderWhyText(report, options.plan ?? options.policy!));
