@@ -15,6 +15,7 @@ import { decodeListedKey } from "../../src/backends/s3-keys.ts";
 import { run } from "../../src/cli/main.ts";
 import { parsePlan } from "../../src/plan/read-plan.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";
+import { TOOL } from "../../src/util/version.ts";
 import { type FaultProxy, NETWORK_FAULTS, startFaultProxy, startSilentServer } from "../support/fault-proxy.ts";
 import type {} from "../support/global-servers.ts";
 import { openOptions, testIo } from "../support/io.ts";
@@ -274,6 +275,23 @@ describe("S3 secrets stay out of every message", () => {
     expect(result.code).toBe(1);
     expect(oneLine(result.stderr)).toMatch(/^AWS_ENDPOINT_URL_S3 holds credentials \(http:\/\/\*\*\*@127\.0\.0\.1:\d+\)/);
     expect(result.stdout + result.stderr).not.toContain("endpoint-pass-word");
+  });
+});
+
+describe("S3 requests name the tool", () => {
+  // Access logs tell the tool's own requests from builds' uses by this (README "Retention by use").
+  it("every request of plan and apply carries sstate-keeper/VERSION in its User-Agent", async () => {
+    const { work, bucket } = await smallPlan();
+    const agents: string[] = [];
+    const proxy = await startFaultProxy({ upstream: s3.endpoint, rate: 0, seed: 3, onAnswer: ({ headers }) => void agents.push(String(headers["user-agent"])) });
+    try {
+      expect((await cli(["plan", "--policy", "policy.yaml", "--target", `s3://${bucket}/sstate`, "--out", "plan.json"], s3Env(proxy.url), work)).code).toBe(0);
+      expect((await cli(["apply", "plan.json"], s3Env(proxy.url), work)).code).toBe(0);
+    } finally {
+      await proxy.stop();
+    }
+    expect(agents.length).toBeGreaterThan(2);
+    expect(agents.filter((agent) => !agent.includes(`${TOOL.name}/${TOOL.version}`))).toEqual([]);
   });
 });
 
