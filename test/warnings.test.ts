@@ -208,6 +208,16 @@ describe("a rule that matched nothing in this plan", () => {
     ]);
   });
 
+  it("is not said of a budget rule on a cache already within its budget, and is when its selectors leave it nothing to take", () => {
+    const budgetPolicy = (selectors: string) => policyFrom(`version: 1\nrules:\n  - name: fit\n    delete: { ${selectors} }\n`, "policy.yaml");
+    const unmatched = (selectors: string) => {
+      const policy = budgetPolicy(selectors);
+      return unmatchedRules(policy, evaluate({ listing: listingFrom(FILES), policy, now: NOW, referencedHashes: new Map() })).map(formatDiagnostic);
+    };
+    expect(unmatched("over-budget: 1TiB")).toEqual([]);
+    expect(unmatched("over-budget: 1B, pn: 'no-such-*'")).toEqual(["policy.yaml:3:5: warning: rule 'fit' matched none of the 3 listed files"]);
+  });
+
   it("is recorded in the plan's summary, covered by its digest, and the plan is read back as format 2", () => {
     const plan = planned(warnings);
     const text = serializePlan(plan);
