@@ -100,7 +100,11 @@ export async function readPolicyBuilds(policy: Policy, plan: { backend: Backend;
     if (from === "") {
       const { backend, listing } = plan;
       const paths: string[] = [];
-      for (let i = 0; i < listing.count; i++) if (listing.kinds[i] === KIND.unmanaged && isBuildManifestPath(listing.path(i)) && mayCount(listing.path(i))) paths.push(listing.path(i));
+      for (let i = 0; i < listing.count; i++) {
+        if (listing.kinds[i] !== KIND.unmanaged) continue;
+        const path = listing.path(i);
+        if (isBuildManifestPath(path) && mayCount(path)) paths.push(path);
+      }
       builds.set(from, await readBuildManifests(backend, paths, (path) => `${backend.displayUrl}/${path}`));
       continue;
     }

@@ -17,6 +17,7 @@ import { type TargetContext, withBackend } from "../../backends/open.ts";
 import { type Diagnostic, excerpt } from "../../policy/diagnostics.ts";
 import { formatDuration } from "../../util/units.ts";
 import { type Policy, type UseSource } from "../../policy/load.ts";
+import { compareCodeUnits } from "../../util/compare.ts";
 import { isUrlLocation } from "../../util/location.ts";
 import { forEachLine } from "./lines.ts";
 import { lineReader } from "./use-of-line.ts";
@@ -191,7 +192,7 @@ async function matchingFiles(base: string, below: string, matcher: Minimatch): P
     throw new UnreadableDirectory(`cannot read directory ${base}${below}: ${reasonOf(error)}`);
   }
   const found: string[] = [];
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const entry of entries.sort((a, b) => compareCodeUnits(a.name, b.name))) {
     const path = `${below}${entry.name}`;
     if (entry.isDirectory()) {
       if (matcher.match(path, true)) found.push(...(await matchingFiles(base, `${path}/`, matcher)));
