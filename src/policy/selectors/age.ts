@@ -1,6 +1,6 @@
-import { DURATION_HELP, parseDuration } from "../../util/units.ts";
+import { DURATION_HELP } from "../../util/units.ts";
 import { DURATION_SCHEMA } from "../value-schemas.ts";
-import type { SelectorDefinition } from "./selector.ts";
+import { durationValue, type SelectorDefinition } from "./selector.ts";
 
 function ageSelector(name: string, older: boolean): SelectorDefinition {
   return {
@@ -13,11 +13,8 @@ function ageSelector(name: string, older: boolean): SelectorDefinition {
     comparesField: true,
     examples: [older ? "{ kind: archive, older-than: 30d }" : "{ newer-than: 1w }"],
     compile({ value, report }) {
-      const limit = typeof value === "string" ? parseDuration(value) : undefined;
-      if (limit === undefined) {
-        report(`${JSON.stringify(value)} is not ${DURATION_HELP}`);
-        return undefined;
-      }
+      const limit = durationValue(value, report);
+      if (limit === undefined) return undefined;
       return {
         test: older ? (i, { now, listing }) => now - listing.mtimes[i]! >= limit : (i, { now, listing }) => now - listing.mtimes[i]! < limit,
         admits: { property: "age", range: older ? { lower: { value: limit, inclusive: true } } : { upper: { value: limit, inclusive: false } } },

@@ -1,9 +1,10 @@
-import { parseSize, SIZE_HELP, SIZE_PATTERN } from "../../util/units.ts";
-import type { SelectorDefinition } from "./selector.ts";
+import { SIZE_HELP } from "../../util/units.ts";
+import { SIZE_SCHEMA } from "../value-schemas.ts";
+import { type SelectorDefinition, sizeValue } from "./selector.ts";
 
 export const overBudget: SelectorDefinition = {
   name: "over-budget",
-  schema: { type: "string", pattern: SIZE_PATTERN },
+  schema: SIZE_SCHEMA,
   expected: SIZE_HELP,
   unit: "size",
   description:
@@ -13,11 +14,8 @@ export const overBudget: SelectorDefinition = {
   phase: "budget",
   examples: ["{ over-budget: 2TiB }", "{ kind: archive, over-budget: 500GiB }"],
   compile({ value, report }) {
-    const bytes = typeof value === "string" ? parseSize(value) : undefined;
-    if (bytes === undefined) {
-      report(`${JSON.stringify(value)} is not ${SIZE_HELP}`);
-      return undefined;
-    }
+    const bytes = sizeValue(value, report);
+    if (bytes === undefined) return undefined;
     return { budget: { bytes } };
   },
 };

@@ -1,6 +1,7 @@
 import type { BuildManifest } from "../../sstate/build-manifest.ts";
-import { DURATION_HELP, DURATION_PATTERN, parseDuration } from "../../util/units.ts";
-import type { EvaluationContext, SelectorDefinition } from "./selector.ts";
+import { DURATION_HELP } from "../../util/units.ts";
+import { DURATION_SCHEMA } from "../value-schemas.ts";
+import { durationValue, type EvaluationContext, type SelectorDefinition } from "./selector.ts";
 
 export const usedByBuilds: SelectorDefinition = {
   name: "used-by-builds",
@@ -9,7 +10,7 @@ export const usedByBuilds: SelectorDefinition = {
     required: ["within"],
     additionalProperties: false,
     properties: {
-      within: { type: "string", pattern: DURATION_PATTERN, description: "How far back a build's manifest counts, by the time written in it." },
+      within: { ...DURATION_SCHEMA, description: "How far back a build's manifest counts, by the time written in it." },
       from: {
         type: "string",
         minLength: 1,
@@ -25,11 +26,8 @@ export const usedByBuilds: SelectorDefinition = {
   examples: ["{ used-by-builds: { within: 7d } }", "{ used-by-builds: { within: 30d, from: 's3://ci-manifests/yocto' } }"],
   compile({ value, report, position }) {
     const { within, from } = value as { within: string; from?: string };
-    const windowMs = parseDuration(within);
-    if (windowMs === undefined) {
-      report(`within: ${JSON.stringify(within)} is not ${DURATION_HELP}`, ["within"]);
-      return undefined;
-    }
+    const windowMs = durationValue(within, report, { label: "within", path: ["within"] });
+    if (windowMs === undefined) return undefined;
     // One union per evaluation: the test runs once per file.
     const unions = new WeakMap<EvaluationContext, ReadonlySet<string>>();
     const usedHashes = (context: EvaluationContext) => {

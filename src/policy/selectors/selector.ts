@@ -2,6 +2,7 @@ import type { BuildManifest } from "../../sstate/build-manifest.ts";
 import type { Listing } from "../../sstate/listing.ts";
 import { ENDING_CODE_COUNT } from "../../sstate/name.ts";
 import type { SourcePosition } from "../locate.ts";
+import { DURATION_HELP, parseDuration, parseSize, SIZE_HELP } from "../../util/units.ts";
 
 /** What a selector may look at besides the file itself. */
 export interface EvaluationContext {
@@ -168,3 +169,17 @@ export function stringOrList(items: Record<string, unknown> = { type: "string", 
 export function asList(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [String(value)];
 }
+
+/** A value written in a unit, or undefined after reporting (at `at`, with `label` before it) that it is not one. */
+function unitValue(parse: (text: string) => number | undefined, help: string) {
+  return (value: unknown, report: ReportProblem, at?: { label: string; path: readonly (string | number)[] }): number | undefined => {
+    const parsed = typeof value === "string" ? parse(value) : undefined;
+    if (parsed === undefined) report(`${at ? `${at.label}: ` : ""}${JSON.stringify(value)} is not ${help}`, at?.path);
+    return parsed;
+  };
+}
+
+/** A selector's duration value in milliseconds. */
+export const durationValue = unitValue(parseDuration, DURATION_HELP);
+/** A selector's size value in bytes. */
+export const sizeValue = unitValue(parseSize, SIZE_HELP);

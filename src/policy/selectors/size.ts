@@ -1,6 +1,6 @@
-import { parseSize, SIZE_HELP } from "../../util/units.ts";
+import { SIZE_HELP } from "../../util/units.ts";
 import { SIZE_SCHEMA } from "../value-schemas.ts";
-import type { SelectorDefinition } from "./selector.ts";
+import { type SelectorDefinition, sizeValue } from "./selector.ts";
 
 function sizeSelector(name: string, larger: boolean): SelectorDefinition {
   return {
@@ -13,11 +13,8 @@ function sizeSelector(name: string, larger: boolean): SelectorDefinition {
     comparesField: true,
     examples: [larger ? "{ kind: archive, larger-than: 1GiB, older-than: 7d }" : "{ smaller-than: 1KB }"],
     compile({ value, report }) {
-      const limit = typeof value === "string" ? parseSize(value) : undefined;
-      if (limit === undefined) {
-        report(`${JSON.stringify(value)} is not ${SIZE_HELP}`);
-        return undefined;
-      }
+      const limit = sizeValue(value, report);
+      if (limit === undefined) return undefined;
       return {
         test: larger ? (i, { listing }) => listing.sizes[i]! > limit : (i, { listing }) => listing.sizes[i]! < limit,
         // Sizes are whole bytes, never negative.

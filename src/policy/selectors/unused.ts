@@ -1,6 +1,6 @@
-import { DURATION_HELP, parseDuration } from "../../util/units.ts";
+import { DURATION_HELP } from "../../util/units.ts";
 import { DURATION_SCHEMA } from "../value-schemas.ts";
-import type { SelectorDefinition } from "./selector.ts";
+import { durationValue, type SelectorDefinition } from "./selector.ts";
 
 export const unusedFor: SelectorDefinition = {
   name: "unused-for",
@@ -12,11 +12,8 @@ export const unusedFor: SelectorDefinition = {
   allowedIn: ["keep", "delete"],
   examples: ["{ kind: archive, unused-for: 30d }"],
   compile({ value, report }) {
-    const limit = typeof value === "string" ? parseDuration(value) : undefined;
-    if (limit === undefined) {
-      report(`${JSON.stringify(value)} is not ${DURATION_HELP}`);
-      return undefined;
-    }
+    const limit = durationValue(value, report);
+    if (limit === undefined) return undefined;
     return { test: (i, { now, lastUse }) => now - lastUse(i) >= limit, looksBackMs: limit };
   },
 };
