@@ -19,6 +19,7 @@ const CORE_TESTS = [
   "test/concurrency.test.ts",
   "test/demo-generate.test.ts",
   "test/info.test.ts",
+  "test/json-text.test.ts",
   "test/listing.test.ts",
   "test/markdown.test.ts",
   "test/plan-diff.test.ts",
