@@ -1,4 +1,5 @@
 import type { ExpectedFile, RemoteFile } from "../sstate/files.ts";
+import type { ThreadPart } from "../sstate/listing-part.ts";
 import type { SecretSink } from "../util/secrets.ts";
 
 /**
@@ -50,6 +51,11 @@ export interface Backend {
    * be completed throws: an incomplete listing is never returned as a complete one.
    */
   list(): AsyncIterable<RemoteFile[]>;
+  /**
+   * The same listing parsed where it is listed (the local backend's listing threads), in path
+   * order: what a Listing is built from when the backend offers it.
+   */
+  listParts?(): AsyncIterable<ThreadPart>;
   /** Current state of one object, or undefined only if the server definitely says it does not exist. */
   stat(path: string): Promise<RemoteFile | undefined>;
   /**

@@ -4,6 +4,8 @@
  * already in path order and the whole listing needs no real sort.
  */
 import { type Dirent, lstatSync, readdirSync } from "node:fs";
+import type { RemoteFile } from "../sstate/files.ts";
+import type { ListingPart } from "../sstate/listing-part.ts";
 import { compareCodeUnits } from "../util/compare.ts";
 
 export interface WalkEntry {
@@ -33,6 +35,15 @@ export type WalkedUnit =
   }
   | { index: number; error: string };
 
+/** A unit parsed by the listing thread (see ListingPartWriter), or why it could not be listed. */
+export type ParsedUnit = { index: number; thread: number; part: ListingPart } | { index: number; error: string };
+
+/** What a listing thread is asked: a unit, and whether to send its files parsed or as they are. */
+export interface WalkRequest {
+  unit: WalkUnit;
+  parsed: boolean;
+}
+
 /**
  * Entries sorted as their paths sort (code units): below a directory every path continues with
  * '/', so a directory sorts by its name plus '/' (`a-b/` before `a/`, `a.x` before `a/`).
@@ -48,14 +59,10 @@ export function inPathOrder(entries: readonly Dirent[]): WalkEntry[] {
  * Lists a unit with synchronous calls: on a listing thread of its own, one blocking lstat per
  * file costs less than a callback per file, and the threads keep every core's kernel side busy.
  * Symlinks are listed with their own lstat and never followed; FIFOs, sockets and devices are
- * listed as special (the lstat says so) and never opened.
+ * listed as special (the lstat says so) and never opened. Each file goes to `found` in path
+ * order; a failure ends the walk with its message.
  */
-export function walkUnit(root: string, unit: WalkUnit): WalkedUnit {
-  const paths: string[] = [];
-  const sizes: number[] = [];
-  const mtimes: number[] = [];
-  const symlinks: number[] = [];
-  const specials: number[] = [];
+export function walkUnit(root: string, unit: WalkUnit, found: (file: RemoteFile) => void): string | undefined {
   const visit = (path: string, entry: WalkEntry) => {
     const absolute = `${root}/${path}`;
     if (entry.directory) {
@@ -72,17 +79,34 @@ export function walkUnit(root: string, unit: WalkUnit): WalkedUnit {
     if (!stats) return;
     // A filesystem that reports no entry types: the lstat says what it is.
     if (stats.isDirectory()) return visit(path, { name: entry.name, directory: true });
-    if (stats.isSymbolicLink()) symlinks.push(paths.length);
-    else if (isSpecial(stats)) specials.push(paths.length);
-    paths.push(path);
-    sizes.push(stats.size);
-    mtimes.push(listedMtimeMs(stats));
+    const file: RemoteFile = { path, size: stats.size, mtimeMs: listedMtimeMs(stats) };
+    if (stats.isSymbolicLink()) file.symlink = true;
+    else if (isSpecial(stats)) file.special = true;
+    found(file);
   };
   try {
     for (const entry of unit.entries) visit(unit.dir === "" ? entry.name : `${unit.dir}/${entry.name}`, entry);
   } catch (error) {
-    return { index: unit.index, error: (error as Error).message };
+    return (error as Error).message;
   }
+  return undefined;
+}
+
+/** A unit's files as they are, packed. */
+export function packedUnit(root: string, unit: WalkUnit): WalkedUnit {
+  const paths: string[] = [];
+  const sizes: number[] = [];
+  const mtimes: number[] = [];
+  const symlinks: number[] = [];
+  const specials: number[] = [];
+  const error = walkUnit(root, unit, (file) => {
+    if (file.symlink) symlinks.push(paths.length);
+    if (file.special) specials.push(paths.length);
+    paths.push(file.path);
+    sizes.push(file.size);
+    mtimes.push(file.mtimeMs);
+  });
+  if (error !== undefined) return { index: unit.index, error };
   return { index: unit.index, paths: paths.join("\u0000"), sizes: Float64Array.from(sizes), mtimesMs: Float64Array.from(mtimes), symlinks, specials };
 }
 

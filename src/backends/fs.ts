@@ -5,11 +5,12 @@ import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { ThreadPart } from "../sstate/listing-part.ts";
 import { uploadTemporaryPath } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { type Backend, BackendError, type DeleteOutcome, type ExpectedFile, NotFoundError, type RemoteFile } from "./backend.ts";
 import { PinnedRoot } from "./fs-delete.ts";
-import { inPathOrder, listedMtimeMs, type WalkedUnit, type WalkEntry, type WalkUnit } from "./fs-walk.ts";
+import { inPathOrder, listedMtimeMs, type ParsedUnit, type WalkedUnit, type WalkEntry, type WalkRequest, type WalkUnit } from "./fs-walk.ts";
 
 /** Directories just below the root read at once: enough to hide NFS latency. */
 const LIST_CONCURRENCY = 64;
@@ -20,6 +21,12 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  * 6.7 s (`find -printf`: 4.4 s). More than four gain little and cost memory.
  */
 const LISTING_THREADS = Math.max(1, Math.min(4, availableParallelism()));
+/**
+ * What a listing thread keeps lives as long as the thread (its parser's dictionaries) or is sent
+ * off with each unit: a small young generation holds the rest. The default (tens of MiB per
+ * thread) was a quarter of a million-file plan's peak memory.
+ */
+const LISTING_THREAD_LIMITS = { maxYoungGenerationSizeMb: 8 };
 /** Entries per unit: a few hundred files in the usual two-level layout, thousands of units for a million files. */
 const UNIT_ENTRIES = 32;
 /** The listing thread's module next to this one: `.ts` when run from source (Deno, tests), `.js` when built. */
@@ -36,14 +43,31 @@ export class FsBackend implements Backend {
     this.displayUrl = pathToFileURL(this.root).href;
   }
 
-  /**
-   * Lists with a few threads that each lstat whole subtrees (see fs-walk.ts) while this one
-   * parses what they found; their units are yielded in path order.
-   */
+  /** The files as they are (see `walk`). */
   async *list(): AsyncIterable<RemoteFile[]> {
+    for await (const walked of this.walk<WalkedUnit>(false)) {
+      if ("error" in walked) throw new BackendError(walked.error);
+      const files = filesOf(walked);
+      if (files.length > 0) yield files;
+    }
+  }
+
+  /** The files parsed by the listing threads: what a listing is built from (see ListingBuilder.addPart). */
+  async *listParts(): AsyncIterable<ThreadPart> {
+    for await (const walked of this.walk<ParsedUnit>(true)) {
+      if ("error" in walked) throw new BackendError(walked.error);
+      yield walked;
+    }
+  }
+
+  /**
+   * Lists with a few threads that each lstat whole subtrees (see fs-walk.ts), packed or parsed;
+   * their units are yielded in path order.
+   */
+  private async *walk<Unit extends { index: number }>(parsed: boolean): AsyncIterable<Unit> {
     const units = await walkUnits(this.root);
-    const threads = Array.from({ length: Math.min(units.length, LISTING_THREADS) }, () => new Worker(WALK_WORKER, { workerData: { root: this.root } }));
-    const arrived = new Map<number, WalkedUnit>();
+    const threads = Array.from({ length: Math.min(units.length, LISTING_THREADS) }, () => new Worker(WALK_WORKER, { workerData: { root: this.root }, resourceLimits: LISTING_THREAD_LIMITS }));
+    const arrived = new Map<number, Unit>();
     let failure: Error | undefined;
     let finished = false;
     let wake: (() => void) | undefined;
@@ -53,7 +77,7 @@ export class FsBackend implements Backend {
       waiting?.();
     };
     for (const thread of threads) {
-      thread.on("message", (walked: WalkedUnit) => {
+      thread.on("message", (walked: Unit) => {
         arrived.set(walked.index, walked);
         notify();
       });
@@ -66,7 +90,7 @@ export class FsBackend implements Backend {
         notify();
       });
     }
-    units.forEach((unit, index) => threads[index % threads.length]!.postMessage(unit));
+    units.forEach((unit, index) => threads[index % threads.length]!.postMessage({ unit, parsed } satisfies WalkRequest));
     try {
       for (let next = 0; next < units.length;) {
         if (failure) throw failure;
@@ -76,10 +100,7 @@ export class FsBackend implements Backend {
           continue;
         }
         arrived.delete(next++);
-        if ("error" in walked) throw new BackendError(walked.error);
-        const files = filesOf(walked);
-        if (files.length === 0) continue;
-        yield files;
+        yield walked;
       }
     } finally {
       finished = true;

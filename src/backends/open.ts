@@ -1,4 +1,4 @@
-import { collectListing, type Listing } from "../sstate/listing.ts";
+import { collectListing, collectListingParts, type Listing } from "../sstate/listing.ts";
 import type { SstateNames } from "../sstate/name.ts";
 import type { ProgressListener } from "../util/progress.ts";
 import type { Backend, OpenOptions } from "./backend.ts";
@@ -23,5 +23,6 @@ export async function withBackend<T>(target: Target, context: TargetContext, wor
 export function listBackend(backend: Backend, options: { names?: SstateNames; onProgress?: ProgressListener } = {}): Promise<Listing> {
   const { onProgress } = options;
   const phase = `listing ${backend.displayUrl}`;
-  return collectListing(backend.list(), { names: options.names, onCount: onProgress && ((done) => onProgress({ phase, done, unit: "files" })) });
+  const collecting = { names: options.names, onCount: onProgress && ((done: number) => onProgress({ phase, done, unit: "files" })) };
+  return backend.listParts ? collectListingParts(backend.listParts(), collecting) : collectListing(backend.list(), collecting);
 }

@@ -2,7 +2,7 @@ import type { Policy, Rule } from "../policy/load.ts";
 import { type EvaluationContext, type PerField, PHASES, type UseEvidence } from "../policy/selectors/selector.ts";
 import type { BuildManifest } from "../sstate/build-manifest.ts";
 import type { Listing } from "../sstate/listing.ts";
-import { KIND } from "../sstate/name.ts";
+import { KIND, KIND_NAMES } from "../sstate/name.ts";
 import { applyBudget, type BudgetOutcome } from "./budget.ts";
 import { evaluateGuards, type GuardResult } from "./guards.ts";
 
@@ -330,27 +330,61 @@ function sortSmallRange(items: Int32Array, from: number, to: number, compare: (a
   }
 }
 
-/** The value of a `per` field for file `i`: a dictionary number where the listing has one, else a string. */
-type GroupingField = (listing: Listing, i: number) => string | number;
+/**
+ * A `per` field: its value for file `i`, a dictionary number where the listing has one, else a
+ * string; `range`, when the numbers run from 0 to below it (then they index a table, not a map).
+ */
+interface GroupingField {
+  value(listing: Listing, i: number): string | number;
+  range?(listing: Listing): number;
+}
 
 const PER_FIELDS: Record<PerField, GroupingField> = {
-  pn: (l, i) => l.pn(i),
-  arch: (l, i) => l.arch(i),
-  task: (l, i) => l.tasks[i]!,
-  kind: (l, i) => l.kinds[i]!,
-  suffix: (l, i) => l.suffix(i),
-  pv: (l, i) => l.pv(i),
-  pr: (l, i) => l.pr(i),
-  hash: (l, i) => l.hash(i),
-  nativelsb: (l, i) => l.nativelsb(i),
+  pn: { value: (l, i) => l.pn(i) },
+  arch: { value: (l, i) => l.arch(i) },
+  task: { value: (l, i) => l.tasks[i]!, range: (l) => l.names.tasks.length },
+  kind: { value: (l, i) => l.kinds[i]!, range: () => KIND_NAMES.length },
+  suffix: { value: (l, i) => l.suffix(i) },
+  pv: { value: (l, i) => l.pv(i) },
+  pr: { value: (l, i) => l.pr(i) },
+  hash: { value: (l, i) => l.hash(i) },
+  nativelsb: { value: (l, i) => l.nativelsb(i) },
 };
 const TASK_FIELDS: readonly PerField[] = ["pn", "arch", "task"];
+const TASK_KEY_FIELD: GroupingField = { value: (l, i) => l.taskKeys[i]!, range: (l) => l.names.taskKeyCount };
+/** (group, value) pairs numbered through a table up to this size (16 MiB of Int32), else a map. */
+const MAX_PAIR_TABLE = 1 << 22;
 
 /** The `per` fields as grouping levels; pn+arch+task together are one level, keyed by the taskKey. */
 function groupingFields(per: readonly PerField[]): GroupingField[] {
   const byTask = TASK_FIELDS.every((field) => per.includes(field));
   const rest = byTask ? per.filter((field) => !TASK_FIELDS.includes(field)) : per;
-  return [...(byTask ? [(l: Listing, i: number) => l.taskKeys[i]!] : []), ...rest.map((field) => PER_FIELDS[field])];
+  return [...(byTask ? [TASK_KEY_FIELD] : []), ...rest.map((field) => PER_FIELDS[field])];
+}
+
+/** Numbers values densely from 0 in order of first appearance: through a table when they are known to lie below `range`. */
+function numbering(range: number | undefined): { idOf(value: string | number): number; readonly size: number } {
+  if (range === undefined) {
+    const ids = new Map<string | number, number>();
+    return {
+      idOf: (value) => {
+        let id = ids.get(value);
+        if (id === undefined) ids.set(value, id = ids.size);
+        return id;
+      },
+      get size() {
+        return ids.size;
+      },
+    };
+  }
+  const ids = new Int32Array(range).fill(-1);
+  let size = 0;
+  return {
+    idOf: (value) => (ids[value as number]! >= 0 ? ids[value as number]! : (ids[value as number] = size++)),
+    get size() {
+      return size;
+    },
+  };
 }
 
 /** Groups of the given files by the `per` fields, newest first: what `newest` and `except-newest` count in (info counts duplicates with it). */
@@ -369,28 +403,18 @@ function newestFirstGroups(indexes: readonly number[], fields: readonly Grouping
   let groupOf = new Int32Array(n);
   let groups = n > 0 ? 1 : 0;
   for (const field of fields) {
-    const valueIds = new Map<string | number, number>();
+    const valueIds = numbering(field.range?.(listing));
     const valueOf = new Int32Array(n);
-    for (let j = 0; j < n; j++) {
-      const value = field(listing, indexes[j]!);
-      let valueId = valueIds.get(value);
-      if (valueId === undefined) valueIds.set(value, valueId = valueIds.size);
-      valueOf[j] = valueId;
-    }
+    for (let j = 0; j < n; j++) valueOf[j] = valueIds.idOf(field.value(listing, indexes[j]!));
     if (groups === 1) {
       groupOf = valueOf;
       groups = valueIds.size;
       continue;
     }
-    // (group, value) as one number below groups × values: usually a small integer, which a Map hashes cheaply.
+    // (group, value) as one number below groups × values, numbered again.
     const values = valueIds.size;
-    const pairs = new Map<number, number>();
-    for (let j = 0; j < n; j++) {
-      const pair = groupOf[j]! * values + valueOf[j]!;
-      let group = pairs.get(pair);
-      if (group === undefined) pairs.set(pair, group = pairs.size);
-      groupOf[j] = group;
-    }
+    const pairs = numbering(groups * values <= MAX_PAIR_TABLE ? groups * values : undefined);
+    for (let j = 0; j < n; j++) groupOf[j] = pairs.idOf(groupOf[j]! * values + valueOf[j]!);
     groups = pairs.size;
   }
   // Counting sort by group keeps index order inside each group.

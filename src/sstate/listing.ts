@@ -5,11 +5,12 @@
  */
 import { createHash } from "node:crypto";
 import { compareCodeUnits } from "../util/compare.ts";
+import { allocate, ARCHIVE_ENDING_OF, type Columns, FLAG, grow, HASH_BYTES, hashAt, INITIAL_CAPACITY, pathAt, sameStem, sorted, trim, TYPED_COLUMNS, writeFile } from "./columns.ts";
 import type { RemoteFile } from "./files.ts";
-import { emptyFields, endingOf, KIND, KIND_NAMES, type KindCode, type ManagedKind, type SstateName, SstateNames, TEMP_ENDING_OFFSET } from "./name.ts";
+import { digestLine, type ListingPart, type ThreadPart } from "./listing-part.ts";
+import { emptyFields, endingOf, KIND, KIND_NAMES, type ManagedKind, type SstateName, SstateNames, TEMP_ENDING_OFFSET } from "./name.ts";
 
-/** Bits of the `flags` column. */
-export const FLAG = { symlink: 1, special: 2 } as const;
+export { FLAG } from "./columns.ts";
 
 /** One listed object as an object, for the cold paths (reports, tests); the planner reads columns. */
 export interface ListedFile extends RemoteFile {
@@ -25,23 +26,11 @@ export function isManaged(file: ListedFile): file is ManagedFile {
   return file.name !== undefined;
 }
 
-interface Columns {
-  paths: string[];
-  sizes: Float64Array;
-  mtimes: Float64Array;
-  kinds: Uint8Array;
-  headers: Int32Array;
-  tasks: Int32Array;
-  taskKeys: Int32Array;
-  endings: Uint8Array;
-  suffixStarts: Uint16Array;
-  nativelsbs: Uint8Array;
-  hashStarts: Uint16Array;
-  hashLengths: Uint8Array;
-  flags: Uint8Array;
-  etags: (string | undefined)[] | undefined;
-}
-
+/**
+ * A managed file's path is not kept: it is the nativelsb directory, the hash directories, the
+ * header, the hash, the task and the ending, all of which the columns hold (a fifth of the bytes
+ * of the path, and no string per file for the collector to keep).
+ */
 export class Listing {
   readonly names: SstateNames;
   readonly count: number;
@@ -60,12 +49,7 @@ export class Listing {
   readonly taskKeys: Int32Array;
   readonly endings: Uint8Array;
   readonly flags: Uint8Array;
-  readonly #paths: string[];
-  readonly #suffixStarts: Uint16Array;
-  readonly #nativelsbs: Uint8Array;
-  readonly #hashStarts: Uint16Array;
-  readonly #hashLengths: Uint8Array;
-  readonly #etags: (string | undefined)[] | undefined;
+  readonly #columns: Columns;
   #archiveIndexes: Int32Array | undefined;
   #tasksWithArchive: Uint8Array | undefined;
 
@@ -74,7 +58,7 @@ export class Listing {
     this.count = count;
     this.bytes = totals.bytes;
     this.sha256 = totals.sha256;
-    this.#paths = columns.paths;
+    this.#columns = columns;
     this.sizes = columns.sizes;
     this.mtimes = columns.mtimes;
     this.kinds = columns.kinds;
@@ -82,25 +66,20 @@ export class Listing {
     this.tasks = columns.tasks;
     this.taskKeys = columns.taskKeys;
     this.endings = columns.endings;
-    this.#suffixStarts = columns.suffixStarts;
-    this.#nativelsbs = columns.nativelsbs;
-    this.#hashStarts = columns.hashStarts;
-    this.#hashLengths = columns.hashLengths;
     this.flags = columns.flags;
-    this.#etags = columns.etags;
   }
 
   path(i: number): string {
-    return this.#paths[i]!;
+    return pathAt(this.names, this.#columns, i);
   }
 
   etag(i: number): string | undefined {
-    return this.#etags?.[i];
+    return this.#columns.etags?.[i];
   }
 
   /** Whether any file has an ETag (remote listings): local files have none. */
   get hasEtags(): boolean {
-    return this.#etags !== undefined;
+    return this.#columns.etags !== undefined;
   }
 
   isManaged(i: number): boolean {
@@ -132,39 +111,37 @@ export class Listing {
   }
 
   hash(i: number): string {
-    const start = this.#hashStarts[i]!;
-    return this.#paths[i]!.slice(start, start + this.#hashLengths[i]!);
+    return hashAt(this.#columns, i);
   }
 
   /** Everything after the task: `.tar.zst`, `.tgz.siginfo` … (a temp leftover's, with its tail). */
   suffix(i: number): string {
     const ending = this.endings[i]!;
-    return ending >= TEMP_ENDING_OFFSET ? this.#paths[i]!.slice(this.#suffixStarts[i]!) : endingOf(ending).suffix;
+    return ending >= TEMP_ENDING_OFFSET ? this.#columns.storedPaths.get(i)!.slice(this.#columns.suffixStarts[i]!) : endingOf(ending).suffix;
   }
 
   nativelsb(i: number): string {
-    return this.names.nativelsbs[this.#nativelsbs[i]!]!;
+    return this.names.nativelsbs[this.#columns.nativelsbs[i]!]!;
   }
 
   /** The parsed name as an object, or undefined for an unmanaged file. */
   name(i: number): SstateName | undefined {
     if (!this.isManaged(i)) return undefined;
-    return this.names.nameOf(this.#paths[i]!, {
-      kind: this.kinds[i] as KindCode,
-      header: this.headers[i]!,
-      task: this.tasks[i]!,
+    return {
+      kind: KIND_NAMES[this.kinds[i]!]!,
+      ...this.names.headers[this.headers[i]!]!,
+      hash: this.hash(i),
+      task: this.task(i),
+      archiveExt: endingOf(this.endings[i]!).archiveExt,
+      suffix: this.suffix(i),
+      nativelsb: this.nativelsb(i),
       taskKey: this.taskKeys[i]!,
-      ending: this.endings[i]!,
-      suffixStart: this.#suffixStarts[i]!,
-      nativelsb: this.#nativelsbs[i]!,
-      hashStart: this.#hashStarts[i]!,
-      hashLength: this.#hashLengths[i]!,
-    });
+    };
   }
 
   /** File `i` as an object. */
   file(i: number): ListedFile {
-    const file: ListedFile = { path: this.#paths[i]!, size: this.sizes[i]!, mtimeMs: this.mtimes[i]!, name: this.name(i) };
+    const file: ListedFile = { path: this.path(i), size: this.sizes[i]!, mtimeMs: this.mtimes[i]!, name: this.name(i) };
     const etag = this.etag(i);
     if (etag !== undefined) file.etag = etag;
     if (this.flags[i]! & FLAG.symlink) file.symlink = true;
@@ -180,20 +157,27 @@ export class Listing {
   /**
    * For each .siginfo/.sig/.done, the index of its archive (-1 if absent, and for every other
    * file). A companion's path extends its archive's, so in path order the archive comes shortly
-   * before it, among paths that share the archive path as a prefix.
+   * before it, among paths that share the archive path as a prefix; of those, the ones written
+   * from the columns share the companion's name up to its ending.
    */
   archiveIndexes(): Int32Array {
     if (this.#archiveIndexes) return this.#archiveIndexes;
     const archiveOf = new Int32Array(this.count).fill(-1);
+    const { storedPaths } = this.#columns;
     for (let i = 0; i < this.count; i++) {
       const kind = this.kinds[i]!;
       if (kind !== KIND.siginfo && kind !== KIND.signature && kind !== KIND.done) continue;
-      const path = this.#paths[i]!;
-      const archivePath = path.slice(0, path.length - endingOf(this.endings[i]!).suffix.length + endingOf(this.endings[i]!).archiveExt.length);
-      // Slices compared with ===: startsWith walks long paths one character at a time.
-      for (let j = i - 1; j >= 0 && this.#paths[j]!.slice(0, archivePath.length) === archivePath; j--) {
-        if (this.#paths[j]!.length === archivePath.length) {
-          if (this.kinds[j] === KIND.archive) archiveOf[i] = j;
+      const archiveEnding = ARCHIVE_ENDING_OF[this.endings[i]!]!;
+      let archivePath: string | undefined;
+      for (let j = i - 1; j >= 0; j--) {
+        if (this.flags[j]! & FLAG.storedPath) {
+          archivePath ??= this.path(i).slice(0, this.path(i).length - endingOf(this.endings[i]!).suffix.length + endingOf(archiveEnding).suffix.length);
+          if (!storedPaths.get(j)!.startsWith(archivePath)) break;
+          continue;
+        }
+        if (!sameStem(this.#columns, i, j)) break;
+        if (this.endings[j] === archiveEnding) {
+          archiveOf[i] = j;
           break;
         }
       }
@@ -210,12 +194,10 @@ export class Listing {
   }
 }
 
-const INITIAL_CAPACITY = 1024;
-
 /**
  * Parses names as they stream in; call `finish()` once the backend listing is exhausted. While
  * the files arrive in path order (the local listing sends them so), they are fingerprinted as
- * they come and need no sort.
+ * they come and need no sort; otherwise their paths are kept until the sort.
  */
 export class ListingBuilder {
   readonly names: SstateNames;
@@ -223,6 +205,8 @@ export class ListingBuilder {
   #columns: Columns = allocate(INITIAL_CAPACITY, false);
   readonly #fields = emptyFields();
   readonly #digest = new ListingDigest();
+  /** Every path, once the files came out of order (for the sort in `finish`). */
+  #unorderedPaths: string[] | undefined;
 
   /** `names`: a parser shared with another listing, so that their task keys compare (analyze). */
   constructor(names = new SstateNames()) {
@@ -234,44 +218,93 @@ export class ListingBuilder {
   }
 
   add(batch: readonly RemoteFile[]): void {
-    const fields = this.#fields;
     for (const file of batch) {
       const i = this.#count;
       if (i === this.#columns.sizes.length) this.#columns = grow(this.#columns, i * 2);
       const c = this.#columns;
-      c.paths.push(file.path);
-      c.sizes[i] = file.size;
-      c.mtimes[i] = file.mtimeMs;
+      writeFile(this.names, this.#fields, c, i, file);
       if (file.etag !== undefined) (c.etags ??= new Array<string | undefined>(c.sizes.length))[i] = file.etag;
-      c.flags[i] = (file.symlink ? FLAG.symlink : 0) | (file.special ? FLAG.special : 0);
-      if (!file.special && this.names.parseInto(file.path, fields)) {
-        c.kinds[i] = fields.kind;
-        c.headers[i] = fields.header;
-        c.tasks[i] = fields.task;
-        c.taskKeys[i] = fields.taskKey;
-        c.endings[i] = fields.ending;
-        c.suffixStarts[i] = fields.suffixStart;
-        c.nativelsbs[i] = fields.nativelsb;
-        c.hashStarts[i] = fields.hashStart;
-        c.hashLengths[i] = fields.hashLength;
-      } else {
-        c.kinds[i] = KIND.unmanaged;
-        c.headers[i] = -1;
-        c.taskKeys[i] = -1;
-      }
       this.#count++;
-      if (this.#digest.ordered) this.#digest.add(file.path, file.size, file.mtimeMs);
+      if (this.#unorderedPaths) this.#unorderedPaths.push(file.path);
+      else if (!this.#digest.add(file.path, file.size, file.mtimeMs)) {
+        this.#unorderedPaths = Array.from({ length: i }, (_, j) => pathAt(this.names, c, j));
+        this.#unorderedPaths.push(file.path);
+      }
+    }
+  }
+
+  /**
+   * Adds a part parsed by a listing thread (see ListingPartWriter), its ids translated through
+   * `origin`: the translation of that thread's ids, one per thread (`partOrigin()`).
+   */
+  addPart(part: ListingPart, origin: PartOrigin): void {
+    if (part.count === 0) return;
+    const { names } = this;
+    for (const header of part.headers) origin.headers.push(names.headerId(header));
+    for (const task of part.tasks) origin.tasks.push(names.taskId(task));
+    for (const nativelsb of part.nativelsbs) origin.nativelsbs.push(names.nativelsbId(nativelsb));
+    const base = this.#count;
+    let capacity = this.#columns.sizes.length;
+    while (capacity < base + part.count) capacity *= 2;
+    if (capacity > this.#columns.sizes.length) this.#columns = grow(this.#columns, capacity);
+    const c = this.#columns;
+    const from = part.columns;
+    for (const name of TYPED_COLUMNS) if (name !== "taskKeys") (c[name] as { set(from: ArrayLike<number>, at: number): void }).set(from[name], base);
+    c.hashes.set(from.hashes, base * HASH_BYTES);
+    for (let k = 0; k < part.count; k++) {
+      const i = base + k;
+      if (c.kinds[i] === KIND.unmanaged) {
+        c.taskKeys[i] = -1;
+        continue;
+      }
+      const header = origin.headers[from.headers[k]!]!;
+      const task = origin.tasks[from.tasks[k]!]!;
+      c.headers[i] = header;
+      c.tasks[i] = task;
+      c.taskKeys[i] = names.taskKey(header, task);
+      c.nativelsbs[i] = origin.nativelsbs[from.nativelsbs[k]!]!;
+    }
+    for (const [k, path] of from.storedPaths) c.storedPaths.set(base + k, path);
+    this.#count += part.count;
+    if (this.#unorderedPaths) {
+      for (let i = base; i < this.#count; i++) this.#unorderedPaths.push(pathAt(names, c, i));
+    } else if (!part.ordered || !this.#digest.addText(part.digestText, part.bytes, part.firstPath, part.lastPath)) {
+      this.#unorderedPaths = Array.from({ length: this.#count }, (_, i) => pathAt(names, c, i));
     }
   }
 
   finish(): Listing {
     let columns = trim(this.#columns, this.#count);
-    if (!this.#digest.ordered) {
-      columns = sorted(columns, this.#count);
-      for (let i = 0; i < this.#count; i++) this.#digest.add(columns.paths[i]!, columns.sizes[i]!, columns.mtimes[i]!);
+    if (this.#unorderedPaths) {
+      columns = sorted(columns, this.#unorderedPaths);
+      for (let i = 0; i < this.#count; i++) this.#digest.add(pathAt(this.names, columns, i), columns.sizes[i]!, columns.mtimes[i]!);
     }
     return new Listing(this.names, this.#count, columns, this.#digest.finish());
   }
+}
+
+/** A listing of the parts listing threads parsed (see ListingPartWriter), in path order. */
+export async function collectListingParts(parts: AsyncIterable<ThreadPart>, options: { onCount?: (n: number) => void; names?: SstateNames } = {}): Promise<Listing> {
+  const builder = new ListingBuilder(options.names);
+  const origins = new Map<number, PartOrigin>();
+  for await (const { thread, part } of parts) {
+    let origin = origins.get(thread);
+    if (!origin) origins.set(thread, origin = partOrigin());
+    builder.addPart(part, origin);
+    options.onCount?.(builder.count);
+  }
+  return builder.finish();
+}
+
+/** How one listing thread's ids translate into the listing's (see ListingBuilder.addPart). */
+export interface PartOrigin {
+  headers: number[];
+  tasks: number[];
+  nativelsbs: number[];
+}
+
+export function partOrigin(): PartOrigin {
+  return { headers: [], tasks: [], nativelsbs: [] };
 }
 
 /** A listing of the given files (tests, small fixed sets). */
@@ -291,27 +324,41 @@ export async function collectListing(batches: AsyncIterable<readonly RemoteFile[
   return builder.finish();
 }
 
-/** The listing's bytes and sha256 over "path\tsize\tmtimeMs\n" of files added in path order; `ordered` turns false at the first file out of order. */
+/** The listing's bytes and sha256 over "path\tsize\tmtimeMs\n" of files added in path order. */
 class ListingDigest {
-  ordered = true;
   private readonly digest = createHash("sha256");
   private bytes = 0;
   private chunk = "";
   private lastPath = "";
 
-  add(path: string, size: number, mtimeMs: number): void {
+  /** False, and forgetting what it was fed, at the first path out of order. */
+  add(path: string, size: number, mtimeMs: number): boolean {
     if (path < this.lastPath) {
-      this.ordered = false;
       this.restart();
-      return;
+      return false;
     }
     this.lastPath = path;
     this.bytes += size;
-    this.chunk += `${path}\t${size}\t${mtimeMs}\n`;
+    this.chunk += digestLine(path, size, mtimeMs);
     if (this.chunk.length > 1 << 16) {
       this.digest.update(this.chunk);
       this.chunk = "";
     }
+    return true;
+  }
+
+  /** The digest lines of files from `firstPath` to `lastPath`, in order, as UTF-8; false (and all forgotten) if they do not follow what was fed. */
+  addText(text: Uint8Array, bytes: number, firstPath: string, lastPath: string): boolean {
+    if (firstPath < this.lastPath) {
+      this.restart();
+      return false;
+    }
+    this.digest.update(this.chunk);
+    this.chunk = "";
+    this.digest.update(text);
+    this.bytes += bytes;
+    this.lastPath = lastPath;
+    return true;
   }
 
   finish(): { bytes: number; sha256: string } {
@@ -319,62 +366,10 @@ class ListingDigest {
     return { bytes: this.bytes, sha256: this.digest.digest("hex") };
   }
 
-  /** Out of order: what was fed is forgotten; the sorted listing is fed again from the start. */
+  /** Out of order: the sorted listing is fed again from the start. */
   private restart(): void {
     Object.assign(this, { digest: createHash("sha256"), bytes: 0, chunk: "", lastPath: "" });
   }
-}
-
-function allocate(capacity: number, withEtags: boolean): Columns {
-  return {
-    paths: [],
-    sizes: new Float64Array(capacity),
-    mtimes: new Float64Array(capacity),
-    kinds: new Uint8Array(capacity),
-    headers: new Int32Array(capacity),
-    tasks: new Int32Array(capacity),
-    taskKeys: new Int32Array(capacity),
-    endings: new Uint8Array(capacity),
-    suffixStarts: new Uint16Array(capacity),
-    nativelsbs: new Uint8Array(capacity),
-    hashStarts: new Uint16Array(capacity),
-    hashLengths: new Uint8Array(capacity),
-    flags: new Uint8Array(capacity),
-    etags: withEtags ? new Array<string | undefined>(capacity) : undefined,
-  };
-}
-
-type TypedColumn = Exclude<keyof Columns, "paths" | "etags">;
-const TYPED_COLUMNS: readonly TypedColumn[] = ["sizes", "mtimes", "kinds", "headers", "tasks", "taskKeys", "endings", "suffixStarts", "nativelsbs", "hashStarts", "hashLengths", "flags"];
-
-function grow(columns: Columns, capacity: number): Columns {
-  const next = allocate(capacity, false);
-  for (const name of TYPED_COLUMNS) (next[name] as { set(from: ArrayLike<number>): void }).set(columns[name]);
-  next.paths = columns.paths;
-  next.etags = columns.etags;
-  if (next.etags) next.etags.length = capacity;
-  return next;
-}
-
-function trim(columns: Columns, count: number): Columns {
-  const trimmed = { ...columns };
-  for (const name of TYPED_COLUMNS) (trimmed as Record<TypedColumn, unknown>)[name] = columns[name].slice(0, count);
-  if (trimmed.etags) trimmed.etags = trimmed.etags.slice(0, count);
-  return trimmed;
-}
-
-/** The columns in path order (code units: the same on every runtime and locale). */
-function sorted(columns: Columns, count: number): Columns {
-  const order = Int32Array.from({ length: count }, (_, i) => i).sort((a, b) => compareCodeUnits(columns.paths[a]!, columns.paths[b]!));
-  const out = allocate(count, columns.etags !== undefined);
-  for (const name of TYPED_COLUMNS) {
-    const from = columns[name] as ArrayLike<number>;
-    const to = out[name] as { [index: number]: number };
-    for (let i = 0; i < count; i++) to[i] = from[order[i]!]!;
-  }
-  out.paths = Array.from(order, (i) => columns.paths[i]!);
-  if (columns.etags) out.etags = Array.from(order, (i) => columns.etags![i]);
-  return out;
 }
 
 /** Kept for callers that sort objects by path the way the listing does. */

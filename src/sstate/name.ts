@@ -58,9 +58,14 @@ export interface ParsedFields {
   suffixStart: number;
   /** Index into `SstateNames.nativelsbs` (0 is ""). */
   nativelsb: number;
+  /** Which hash directories are between the nativelsb directory and the name (a LAYOUT value). */
+  layout: number;
   hashStart: number;
   hashLength: number;
 }
+
+/** Directories named after the hash between the nativelsb directory and the name: none, `h0:2/`, or `h0:2/h2:4/`. */
+export const LAYOUT = { flat: 0, oneLevel: 1, twoLevels: 2 } as const;
 
 /** The header fields shared by every task and hash of one recipe build. */
 export interface Header {
@@ -75,6 +80,8 @@ export interface Header {
 // A sticky pattern tested in place (no match arrays, no slices): the hash is read once per
 // file of million-file listings.
 const HASH_64 = /[0-9a-f]{64}_/y;
+/** What bitbake writes for a task without a unihash. */
+export const INVALID_HASH = "INVALID";
 const HASH_32 = /[0-9a-f]{32}_/y;
 const TASK = /[A-Za-z0-9_+-]+\./y;
 /**
@@ -118,24 +125,38 @@ export const ENDING_CODE_COUNT = 2 * TEMP_ENDING_OFFSET;
  */
 export class SstateNames {
   readonly headers: Header[] = [];
+  /** Each header as it is written in names: `sstate:<pn>:<pkg_target>:<pv>:<pr>:<pkgarch>:<version>`. */
+  readonly headerTexts: string[] = [];
   readonly tasks: string[] = [];
   readonly nativelsbs: string[] = [""];
   /** For each header, task id → taskKey (-1 for none yet); shared by every header of the same pn and arch. */
   readonly #taskKeysOf: number[][] = [];
   readonly #taskKeysByPnArch = new Map<string, number[]>();
   /**
-   * A dictionary object rather than a Map: measured 30% faster for the tens of thousands of
-   * headers of a million-file cache. Without a prototype, no key means anything else.
+   * Header ids by a hash of the header's characters (open addressing, -1 for empty): looked up
+   * in place, where a dictionary needed a slice and the engine's string table for each of the
+   * tens of thousands of headers of a million-file cache.
    */
-  readonly #headerIds: Record<string, number> = Object.create(null);
+  #headerSlots = new Int32Array(1 << 12).fill(-1);
+  readonly #headerHashes: number[] = [];
+  #probedHash = 0;
   readonly #taskIds = new Map<string, number>();
+  readonly #nativelsbIds = new Map<string, number>([["", 0]]);
   #taskKeyCount = 0;
   /**
    * The last name parsed and its path up to the end of the task. In path order an archive's
    * .siginfo/.sig/.done come right after it: they share everything up to their ending.
    */
+  readonly #fieldValues = new Map<string, string>();
+  /** A listing thread's parser numbers headers and tasks only: the listing's own parser knows their fields and task keys. */
+  readonly #forListingThread: boolean;
   #previousStem = "\u0000";
+  #lastNativelsb = 0;
   readonly #previous: ParsedFields = emptyFields();
+
+  constructor(options: { forListingThread?: boolean } = {}) {
+    this.#forListingThread = options.forListingThread ?? false;
+  }
 
   /** How many distinct pn+arch+task keys this parser has handed out (taskKeys run from 0 to this). */
   get taskKeyCount(): number {
@@ -170,22 +191,22 @@ export class SstateNames {
     const pvEnd = path.lastIndexOf(":", prEnd - 1);
     if (targetEnd < 0 || pvEnd <= targetEnd) return false;
     const hashStart = versionEnd + 1;
-    const hashLength = matchesAt(HASH_64, path, hashStart) ? 64 : matchesAt(HASH_32, path, hashStart) ? 32 : path.startsWith("INVALID_", hashStart) ? 7 : 0;
+    const hashLength = matchesAt(HASH_64, path, hashStart) ? 64 : matchesAt(HASH_32, path, hashStart) ? 32 : path.startsWith(`${INVALID_HASH}_`, hashStart) ? INVALID_HASH.length : 0;
     if (hashLength === 0) return false;
     const taskStart = hashStart + hashLength + 1;
     if (!matchesAt(TASK, path, taskStart)) return false;
     const extStart = TASK.lastIndex - 1;
     const ending = endingAt(path, extStart);
     if (ending < 0) return false;
-    const header = this.#header(path, nameStart, pnEnd, targetEnd, pvEnd, prEnd, archEnd, versionEnd);
-    const task = this.#task(path.slice(taskStart, extStart));
+    const header = this.#header(path, nameStart, versionEnd);
+    const task = this.taskId(path.slice(taskStart, extStart));
     out.kind = kindOfEnding(ending);
     out.header = header;
     out.task = task;
-    out.taskKey = this.#taskKey(header, task);
+    out.taskKey = this.#forListingThread ? -1 : this.taskKey(header, task);
     out.ending = ending;
     out.suffixStart = extStart;
-    out.nativelsb = this.#nativelsb(path, slash, hashStart);
+    this.#directories(path, slash, hashStart, out);
     out.hashStart = hashStart;
     out.hashLength = hashLength;
     this.#previousStem = path.slice(0, extStart);
@@ -218,31 +239,86 @@ export class SstateNames {
    * `sstate:<pn>:<pkg_target>:<pv>:<pr>:<pkgarch>:<version>` repeats for every task and hash of
    * a recipe build: one lookup of the whole header replaces six.
    */
-  #header(path: string, nameStart: number, pnEnd: number, targetEnd: number, pvEnd: number, prEnd: number, archEnd: number, versionEnd: number): number {
-    const text = path.slice(nameStart, versionEnd);
-    let id = this.#headerIds[text];
-    if (id === undefined) {
-      id = this.headers.length;
-      const header: Header = {
-        pn: own(path.slice(nameStart + 7, pnEnd)),
-        pkgTarget: own(path.slice(pnEnd + 1, targetEnd)),
-        pv: own(path.slice(targetEnd + 1, pvEnd)),
-        pr: own(path.slice(pvEnd + 1, prEnd)),
-        arch: own(path.slice(prEnd + 1, archEnd)),
-        sstateVersion: own(path.slice(archEnd + 1, versionEnd)),
-      };
+  #header(path: string, nameStart: number, versionEnd: number): number {
+    const found = this.#findHeader(path, nameStart, versionEnd);
+    return found >= 0 ? found : this.#addHeader(~found, own(path.slice(nameStart, versionEnd)));
+  }
+
+  /** The id of a header another parser read (a listing thread's), added if this one has not seen it. */
+  headerId(text: string): number {
+    const found = this.#findHeader(text, 0, text.length);
+    return found >= 0 ? found : this.#addHeader(~found, text);
+  }
+
+  /** The id of the header written from `start` to `end` of `text`, or the complement of the free slot where it goes (its hash in #probedHash). */
+  #findHeader(text: string, start: number, end: number): number {
+    let hash = 0x811c9dc5;
+    for (let at = start + 7; at < end; at++) hash = Math.imul(hash ^ text.charCodeAt(at), 0x01000193);
+    this.#probedHash = hash;
+    const slots = this.#headerSlots;
+    let header: string | undefined;
+    let slot = hash & (slots.length - 1);
+    for (let id = slots[slot]!; id >= 0; slot = (slot + 1) & (slots.length - 1), id = slots[slot]!) {
+      // A slice compared with === is one memory compare; only equal hashes get that far.
+      if (this.#headerHashes[id] === hash && this.headerTexts[id] === (header ??= text.slice(start, end))) return id;
+    }
+    return ~slot;
+  }
+
+  #addHeader(slot: number, text: string): number {
+    const id = this.headerTexts.length;
+    this.headerTexts.push(text);
+    this.#headerHashes.push(this.#probedHash);
+    if (!this.#forListingThread) {
+      const header = this.#headerFields(text);
       this.headers.push(header);
       const pnArch = `${header.pn}\u0000${header.arch}`;
       let taskKeys = this.#taskKeysByPnArch.get(pnArch);
       if (taskKeys === undefined) this.#taskKeysByPnArch.set(pnArch, taskKeys = []);
       this.#taskKeysOf.push(taskKeys);
-      // A property key is stored as its own internalised copy: the path is not pinned.
-      this.#headerIds[text] = id;
     }
+    let slots = this.#headerSlots;
+    // Kept at most half full, so that a probe ends soon at an empty slot.
+    if (2 * this.headerTexts.length > slots.length) {
+      slots = this.#headerSlots = new Int32Array(2 * slots.length).fill(-1);
+      this.#headerHashes.forEach((known, knownId) => {
+        let free = known & (slots.length - 1);
+        while (slots[free]! >= 0) free = (free + 1) & (slots.length - 1);
+        slots[free] = knownId;
+      });
+    } else slots[slot] = id;
     return id;
   }
 
-  #task(text: string): number {
+  /**
+   * The fields of a header text, `sstate:<pn>:<pkg_target>:<pv>:<pr>:<pkgarch>:<version>`, found as
+   * parsing found them (PV may itself hold ':' in hand-made names: it is what lies between).
+   * Values that repeat across headers (pkg_target, arch, version, a pn) share one string.
+   */
+  #headerFields(text: string): Header {
+    const pnEnd = text.indexOf(":", 7);
+    const targetEnd = text.indexOf(":", pnEnd + 1);
+    const archEnd = text.lastIndexOf(":");
+    const prEnd = text.lastIndexOf(":", archEnd - 1);
+    const pvEnd = text.lastIndexOf(":", prEnd - 1);
+    const field = (start: number, end: number) => {
+      const value = text.slice(start, end);
+      let shared = this.#fieldValues.get(value);
+      if (shared === undefined) this.#fieldValues.set(shared = own(value), shared);
+      return shared;
+    };
+    return {
+      pn: field(7, pnEnd),
+      pkgTarget: field(pnEnd + 1, targetEnd),
+      pv: field(targetEnd + 1, pvEnd),
+      pr: field(pvEnd + 1, prEnd),
+      arch: field(prEnd + 1, archEnd),
+      sstateVersion: field(archEnd + 1, text.length),
+    };
+  }
+
+  /** The id of a task name. */
+  taskId(text: string): number {
     let id = this.#taskIds.get(text);
     if (id === undefined) {
       id = this.tasks.length;
@@ -252,7 +328,8 @@ export class SstateNames {
     return id;
   }
 
-  #taskKey(header: number, task: number): TaskKey {
+  /** The pn+arch+task key of a header id and a task id. */
+  taskKey(header: number, task: number): TaskKey {
     const keys = this.#taskKeysOf[header]!;
     // Kept free of holes (-1 for "none yet"): reading a hole looks up Array.prototype.
     while (keys.length <= task) keys.push(-1);
@@ -261,22 +338,41 @@ export class SstateNames {
   }
 
   /**
-   * What is above the hash directories (`h0:2/h2:4`, or the older `h0:2`) of the file's
-   * directory. Compared in place: slicing here cost a million short-lived strings per listing.
+   * Which hash directories (`h0:2/h2:4`, or the older `h0:2`) the file's directory ends with,
+   * and what is above them (the nativelsb directory: `universal`, a host distro…). Compared in
+   * place: slicing here cost a million short-lived strings per listing.
    */
-  #nativelsb(path: string, slash: number, hashStart: number): number {
+  #directories(path: string, slash: number, hashStart: number, out: ParsedFields): void {
     const twoChars = (at: number, from: number) => path.charCodeAt(at) === path.charCodeAt(hashStart + from) && path.charCodeAt(at + 1) === path.charCodeAt(hashStart + from + 1);
     const dirStartsAt = (at: number) => at === 0 || path.charCodeAt(at - 1) === SLASH;
-    let hashDirsStart = slash;
-    if (slash >= 5 && twoChars(slash - 5, 0) && path.charCodeAt(slash - 3) === SLASH && twoChars(slash - 2, 2) && dirStartsAt(slash - 5)) hashDirsStart = slash - 5;
-    else if (slash >= 2 && twoChars(slash - 2, 0) && dirStartsAt(slash - 2)) hashDirsStart = slash - 2;
-    if (hashDirsStart <= 0) return 0;
-    // A cache has one to three of these (universal, a host distro…): match them in place.
-    const length = hashDirsStart - 1;
-    const known = this.nativelsbs.findIndex((candidate) => candidate.length === length && path.startsWith(candidate));
-    if (known >= 0) return known;
-    this.nativelsbs.push(own(path.slice(0, length)));
-    return this.nativelsbs.length - 1;
+    let hashDirsStart = slash + 1;
+    out.layout = LAYOUT.flat;
+    if (slash >= 5 && twoChars(slash - 5, 0) && path.charCodeAt(slash - 3) === SLASH && twoChars(slash - 2, 2) && dirStartsAt(slash - 5)) {
+      hashDirsStart = slash - 5;
+      out.layout = LAYOUT.twoLevels;
+    } else if (slash >= 2 && twoChars(slash - 2, 0) && dirStartsAt(slash - 2)) {
+      hashDirsStart = slash - 2;
+      out.layout = LAYOUT.oneLevel;
+    }
+    out.nativelsb = hashDirsStart <= 0 ? 0 : this.#nativelsbOf(path, hashDirsStart - 1);
+  }
+
+  /** The id of `path`'s first `length` characters as a nativelsb directory: a cache has one to three, and the last one found is tried first. */
+  #nativelsbOf(path: string, length: number): number {
+    const candidate = this.nativelsbs[this.#lastNativelsb]!;
+    if (candidate.length === length && path.startsWith(candidate)) return this.#lastNativelsb;
+    return this.#lastNativelsb = this.nativelsbId(path.slice(0, length));
+  }
+
+  /** The id of a nativelsb directory. */
+  nativelsbId(text: string): number {
+    let id = this.#nativelsbIds.get(text);
+    if (id === undefined) {
+      id = this.nativelsbs.length;
+      this.nativelsbs.push(own(text));
+      this.#nativelsbIds.set(this.nativelsbs[id]!, id);
+    }
+    return id;
   }
 }
 
@@ -289,7 +385,7 @@ export function parseSstatePath(path: string): SstateName | undefined {
 }
 
 export function emptyFields(): ParsedFields {
-  return { kind: KIND.unmanaged, header: -1, task: -1, taskKey: -1, ending: -1, suffixStart: 0, nativelsb: 0, hashStart: 0, hashLength: 0 };
+  return { kind: KIND.unmanaged, header: -1, task: -1, taskKey: -1, ending: -1, suffixStart: 0, nativelsb: 0, layout: LAYOUT.flat, hashStart: 0, hashLength: 0 };
 }
 
 function copyFields(from: ParsedFields, to: ParsedFields): void {
@@ -300,6 +396,7 @@ function copyFields(from: ParsedFields, to: ParsedFields): void {
   to.ending = from.ending;
   to.suffixStart = from.suffixStart;
   to.nativelsb = from.nativelsb;
+  to.layout = from.layout;
   to.hashStart = from.hashStart;
   to.hashLength = from.hashLength;
 }

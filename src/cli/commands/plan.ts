@@ -10,7 +10,7 @@ import { UserError } from "../io.ts";
 import { allOption, formatOption, maxCharsOption, nowOption, timeoutOption } from "../options.ts";
 import { writeWarnings } from "../views/diagnostics.ts";
 import { writeDiff } from "../views/diff.ts";
-import { coalesced } from "../views/output.ts";
+import { utf8Pieces } from "../views/output.ts";
 import { PLAN_FORMATS, planExitCode, writePlan } from "../views/plan.ts";
 
 export const planCommand = command({
@@ -63,7 +63,7 @@ stamps naming no hash, an unclosed '[') go to stderr and into the plan; the exit
     });
     const { plan } = run;
     writeWarnings(io, run.warnings);
-    if (out !== undefined) await writeFileAtomically(out, coalesced(serializePlanChunks(plan)));
+    if (out !== undefined) await writeFileAtomically(out, utf8Pieces(serializePlanChunks(plan)));
     const rendering = { all: options.all, maxChars: options["max-chars"] };
     if (previous) writeDiff(io, comparePlans({ source: options.diff!, plan: previous }, { source: options.out ?? "the new plan", plan }), options.format, rendering);
     else writePlan(io, plan, options.format, rendering);
