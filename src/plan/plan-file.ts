@@ -2,6 +2,7 @@ import { Buffer } from "node:buffer";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { compareCodeUnits } from "../util/compare.ts";
 import type { Diagnostic } from "../policy/diagnostics.ts";
+import type { ListingSource } from "../sources/source.ts";
 import type { GuardResult } from "./guards.ts";
 import type { Evaluation, Tally } from "./planner.ts";
 
@@ -59,6 +60,18 @@ export interface PlanSummary {
   budgets?: { rule: string; limitBytes: number; beforeBytes: number; afterBytes: number; shortfallBytes: number }[];
 }
 
+/** The listing a plan was made from. */
+export interface PlannedListing {
+  files: number;
+  bytes: number;
+  sha256: string;
+  /**
+   * Where the listing came from when it was not the target listed by `plan` (a saved listing, an
+   * S3 Inventory report); absent otherwise, so that format-2 plans without it read unchanged.
+   */
+  source?: ListingSource;
+}
+
 export interface PlanFile {
   formatVersion: number;
   tool: { name: string; version: string };
@@ -67,7 +80,7 @@ export interface PlanFile {
   expiresAt: string;
   target: string;
   policy: { path: string; sha256: string };
-  listing: { files: number; bytes: number; sha256: string };
+  listing: PlannedListing;
   summary: PlanSummary;
   guards: GuardResult[];
   refused: boolean;
@@ -89,7 +102,7 @@ export interface PlanMetadata {
   validForMs: number;
   target: string;
   policy: { path: string; sha256: string };
-  listing: { files: number; bytes: number; sha256: string };
+  listing: PlannedListing;
   warnings?: readonly Diagnostic[];
 }
 
