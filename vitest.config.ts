@@ -20,6 +20,7 @@ const CORE_TESTS = [
   "test/demo-generate.test.ts",
   "test/info.test.ts",
   "test/listing.test.ts",
+  "test/listing-sources.test.ts",
   "test/markdown.test.ts",
   "test/plan-diff.test.ts",
   "test/plan-file.test.ts",
