@@ -209,6 +209,16 @@ describe("plan --listing on an S3 Inventory report", () => {
     expect(JSON.parse(result.stdout).listing.source.location).toBe(manifest);
   });
 
+  it.each([
+    ["s3://bucket/%E9/manifest.json", /^--listing s3:\/\/bucket\/%E9\/manifest\.json: not a valid s3:\/\/BUCKET\/KEY URL\n$/],
+    ["s3://key:secret@bucket/manifest.json", /^--listing: an s3:\/\/ source is s3:\/\/BUCKET\/KEY, without credentials or options/],
+    ["s3://bucket/reports/listing.gz", /an s3:\/\/ source is an inventory's manifest\.json \(or the folder holding it\)/],
+  ])("refuses the s3:// source %s before opening the bucket", async (source, message) => {
+    const result = await plan("--target", `s3://${BUCKET}/sstate`, "--listing", source);
+    expectOneLine(result, message);
+    expect(result.stderr).not.toContain("secret");
+  });
+
   type Corruption = (report: { manifest: string; checksum: string; data: string[] }) => Promise<unknown>;
   const rewriteManifest = (edit: (manifest: Record<string, unknown>) => Record<string, unknown> | string): Corruption => async ({ manifest, checksum }) => {
     const edited = edit(JSON.parse(await readFile(manifest, "utf8")));

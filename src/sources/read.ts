@@ -12,6 +12,7 @@ import type { Backend } from "../backends/backend.ts";
 import { NotFoundError } from "../backends/backend.ts";
 import { parseTarget, type Target } from "../backends/index.ts";
 import { type TargetContext, withBackend } from "../backends/open.ts";
+import { excerpt } from "../policy/diagnostics.ts";
 import type { Listing } from "../sstate/listing.ts";
 import type { ProgressListener } from "../util/progress.ts";
 import { tapped } from "./gzip-lines.ts";
@@ -60,8 +61,17 @@ export async function readListingSource(input: SourceInput): Promise<{ listing: 
 }
 
 async function readS3Inventory(input: SourceInput): Promise<{ listing: Listing; source: ListingSource }> {
-  const url = new URL(input.source);
-  const key = decodeURIComponent(url.pathname.replace(/^\/+/, ""));
+  let url: URL;
+  let key: string;
+  try {
+    url = new URL(input.source);
+    key = decodeURIComponent(url.pathname.replace(/^\/+/, ""));
+  } catch {
+    throw new ListingSourceError(`--listing ${excerpt(input.source, 200)}: not a valid s3://BUCKET/KEY URL`);
+  }
+  if (url.username || url.password || url.search) {
+    throw new ListingSourceError(`--listing: an s3:// source is s3://BUCKET/KEY, without credentials or options (they come from the environment, as for S3 targets)`);
+  }
   const manifestKey = key === "" || key.endsWith("/") ? `${key}${MANIFEST}` : key;
   if (basename(manifestKey) !== MANIFEST) throw new ListingSourceError(`--listing ${input.source}: an s3:// source is an inventory's ${MANIFEST} (or the folder holding it)`);
   const bucket = parseTarget(`s3://${url.hostname}`, input.cwd);
