@@ -58,11 +58,21 @@ export async function benchInventory({ objects, scratchRoot, log }) {
       const loadBefore = loadavg();
       log(`inventory: plan --listing on ${count(size)} objects (load ${loadBefore[0].toFixed(2)})`);
       const out = join(work, `plan-${size}.json`);
-      const plan = await measureCommand(
-        process.execPath,
-        [CLI, "plan", "--policy", POLICIES.example, "--target", `s3://${BUCKET}/sstate`, "--listing", written.value.manifestPath, "--now", new Date(DEMO_NOW).toISOString(), "--out", out],
-        { cwd: work, scratchDir: work },
-      );
+      let plan;
+      try {
+        plan = await measureCommand(
+          process.execPath,
+          [CLI, "plan", "--policy", POLICIES.example, "--target", `s3://${BUCKET}/sstate`, "--listing", written.value.manifestPath, "--now", new Date(DEMO_NOW).toISOString(), "--out", out],
+          { cwd: work, scratchDir: work },
+        );
+      } catch (error) {
+        // A plan that runs out of memory (V8's heap limit) is a figure too; the other size's stay.
+        const reason = /heap out of memory/.test(error.message) ? "ran out of JavaScript heap (V8's default limit)" : error.message.split("\n")[0];
+        log(`inventory: plan --listing on ${count(size)} objects failed: ${reason}`);
+        rows.push({ section: "inventory", measure: `plan --listing example.yaml, ${label} objects`, value: `failed: ${reason}, load ${loadBefore[0].toFixed(2)}`, pass: false });
+        figures.failed = { ...figures.failed, [size]: reason };
+        continue;
+      }
       const deletes = JSON.parse((await readFile(out, "utf8")).slice(0, 1 << 20).replace(/,\s*"delete": \[[\s\S]*$/, "}")).summary.delete.files;
       planned[size] = { ...plan, deletes, loadBefore };
       rows.push(
