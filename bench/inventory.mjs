@@ -89,11 +89,10 @@ export async function benchInventory({ objects, scratchRoot, log }) {
         },
       );
     }
+    figures.plans = Object.fromEntries(Object.entries(planned).map(([size, { wallMs, peakRssKiB, deletes, loadBefore }]) => [size, { wallMs, peakRssKiB, deletes, loadBefore }]));
     const [small, large] = sizes.map((size) => planned[size]);
+    if (small === undefined || large === undefined) return { rows, figures };
     const growth = large.wallMs / small.wallMs;
-    figures.plans = Object.fromEntries(
-      sizes.map((size) => [size, { wallMs: planned[size].wallMs, peakRssKiB: planned[size].peakRssKiB, deletes: planned[size].deletes, loadBefore: planned[size].loadBefore }]),
-    );
     figures.timeGrowth = growth;
     rows.push({
       section: "inventory",
