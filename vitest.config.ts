@@ -22,6 +22,7 @@ const CORE_TESTS = [
   "test/json-text.test.ts",
   "test/output-pieces.test.ts",
   "test/listing.test.ts",
+  "test/listing-sources.test.ts",
   "test/markdown.test.ts",
   "test/plan-diff.test.ts",
   "test/plan-file.test.ts",

@@ -12,12 +12,14 @@ import { markdownTable, textTable } from "./lib/format.mjs";
 import { RSS_METHOD } from "./lib/measure.mjs";
 import { CLI, REPO } from "./lib/paths.mjs";
 
-const USAGE = `usage: npm run bench -- [--files N] [--remote-files N] [--runs N] [--only SECTIONS] [--dir DIR] [--out FILE]
+const USAGE = `usage: npm run bench -- [--files N] [--remote-files N] [--objects N] [--runs N] [--only SECTIONS] [--dir DIR] [--out FILE]
 
   --files N         local cache size (default 100000, or BENCH_FILES); SPEC §8's bound is for 1000000
   --remote-files N  S3 and WebDAV cache size (default 20000, or BENCH_REMOTE_FILES)
+  --objects N       S3 Inventory report size (default 10000000, or BENCH_OBJECTS); planned once,
+                    as is a report of a tenth of it, for the linearity ratio
   --runs N          timed runs per local measurement, best kept (default 2, or BENCH_RUNS)
-  --only SECTIONS   comma-separated subset of local,s3,webdav (default: all)
+  --only SECTIONS   comma-separated subset of local,s3,webdav,inventory (default: all)
   --dir DIR         where scratch caches go (default the OS temp dir, or BENCH_DIR): a real disk
   --out FILE        results JSON (default bench/results/latest.json; markdown beside it, .md)
   --profile         profile the local plan (node --cpu-prof) and list its top self-time
@@ -25,13 +27,14 @@ const USAGE = `usage: npm run bench -- [--files N] [--remote-files N] [--runs N]
 
 OE's scripts/sstate-cache-management.py is compared in the local section when
 OE_SSTATE_CACHE_MANAGEMENT names it (it is never vendored). Exits 1 when a bound is missed.`;
-const SECTIONS = ["local", "s3", "webdav"];
+const SECTIONS = ["local", "s3", "webdav", "inventory"];
 
 const options = parseOptions();
 if (!existsSync(CLI)) fail(`${CLI} is missing: run npm run build first`);
 // Imported after the check: the sections load dist/ modules.
 const { benchLocal } = await import("./local.mjs");
 const { benchS3, benchWebdav } = await import("./remote.mjs");
+const { benchInventory } = await import("./inventory.mjs");
 
 const startedAt = new Date();
 const log = (text) => process.stderr.write(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s, load ${loadavg()[0].toFixed(2)}] ${text}\n`);
@@ -43,6 +46,7 @@ const bench = {
   local: () => benchLocal({ files: options.files, runs: options.runs, scratchRoot: options.dir, oeScript: process.env.OE_SSTATE_CACHE_MANAGEMENT, profile: options.profile, log }),
   s3: () => benchS3({ files: options.remoteFiles, scratchRoot: options.dir, log }),
   webdav: () => benchWebdav({ files: options.remoteFiles, scratchRoot: options.dir, log }),
+  inventory: () => benchInventory({ objects: options.objects, scratchRoot: options.dir, log }),
 };
 for (const section of options.only) {
   const loadBefore = loadavg();
@@ -84,6 +88,7 @@ function parseOptions() {
       options: {
         files: { type: "string" },
         "remote-files": { type: "string" },
+        objects: { type: "string" },
         runs: { type: "string" },
         only: { type: "string" },
         dir: { type: "string" },
@@ -105,6 +110,7 @@ function parseOptions() {
   return {
     files: wholeNumber("--files", values.files ?? process.env.BENCH_FILES ?? "100000", 100),
     remoteFiles: wholeNumber("--remote-files", values["remote-files"] ?? process.env.BENCH_REMOTE_FILES ?? "20000", 100),
+    objects: wholeNumber("--objects", values.objects ?? process.env.BENCH_OBJECTS ?? "10000000", 1000),
     runs: wholeNumber("--runs", values.runs ?? process.env.BENCH_RUNS ?? "2", 1),
     only,
     dir: resolve(values.dir ?? process.env.BENCH_DIR ?? tmpdir()),

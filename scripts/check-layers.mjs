@@ -21,6 +21,7 @@ const RANKS = {
   backends: 2,
   plan: 3,
   evidence: 3,
+  sources: 3,
   apply: 4,
   info: 4,
   upload: 4,
@@ -33,6 +34,8 @@ const RANKS = {
 const ALLOWED_ACROSS = new Set([
   // The plan run lists through the evidence readers (use evidence belongs to planning).
   "plan→evidence",
+  // The plan run reads its listing from a saved listing or an S3 Inventory report when given one.
+  "plan→sources",
 ]);
 
 function sourceFiles(dir) {

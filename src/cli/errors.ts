@@ -9,6 +9,7 @@ import { DemoDirectoryError } from "../demo/run.ts";
 import { UseEvidenceError } from "../evidence/uses/read.ts";
 import { BuildManifestError } from "../evidence/build-manifests.ts";
 import { PlanFileError } from "../plan/read-plan.ts";
+import { ListingSourceError } from "../sources/source.ts";
 import { EXIT, UserError } from "./io.ts";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -23,6 +24,7 @@ const EXIT_CODES: readonly [ErrorClass, (error: never) => number][] = [
   [DemoDirectoryError, () => EXIT.invalidInput],
   [UseEvidenceError, () => EXIT.invalidInput],
   [BuildManifestError, () => EXIT.invalidInput],
+  [ListingSourceError, () => EXIT.invalidInput],
   [LockedError, () => EXIT.refused],
   [BackendError, () => EXIT.runtime],
   [RecordError, () => EXIT.runtime],

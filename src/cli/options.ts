@@ -3,7 +3,7 @@ import { DEFAULT_TIMEOUTS, type Timeouts } from "../backends/backend.ts";
 import { DEFAULT_MAX_CHARS } from "../plan/render/markdown.ts";
 import { compileGlobs, decidedOnce } from "../policy/selectors/globs.ts";
 import { DURATION_HELP, formatDuration, parseDuration } from "../util/units.ts";
-import { flag, listOption, type OptionSpec, valueOption } from "./command.ts";
+import { flag, listOption, type OptionSpec, textOption, valueOption } from "./command.ts";
 import { UserError } from "./io.ts";
 
 function oneOf<T extends string>(flagName: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -24,6 +24,12 @@ export function wholeNumber(flagName: string, text: string | undefined, fallback
 export function formatOption<T extends string>(formats: readonly T[]): OptionSpec<T> {
   return valueOption(formats.join("|"), "how to print the result", (text) => oneOf("format", text, formats, formats[0]!), { short: "f", default: formats[0]! });
 }
+
+/** `--listing SOURCE`: plan from a saved listing or an S3 Inventory report instead of listing the target. */
+export const listingOption = textOption(
+  "SOURCE",
+  "plan from this listing instead of listing the target: a file from 'list --out', or an S3 Inventory manifest.json (a path, its directory, or s3://BUCKET/…/manifest.json); apply still checks every file on the target",
+);
 
 /** `--now ISO`, or the wall clock: what ages are measured against. */
 export const nowOption = valueOption(

@@ -16,7 +16,7 @@ export function planOnTarget(
     & { policy: Policy; evidence: PlanRunInput["evidence"]; target: string | undefined; timeout: Timeouts; now: Date; quiet: boolean }
     & Pick<
       PlanRunInput,
-      "validForMs" | "explainKept" | "key" | "warnings"
+      "validForMs" | "explainKept" | "key" | "warnings" | "listingSource"
     >,
 ): Promise<PlanRun> {
   const { target, timeout, quiet, ...run } = input;

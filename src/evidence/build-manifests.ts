@@ -91,7 +91,10 @@ const NAME_TIME_SLACK_MS = 86_400_000;
  * name and the header hold the same time; the header decides for every manifest read), so a
  * year of builds costs a listing, not a year of downloads.
  */
-export async function readPolicyBuilds(policy: Policy, plan: { backend: Backend; listing: Listing; context: TargetContext; baseDir: string; now: number }): Promise<Map<string, BuildRecord[]>> {
+export async function readPolicyBuilds(
+  policy: Policy,
+  plan: { backend: Backend | undefined; listing: Listing; context: TargetContext; baseDir: string; now: number },
+): Promise<Map<string, BuildRecord[]>> {
   const widest = new Map<string, number>();
   for (const source of policy.rules.flatMap((rule) => rule.builds)) widest.set(source.from ?? "", Math.max(widest.get(source.from ?? "") ?? 0, source.withinMs));
   const builds = new Map<string, BuildRecord[]>();
@@ -99,6 +102,8 @@ export async function readPolicyBuilds(policy: Policy, plan: { backend: Backend;
     const mayCount = (path: string) => (publishedAtOfName(path) ?? Infinity) >= plan.now - withinMs - NAME_TIME_SLACK_MS;
     if (from === "") {
       const { backend, listing } = plan;
+      // A plan from a saved listing opens the target only when a rule reads build manifests from it.
+      if (backend === undefined) throw new TypeError("the target's build manifests are read with the target opened");
       const paths: string[] = [];
       for (let i = 0; i < listing.count; i++) {
         if (listing.kinds[i] !== KIND.unmanaged) continue;

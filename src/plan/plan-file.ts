@@ -3,6 +3,7 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { compareCodeUnits } from "../util/compare.ts";
 import { isoTime, jsonString } from "../util/json-text.ts";
 import type { Diagnostic } from "../policy/diagnostics.ts";
+import type { ListingSource } from "../sources/source.ts";
 import type { GuardResult } from "./guards.ts";
 import type { Evaluation, Tally } from "./planner.ts";
 
@@ -60,6 +61,18 @@ export interface PlanSummary {
   budgets?: { rule: string; limitBytes: number; beforeBytes: number; afterBytes: number; shortfallBytes: number }[];
 }
 
+/** The listing a plan was made from. */
+export interface PlannedListing {
+  files: number;
+  bytes: number;
+  sha256: string;
+  /**
+   * Where the listing came from when it was not the target listed by `plan` (a saved listing, an
+   * S3 Inventory report); absent otherwise, so that format-2 plans without it read unchanged.
+   */
+  source?: ListingSource;
+}
+
 export interface PlanFile {
   formatVersion: number;
   tool: { name: string; version: string };
@@ -68,7 +81,7 @@ export interface PlanFile {
   expiresAt: string;
   target: string;
   policy: { path: string; sha256: string };
-  listing: { files: number; bytes: number; sha256: string };
+  listing: PlannedListing;
   summary: PlanSummary;
   guards: GuardResult[];
   refused: boolean;
@@ -90,7 +103,7 @@ export interface PlanMetadata {
   validForMs: number;
   target: string;
   policy: { path: string; sha256: string };
-  listing: { files: number; bytes: number; sha256: string };
+  listing: PlannedListing;
   warnings?: readonly Diagnostic[];
 }
 

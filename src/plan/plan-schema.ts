@@ -37,7 +37,23 @@ export function planSchema(): Record<string, unknown> {
       listing: {
         type: "object",
         required: ["files", "bytes", "sha256"],
-        properties: { files: { type: "integer" }, bytes: { type: "number" }, sha256: { type: "string", pattern: "^[0-9a-f]{64}$" } },
+        properties: {
+          files: { type: "integer" },
+          bytes: { type: "number" },
+          sha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
+          source: {
+            type: "object",
+            description: "Optional: where the listing came from when plan did not list the target (plan --listing): apply still checks every object against the live target.",
+            required: ["kind", "location", "listedAt", "sha256"],
+            additionalProperties: false,
+            properties: {
+              kind: { enum: ["saved-listing", "s3-inventory"] },
+              location: { type: "string", minLength: 1, description: "The saved listing or manifest.json: a path relative to where plan ran, or an s3:// URL." },
+              listedAt: { type: "string", format: "date-time", description: "When the target was listed: the saved listing's time, or the inventory's creationTimestamp." },
+              sha256: { type: "string", pattern: "^[0-9a-f]{64}$", description: "sha256 of the saved listing file or of manifest.json." },
+            },
+          },
+        },
       },
       summary: {
         type: "object",

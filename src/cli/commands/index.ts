@@ -4,6 +4,7 @@ import { applyCommand } from "./apply.ts";
 import { demoCommand } from "./demo.ts";
 import { diffCommand } from "./diff.ts";
 import { infoCommand } from "./info.ts";
+import { listCommand } from "./list.ts";
 import { planCommand } from "./plan.ts";
 import { showCommand } from "./show.ts";
 import { stampsCommand } from "./stamps.ts";
@@ -14,6 +15,7 @@ import { whyCommand } from "./why.ts";
 /** Every command, in the order the help lists them. */
 export const COMMANDS: readonly Command[] = [
   validateCommand,
+  listCommand,
   planCommand,
   showCommand,
   diffCommand,

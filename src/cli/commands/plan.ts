@@ -7,7 +7,7 @@ import { command, flag, requiredOption, textOption, valueOption } from "../comma
 import { outputFile, readPlan, readPolicy } from "../inputs.ts";
 import { planOnTarget } from "../planning.ts";
 import { UserError } from "../io.ts";
-import { allOption, formatOption, maxCharsOption, nowOption, timeoutOption } from "../options.ts";
+import { allOption, formatOption, listingOption, maxCharsOption, nowOption, timeoutOption } from "../options.ts";
 import { writeWarnings } from "../views/diagnostics.ts";
 import { writeDiff } from "../views/diff.ts";
 import { utf8Pieces } from "../views/output.ts";
@@ -20,10 +20,14 @@ export const planCommand = command({
 the one that decided; its digest is what the reviewer approves and apply checks. With
 ${PLAN_KEY} set the plan is signed. Exit 3 when a guard refuses the plan (it is still
 printed and written, for review). Warnings (a rule that can never match or matched nothing,
-stamps naming no hash, an unclosed '[') go to stderr and into the plan; the exit code ignores them.`,
+stamps naming no hash, an unclosed '[') go to stderr and into the plan; the exit code ignores them.
+With --listing the target is not listed: the plan is made from a saved listing ('list --out')
+or an S3 Inventory report, records that source, and says how old it is; apply still checks
+each file on the target before deleting it.`,
   options: {
     policy: requiredOption("P", "the policy file", { short: "p" }),
     target: textOption("URL", "the cache: a path, file://, s3:// or http(s):// URL", { short: "t", default: "the policy's target:" }),
+    listing: listingOption,
     now: nowOption,
     out: textOption("FILE", "also write the plan (JSON) to this file, atomically", { short: "o" }),
     format: formatOption(PLAN_FORMATS),
@@ -60,6 +64,7 @@ stamps naming no hash, an unclosed '[') go to stderr and into the plan; the exit
       explainKept: options.explain,
       key: io.env[PLAN_KEY] || undefined,
       warnings,
+      listingSource: options.listing,
     });
     const { plan } = run;
     writeWarnings(io, run.warnings);

@@ -2,7 +2,7 @@ import { whyFromEvaluation, whyFromPlan } from "../../plan/why.ts";
 import { command, textOption } from "../command.ts";
 import { readPlan, readPolicy } from "../inputs.ts";
 import { EXIT, UserError } from "../io.ts";
-import { formatOption, nowOption, timeoutOption } from "../options.ts";
+import { formatOption, listingOption, nowOption, timeoutOption } from "../options.ts";
 import { planOnTarget } from "../planning.ts";
 import { renderWhyText } from "../views/why.ts";
 
@@ -21,6 +21,7 @@ evaluated as plan would (nothing is written).`,
     plan: textOption("PLAN", "explain from this plan file"),
     policy: textOption("P", "explain from this policy, evaluated on the target now", { short: "p" }),
     target: textOption("URL", "with --policy: the cache", { short: "t", default: "the policy's target:" }),
+    listing: { ...listingOption, help: `with --policy: ${listingOption.help}` },
     now: nowOption,
     format: formatOption(FORMATS),
     timeout: timeoutOption,
@@ -30,7 +31,7 @@ evaluated as plan would (nothing is written).`,
     if (options.plan !== undefined && options.policy !== undefined) throw new UserError(`why: --plan and --policy exclude each other; ${CHOOSE}`);
     let report;
     if (options.plan !== undefined) {
-      if (options.target !== undefined) throw new UserError("why: --target goes with --policy; a plan names its own target");
+      if (options.target !== undefined || options.listing !== undefined) throw new UserError("why: --target and --listing go with --policy; a plan names its own target");
       report = whyFromPlan(await readPlan(io, options.plan), operands, io.cwd);
     } else {
       const { policy, evidence } = await readPolicy(io, options.policy!);
@@ -43,6 +44,7 @@ evaluated as plan would (nothing is written).`,
         quiet: options.format === "json",
         validForMs: 0,
         explainKept: false,
+        listingSource: options.listing,
       });
       report = whyFromEvaluation(evaluation, plan, operands, io.cwd);
     }

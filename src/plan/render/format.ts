@@ -9,6 +9,20 @@ export function tally(t: { files: number; bytes: number }): string {
   return `${count(t.files)} files, ${formatBytes(t.bytes)}`;
 }
 
+/**
+ * Where a plan's listing came from when not from listing the target, and how old it was when
+ * planned, e.g. "from the S3 Inventory s3://logs/…/manifest.json of 2026-11-01T00:00:00.000Z,
+ * 12h old; apply checks each file on the target": undefined for a listed target.
+ */
+export function listingSourceOf(plan: Pick<PlanFile, "listing" | "createdAt">, quote: (location: string) => string = (location) => location): string | undefined {
+  const source = plan.listing.source;
+  if (source === undefined) return undefined;
+  const kind = source.kind === "s3-inventory" ? "the S3 Inventory" : "the saved listing";
+  return `from ${kind} ${quote(source.location)} of ${source.listedAt}, ${
+    formatDuration(Math.max(0, Date.parse(plan.createdAt) - Date.parse(source.listedAt)))
+  } old when planned; apply checks each file on the target`;
+}
+
 export function ageOf(file: PlannedFile, plan: PlanFile): string {
   return formatDuration(Date.parse(plan.now) - Date.parse(file.mtime));
 }

@@ -3,7 +3,7 @@ import { formatBytes } from "../../util/units.ts";
 import { SstateNames } from "../../sstate/name.ts";
 import type { PlanFile, PlannedFile } from "../plan-file.ts";
 import { DEFAULT_KEEP, MIN_AGE_KEEP } from "../planner.ts";
-import { ageOf, count, lastUseOf } from "./format.ts";
+import { ageOf, count, lastUseOf, listingSourceOf } from "./format.ts";
 import { cell, code, collapsedTable, lazily, plain, row, table, tallyCells } from "./markdown-blocks.ts";
 
 /**
@@ -45,6 +45,7 @@ export function renderMarkdown(plan: PlanFile, options: MarkdownOptions = { maxC
     `**Plan digest** ${code(plan.integrity)}${plan.signature !== undefined ? " (signed)" : ""} · made ${plan.createdAt} · **expires ${plan.expiresAt}** · ${verdict}`,
     "",
     `Policy ${code(plan.policy.path)} (sha256 ${code(plan.policy.sha256.slice(0, 12))}) · ages as of ${plan.now} · listed ${count(plan.listing.files)} files, ${formatBytes(plan.listing.bytes)}`,
+    ...sourceLine(plan),
     "",
     ...table(["", "files", "bytes"], "|---|---:|---:|", [
       ["**delete**", ...tallyCells(summary.delete)],
@@ -132,4 +133,10 @@ export function plannedFileCells(file: PlannedFile, plan: PlanFile, names: Sstat
   const name = names.parse(file.path);
   if (name === undefined) return [code(cell(file.path)), "", "", "", "", formatBytes(file.size), ageOf(file, plan)];
   return [cell(name.pn), cell(name.task), cell(name.arch || "(SWSPEC)"), code(name.hash.slice(0, SHORT_HASH)), code(name.suffix), formatBytes(file.size), ageOf(file, plan)];
+}
+
+/** The listing's source, when it was not the target listed by plan: the reviewer sees how old the listing is. */
+function sourceLine(plan: PlanFile): string[] {
+  const source = listingSourceOf(plan, code);
+  return source === undefined ? [] : ["", `**Listing** ${source}`];
 }

@@ -1,6 +1,6 @@
 import { formatBytes } from "../../util/units.ts";
 import type { PlanFile } from "../plan-file.ts";
-import { ageOf, count, firstOf, reasonOf, tally } from "./format.ts";
+import { ageOf, count, firstOf, listingSourceOf, reasonOf, tally } from "./format.ts";
 
 export interface TextOptions {
   /** Print every planned file instead of the first `limit`. */
@@ -14,6 +14,8 @@ export function renderText(plan: PlanFile, options: TextOptions = { all: false, 
   out.push(`Plan ${plan.integrity}${plan.signature !== undefined ? " (signed)" : ""} for ${plan.target}`);
   out.push(`  policy ${plan.policy.path} (sha256 ${plan.policy.sha256.slice(0, 12)}), now ${plan.now}, expires ${plan.expiresAt}`);
   out.push(`  listed ${tally(plan.listing)}; ${count(plan.summary.unmanaged.files)} unmanaged files are never touched`);
+  const source = listingSourceOf(plan);
+  if (source !== undefined) out.push(`  listing ${source}`);
   out.push("");
   out.push(`  delete  ${tally(plan.summary.delete)}`);
   out.push(`  keep    ${tally(plan.summary.keep)}`);
