@@ -52,7 +52,8 @@ function* recordLines(listing: Listing, header: SavedListingHeader): Generator<s
   let chunk = "";
   for (let i = 0; i < listing.count; i++) {
     const etag = listing.etag(i);
-    const flags = listing.flags[i]!;
+    // The listing's own bits (a path kept as listed) are not the file's.
+    const flags = listing.flags[i]! & (FLAG.symlink | FLAG.special);
     const record: unknown[] = [listing.path(i), listing.sizes[i], listing.mtimes[i]];
     if (etag !== undefined || flags !== 0) record.push(etag ?? null);
     if (flags !== 0) record.push(flags);
