@@ -37,7 +37,59 @@ export interface Columns {
   hashes: Buffer;
   /** The paths of the files flagged `storedPath`, by index. */
   storedPaths: Map<number, string>;
-  etags: (string | undefined)[] | undefined;
+  /** Only once some file has one (remote listings). */
+  etags: EtagColumn | undefined;
+}
+
+/** An ETag as S3 gives a single-part upload's: its MD5, in quotes. */
+const QUOTED_MD5 = /^"[0-9a-f]{32}"$/;
+const MD5_BYTES = 16;
+
+/**
+ * ETags, most of them quoted MD5s kept as 16 bytes each (a ten-million-object bucket's ETags
+ * as strings took more than its other columns); any other ETag is kept as it is.
+ */
+export class EtagColumn {
+  /** 0: none, 1: a quoted MD5 in `md5s`, 2: in `others`. */
+  #forms: Uint8Array;
+  #md5s: Uint8Array;
+  readonly #others: Map<number, string>;
+
+  constructor(capacity: number, from?: EtagColumn) {
+    this.#forms = new Uint8Array(capacity);
+    this.#md5s = new Uint8Array(capacity * MD5_BYTES);
+    this.#others = from ? from.#others : new Map();
+    if (from) {
+      this.#forms.set(from.#forms.subarray(0, Math.min(capacity, from.#forms.length)));
+      this.#md5s.set(from.#md5s.subarray(0, Math.min(capacity, from.#forms.length) * MD5_BYTES));
+    }
+  }
+
+  set(i: number, etag: string): void {
+    if (QUOTED_MD5.test(etag)) {
+      this.#forms[i] = 1;
+      writeHex(etag, 1, 2 * MD5_BYTES, this.#md5s, i * MD5_BYTES);
+    } else {
+      this.#forms[i] = 2;
+      this.#others.set(i, etag);
+    }
+  }
+
+  get(i: number): string | undefined {
+    const form = this.#forms[i];
+    if (form === 1) return `"${Buffer.from(this.#md5s.buffer, this.#md5s.byteOffset, this.#md5s.byteLength).toString("hex", i * MD5_BYTES, (i + 1) * MD5_BYTES)}"`;
+    return form === 2 ? this.#others.get(i) : undefined;
+  }
+
+  /** The ETags of files `order[0]`, `order[1]` … as files 0, 1 … */
+  permuted(order: Int32Array): EtagColumn {
+    const out = new EtagColumn(order.length);
+    order.forEach((from, i) => {
+      const etag = this.get(from);
+      if (etag !== undefined) out.set(i, etag);
+    });
+    return out;
+  }
 }
 
 export const INITIAL_CAPACITY = 1024;
@@ -114,7 +166,7 @@ export function allocate(capacity: number, withEtags: boolean): Columns {
     flags: new Uint8Array(capacity),
     hashes: Buffer.alloc(capacity * HASH_BYTES),
     storedPaths: new Map(),
-    etags: withEtags ? new Array<string | undefined>(capacity) : undefined,
+    etags: withEtags ? new EtagColumn(capacity) : undefined,
   };
 }
 
@@ -126,8 +178,7 @@ export function grow(columns: Columns, capacity: number): Columns {
   for (const name of TYPED_COLUMNS) (next[name] as { set(from: ArrayLike<number>): void }).set(columns[name]);
   next.hashes.set(columns.hashes);
   next.storedPaths = columns.storedPaths;
-  next.etags = columns.etags;
-  if (next.etags) next.etags.length = capacity;
+  next.etags = columns.etags && new EtagColumn(capacity, columns.etags);
   return next;
 }
 
@@ -140,7 +191,7 @@ export function trim(columns: Columns, count: number): Columns {
   const views = columns.sizes.length - count <= columns.sizes.length / 8;
   for (const name of TYPED_COLUMNS) (trimmed as Record<TypedColumn, unknown>)[name] = views ? columns[name].subarray(0, count) : columns[name].slice(0, count);
   trimmed.hashes = views ? columns.hashes.subarray(0, count * HASH_BYTES) : Buffer.from(columns.hashes.subarray(0, count * HASH_BYTES));
-  if (trimmed.etags) trimmed.etags = trimmed.etags.slice(0, count);
+  if (columns.etags && !views) trimmed.etags = new EtagColumn(count, columns.etags);
   return trimmed;
 }
 
@@ -160,7 +211,7 @@ export function sorted(columns: Columns, paths: readonly string[]): Columns {
     const stored = columns.storedPaths.get(from);
     if (stored !== undefined) out.storedPaths.set(i, stored);
   }
-  if (columns.etags) out.etags = Array.from(order, (i) => columns.etags![i]);
+  if (columns.etags) out.etags = columns.etags.permuted(order);
   return out;
 }
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { compareCodeUnits } from "../util/compare.ts";
-import { allocate, ARCHIVE_ENDING_OF, type Columns, FLAG, grow, HASH_BYTES, hashAt, INITIAL_CAPACITY, pathAt, sameStem, sorted, trim, TYPED_COLUMNS, writeFile } from "./columns.ts";
+import { allocate, ARCHIVE_ENDING_OF, type Columns, EtagColumn, FLAG, grow, HASH_BYTES, hashAt, INITIAL_CAPACITY, pathAt, sameStem, sorted, trim, TYPED_COLUMNS, writeFile } from "./columns.ts";
 import type { RemoteFile } from "./files.ts";
 import { digestLine, type ListingPart, type ThreadPart } from "./listing-part.ts";
 import { emptyFields, endingOf, KIND, KIND_NAMES, type ManagedKind, type SstateName, SstateNames, TEMP_ENDING_OFFSET } from "./name.ts";
@@ -74,7 +74,7 @@ export class Listing {
   }
 
   etag(i: number): string | undefined {
-    return this.#columns.etags?.[i];
+    return this.#columns.etags?.get(i);
   }
 
   /** Whether any file has an ETag (remote listings): local files have none. */
@@ -223,7 +223,7 @@ export class ListingBuilder {
       if (i === this.#columns.sizes.length) this.#columns = grow(this.#columns, i * 2);
       const c = this.#columns;
       writeFile(this.names, this.#fields, c, i, file);
-      if (file.etag !== undefined) (c.etags ??= new Array<string | undefined>(c.sizes.length))[i] = file.etag;
+      if (file.etag !== undefined) (c.etags ??= new EtagColumn(c.sizes.length)).set(i, file.etag);
       this.#count++;
       if (this.#unorderedPaths) this.#unorderedPaths.push(file.path);
       else if (!this.#digest.add(file.path, file.size, file.mtimeMs)) {
