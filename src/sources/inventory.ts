@@ -188,7 +188,10 @@ export function inventoryFile(fields: readonly string[], columns: InventoryColum
 
 /**
  * The listing an inventory gives of `s3://bucket/prefix`: every data file is checked to exist
- * before any is read, each one's size and MD5 against the manifest once read.
+ * before any is read, each one's size and MD5 against the manifest once read. The data files are
+ * read side by side and merged in key order: each one lists its keys in order, so the listing
+ * arrives in path order and needs no sort and no path kept (a data file out of order is still
+ * read right: the listing then sorts in memory).
  */
 export async function readInventory(
   manifest: InventoryManifest,
@@ -204,38 +207,77 @@ export async function readInventory(
   }
   const keyPrefix = target.prefix === "" ? "" : `${target.prefix}/`;
   const builder = new ListingBuilder();
-  for (const file of manifest.files) {
-    const shown = files.shown(file.key);
-    const md5 = createHash("md5");
-    let size = 0;
-    let line = 0;
-    for await (
-      const lines of gunzippedLines(files.read(file.key), shown, (chunk) => {
-        md5.update(chunk);
-        size += chunk.length;
-      })
-    ) {
-      const batch: RemoteFile[] = [];
-      for (const text of lines) {
-        line++;
-        if (text === "") continue;
-        const fields = csvFields(text);
-        if (fields === undefined) throw new ListingSourceError(`${shown}:${line}: not an inventory record (not CSV)`);
-        const listed = inventoryFile(fields, manifest.columns, keyPrefix, `${shown}:${line}`);
-        if (listed !== undefined) batch.push(listed);
-        if (batch.length >= BATCH) builder.add(batch.splice(0));
-      }
-      builder.add(batch);
-      options.onCount?.(builder.count);
-    }
-    const digest = md5.digest("hex");
-    if (size !== file.size || digest !== file.md5) {
-      throw new ListingSourceError(
-        `${shown}: ${
-          size !== file.size ? `${size} bytes where the manifest says ${file.size}` : `MD5 ${digest} where the manifest says ${file.md5}`
-        }: the data file was changed or damaged; copy the report again`,
-      );
-    }
+  for await (const batch of mergedByPath(manifest.files.map((file) => dataFileRecords(file, manifest.columns, files, keyPrefix)))) {
+    builder.add(batch);
+    options.onCount?.(builder.count);
   }
   return builder.finish();
+}
+
+/** The files one data file lists under the target, in its order and in batches; its size and MD5 are checked at its end. */
+async function* dataFileRecords(file: InventoryManifest["files"][number], columns: InventoryColumns, files: SourceFiles, keyPrefix: string): AsyncGenerator<RemoteFile[]> {
+  const shown = files.shown(file.key);
+  const md5 = createHash("md5");
+  let size = 0;
+  let line = 0;
+  for await (
+    const lines of gunzippedLines(files.read(file.key), shown, (chunk) => {
+      md5.update(chunk);
+      size += chunk.length;
+    })
+  ) {
+    const batch: RemoteFile[] = [];
+    for (const text of lines) {
+      line++;
+      if (text === "") continue;
+      const fields = csvFields(text);
+      if (fields === undefined) throw new ListingSourceError(`${shown}:${line}: not an inventory record (not CSV)`);
+      const listed = inventoryFile(fields, columns, keyPrefix, `${shown}:${line}`);
+      if (listed !== undefined) batch.push(listed);
+    }
+    if (batch.length > 0) yield batch;
+  }
+  const digest = md5.digest("hex");
+  if (size !== file.size || digest !== file.md5) {
+    throw new ListingSourceError(
+      `${shown}: ${
+        size !== file.size ? `${size} bytes where the manifest says ${file.size}` : `MD5 ${digest} where the manifest says ${file.md5}`
+      }: the data file was changed or damaged; copy the report again`,
+    );
+  }
+}
+
+/**
+ * The files of several streams of batches, each in path order, as one stream in path order (the
+ * smallest head first; a report has tens of data files, so a scan beats a heap).
+ */
+async function* mergedByPath(streams: readonly AsyncIterator<RemoteFile[]>[]): AsyncGenerator<RemoteFile[]> {
+  const batches: RemoteFile[][] = [];
+  const at: number[] = [];
+  const refill = async (k: number) => {
+    let next = await streams[k]!.next();
+    while (!next.done && next.value.length === 0) next = await streams[k]!.next();
+    batches[k] = next.done ? [] : next.value;
+    at[k] = 0;
+  };
+  try {
+    for (let k = 0; k < streams.length; k++) await refill(k);
+    const merged: RemoteFile[] = [];
+    for (;;) {
+      let smallest = -1;
+      for (let k = 0; k < batches.length; k++) {
+        if (at[k]! < batches[k]!.length && (smallest < 0 || batches[k]![at[k]!]!.path < batches[smallest]![at[smallest]!]!.path)) smallest = k;
+      }
+      if (smallest < 0) break;
+      merged.push(batches[smallest]![at[smallest]!++]!);
+      if (at[smallest] === batches[smallest]!.length) {
+        if (merged.length >= BATCH) yield merged.splice(0);
+        await refill(smallest);
+      }
+    }
+    if (merged.length > 0) yield merged;
+  } finally {
+    // One stream failed (or the reader stopped): the others' files are closed too.
+    await Promise.all(streams.map((stream) => stream.return?.(undefined)));
+  }
 }
