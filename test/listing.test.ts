@@ -96,6 +96,8 @@ describe("the columnar listing gives back what was listed", () => {
     expect(asRecords(fromParts)).toEqual(asRecords(direct));
     expect(fromParts.sha256).toBe(direct.sha256);
     expect(Array.from(fromParts.taskKeys)).toEqual(Array.from(direct.taskKeys));
+    const everyHash = (listing: Listing) => Array.from({ length: listing.count }, (_, i) => `${listing.hash(i)} ${listing.nativelsb(i)} ${listing.suffix(i)}`);
+    expect(everyHash(fromParts)).toEqual(everyHash(direct));
     expect(Array.from(fromParts.archiveIndexes())).toEqual(Array.from(direct.archiveIndexes()));
   });
 

@@ -27,6 +27,8 @@ const LISTING_THREADS = Math.max(1, Math.min(4, availableParallelism()));
  * thread) was a quarter of a million-file plan's peak memory.
  */
 const LISTING_THREAD_LIMITS = { maxYoungGenerationSizeMb: 8 };
+/** Units listed ahead of the one the consumer waits for. */
+const UNITS_AHEAD = 4 * LISTING_THREADS;
 /** Entries per unit: a few hundred files in the usual two-level layout, thousands of units for a million files. */
 const UNIT_ENTRIES = 32;
 /** The listing thread's module next to this one: `.ts` when run from source (Deno, tests), `.js` when built. */
@@ -76,9 +78,19 @@ export class FsBackend implements Backend {
       wake = undefined;
       waiting?.();
     };
+    // Units go out as threads finish them, never more than UNITS_AHEAD past the next one to yield:
+    // a thread that runs ahead of a slow consumer would otherwise pile up the whole listing.
+    let assigned = 0;
+    let next = 0;
+    const idle: Worker[] = [];
+    const assign = () => {
+      while (idle.length > 0 && assigned < units.length && assigned - next < UNITS_AHEAD) idle.pop()!.postMessage({ unit: units[assigned++]!, parsed } satisfies WalkRequest);
+    };
     for (const thread of threads) {
       thread.on("message", (walked: Unit) => {
         arrived.set(walked.index, walked);
+        idle.push(thread);
+        assign();
         notify();
       });
       thread.on("error", (error: Error) => {
@@ -89,10 +101,12 @@ export class FsBackend implements Backend {
         if (!finished) failure ??= new BackendError(`listing ${this.root} failed: a listing thread stopped (exit code ${code})`);
         notify();
       });
+      // Two units each, so that a thread never waits for the next while this one takes the last.
+      idle.push(thread, thread);
     }
-    units.forEach((unit, index) => threads[index % threads.length]!.postMessage({ unit, parsed } satisfies WalkRequest));
+    assign();
     try {
-      for (let next = 0; next < units.length;) {
+      while (next < units.length) {
         if (failure) throw failure;
         const walked = arrived.get(next);
         if (walked === undefined) {
@@ -100,6 +114,7 @@ export class FsBackend implements Backend {
           continue;
         }
         arrived.delete(next++);
+        assign();
         yield walked;
       }
     } finally {

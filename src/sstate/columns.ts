@@ -112,9 +112,16 @@ export function writeFile(names: SstateNames, fields: ParsedFields, c: Columns, 
     if (fields.hashLength !== INVALID_HASH.length) writeHex(file.path, fields.hashStart, fields.hashLength, c.hashes, i * HASH_BYTES);
     if (fields.kind === KIND.temp) flags |= FLAG.storedPath;
   } else {
+    // Every column is written: a listing thread's columns are reused from part to part.
     c.kinds[i] = KIND.unmanaged;
     c.headers[i] = -1;
+    c.tasks[i] = 0;
     c.taskKeys[i] = -1;
+    c.endings[i] = 0;
+    c.suffixStarts[i] = 0;
+    c.nativelsbs[i] = 0;
+    c.layouts[i] = 0;
+    c.hashLengths[i] = 0;
     flags |= FLAG.storedPath;
   }
   c.flags[i] = flags;

@@ -5,7 +5,7 @@
  * (see ListingBuilder.addPart): nothing per file is parsed twice, and no path crosses threads.
  */
 import { Buffer } from "node:buffer";
-import { allocate, type Columns, grow, HASH_BYTES, INITIAL_CAPACITY, trim, TYPED_COLUMNS, writeFile } from "./columns.ts";
+import { allocate, type Columns, grow, HASH_BYTES, INITIAL_CAPACITY, TYPED_COLUMNS, writeFile } from "./columns.ts";
 import type { RemoteFile } from "./files.ts";
 import { emptyFields, SstateNames } from "./name.ts";
 
@@ -68,15 +68,20 @@ export class ListingPartWriter {
   /** The part of the files added since the previous one, and the buffers to transfer with it. */
   take(): { part: ListingPart; transfer: ArrayBuffer[] } {
     const names = this.#names;
-    const trimmed = trim(this.#columns, this.#count);
-    const { etags: _etags, taskKeys: _taskKeys, ...columns } = trimmed;
+    const count = this.#count;
+    // Copied out at their size: the writer's own columns stay for the next part (no buffer is
+    // left for this thread's collector, whose memory the process would keep after it ends).
+    const columns = Object.fromEntries(TYPED_COLUMNS.filter((name) => name !== "taskKeys").map((name) => [name, this.#columns[name].slice(0, count)])) as Omit<PartColumns, "hashes" | "storedPaths">;
+    const digestText = new Uint8Array(Buffer.byteLength(this.#digestText, "utf8"));
+    Buffer.from(digestText.buffer).write(this.#digestText, "utf8");
     const part: ListingPart = {
-      count: this.#count,
-      columns: { ...columns, hashes: new Uint8Array(trimmed.hashes.subarray(0, this.#count * HASH_BYTES)) },
+      count,
+      // A copy: Buffer#slice is a view, and the transfer would take the writer's own.
+      columns: { ...columns, hashes: new Uint8Array(this.#columns.hashes.subarray(0, count * HASH_BYTES)), storedPaths: this.#columns.storedPaths },
       headers: names.headerTexts.slice(this.#sent.headers),
       tasks: names.tasks.slice(this.#sent.tasks),
       nativelsbs: names.nativelsbs.slice(this.#sent.nativelsbs),
-      digestText: new Uint8Array(Buffer.from(this.#digestText, "utf8")),
+      digestText,
       bytes: this.#bytes,
       ordered: this.#ordered,
       firstPath: this.#firstPath,
@@ -85,16 +90,12 @@ export class ListingPartWriter {
     this.#sent.headers = names.headerTexts.length;
     this.#sent.tasks = names.tasks.length;
     this.#sent.nativelsbs = names.nativelsbs.length;
-    this.#columns = allocate(INITIAL_CAPACITY, false);
+    this.#columns.storedPaths = new Map();
     this.#count = 0;
     this.#digestText = "";
     this.#bytes = 0;
     this.#ordered = true;
-    const transfer = [
-      ...TYPED_COLUMNS.filter((name) => name !== "taskKeys").map((name) => part.columns[name].buffer as ArrayBuffer),
-      part.columns.hashes.buffer as ArrayBuffer,
-      part.digestText.buffer as ArrayBuffer,
-    ];
+    const transfer = [...TYPED_COLUMNS.filter((name) => name !== "taskKeys").map((name) => part.columns[name].buffer as ArrayBuffer), part.columns.hashes.buffer as ArrayBuffer, digestText.buffer];
     return { part, transfer };
   }
 }
