@@ -12,26 +12,31 @@ import { markdownTable, textTable } from "./lib/format.mjs";
 import { RSS_METHOD } from "./lib/measure.mjs";
 import { CLI, REPO } from "./lib/paths.mjs";
 
-const USAGE = `usage: npm run bench -- [--files N] [--remote-files N] [--runs N] [--only SECTIONS] [--dir DIR] [--out FILE]
+const USAGE = `usage: npm run bench -- [--files N] [--remote-files N] [--objects N] [--age-objects N] [--runs N] [--peer-runs N] [--only SECTIONS] [--dir DIR] [--out FILE]
 
   --files N         local cache size (default 100000, or BENCH_FILES); SPEC §8's bound is for 1000000
   --remote-files N  S3 and WebDAV cache size (default 20000, or BENCH_REMOTE_FILES)
+  --objects N       bucket listed against rclone in s3-rclone (default --remote-files; e.g. 100000)
+  --age-objects N   objects (half of them 400 days old) cleaned up per run and tool in s3-rclone
+                    by plan + apply and by rclone delete (default 4000)
   --runs N          timed runs per local measurement, best kept (default 2, or BENCH_RUNS)
-  --only SECTIONS   comma-separated subset of local,s3,webdav (default: all)
+  --peer-runs N     alternating runs per s3-rclone measurement, median kept (default 5)
+  --only SECTIONS   comma-separated subset of local,s3,webdav,s3-rclone (default: all)
   --dir DIR         where scratch caches go (default the OS temp dir, or BENCH_DIR): a real disk
   --out FILE        results JSON (default bench/results/latest.json; markdown beside it, .md)
   --profile         profile the local plan (node --cpu-prof) and list its top self-time
                     functions; done anyway when plan misses its time bound
 
 OE's scripts/sstate-cache-management.py is compared in the local section when
-OE_SSTATE_CACHE_MANAGEMENT names it (it is never vendored). Exits 1 when a bound is missed.`;
-const SECTIONS = ["local", "s3", "webdav"];
+OE_SSTATE_CACHE_MANAGEMENT names it (it is never vendored); s3-rclone compares with rclone when
+it is installed (Debian's rclone). Exits 1 when a bound is missed.`;
+const SECTIONS = ["local", "s3", "webdav", "s3-rclone"];
 
 const options = parseOptions();
 if (!existsSync(CLI)) fail(`${CLI} is missing: run npm run build first`);
 // Imported after the check: the sections load dist/ modules.
 const { benchLocal } = await import("./local.mjs");
-const { benchS3, benchWebdav } = await import("./remote.mjs");
+const { benchS3, benchS3Peers, benchWebdav } = await import("./remote.mjs");
 
 const startedAt = new Date();
 const log = (text) => process.stderr.write(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s, load ${loadavg()[0].toFixed(2)}] ${text}\n`);
@@ -43,6 +48,7 @@ const bench = {
   local: () => benchLocal({ files: options.files, runs: options.runs, scratchRoot: options.dir, oeScript: process.env.OE_SSTATE_CACHE_MANAGEMENT, profile: options.profile, log }),
   s3: () => benchS3({ files: options.remoteFiles, scratchRoot: options.dir, log }),
   webdav: () => benchWebdav({ files: options.remoteFiles, scratchRoot: options.dir, log }),
+  "s3-rclone": () => benchS3Peers({ objects: options.objects, deleteObjects: options.ageObjects, runs: options.peerRuns, scratchRoot: options.dir, log }),
 };
 for (const section of options.only) {
   const loadBefore = loadavg();
@@ -84,6 +90,9 @@ function parseOptions() {
       options: {
         files: { type: "string" },
         "remote-files": { type: "string" },
+        objects: { type: "string" },
+        "age-objects": { type: "string" },
+        "peer-runs": { type: "string" },
         runs: { type: "string" },
         only: { type: "string" },
         dir: { type: "string" },
@@ -102,9 +111,13 @@ function parseOptions() {
   const only = (values.only ?? SECTIONS.join(",")).split(",").map((name) => name.trim());
   const unknown = only.find((name) => !SECTIONS.includes(name));
   if (unknown) fail(`--only: unknown section '${unknown}'; choose from ${SECTIONS.join(", ")}`);
+  const remoteFiles = wholeNumber("--remote-files", values["remote-files"] ?? process.env.BENCH_REMOTE_FILES ?? "20000", 100);
   return {
     files: wholeNumber("--files", values.files ?? process.env.BENCH_FILES ?? "100000", 100),
-    remoteFiles: wholeNumber("--remote-files", values["remote-files"] ?? process.env.BENCH_REMOTE_FILES ?? "20000", 100),
+    remoteFiles,
+    objects: wholeNumber("--objects", values.objects ?? String(remoteFiles), 100),
+    ageObjects: wholeNumber("--age-objects", values["age-objects"] ?? "4000", 100),
+    peerRuns: wholeNumber("--peer-runs", values["peer-runs"] ?? "5", 1),
     runs: wholeNumber("--runs", values.runs ?? process.env.BENCH_RUNS ?? "2", 1),
     only,
     dir: resolve(values.dir ?? process.env.BENCH_DIR ?? tmpdir()),

@@ -24,6 +24,12 @@ export interface KeyRange {
 /** A range is split only into parts expected to hold at least this many full pages: at most one extra request per this many. */
 export const MIN_PAGES_PER_RANGE = 2;
 
+/**
+ * A page whose keys lie in fewer hash directories than this says nothing about the rest (one
+ * directory full of keys is no sign that every other one is): the stream is not split. A page of
+ * a 10M-object cache still spans about six.
+ */
+const MIN_POSITIONS = 4;
 /** Hash directories, two levels ("3f/a2/"), possibly below one directory ("universal/"); captures: directory, levels. */
 const HASHED = /^((?:(?![0-9a-f]{2}\/)[^/]+\/)?)([0-9a-f]{2})\/(?:([0-9a-f]{2})\/)?/;
 /** Positions are in 1/65536 of a directory's hash key space: the two hash levels. */
@@ -58,16 +64,21 @@ export function splitPoints(root: string, keys: readonly string[], through: stri
   // The page's keys in the last key's directory: their spread in its key space gives the density.
   let inDir = 0;
   let from = at.position;
+  let positions = 0;
+  let previous = -1;
   for (const key of keys) {
     const place = placeOf(root, key);
     if (place === undefined || place.dir !== at.dir) continue;
     inDir++;
     from = Math.min(from, place.position);
+    if (place.position !== previous) positions++;
+    previous = place.position;
   }
+  if (positions < MIN_POSITIONS) return [];
   const end = through === undefined ? undefined : placeOf(root, through);
   // The part of the directory's key space left to this stream: up to `through` (a boundary, so placed) if that lies in it.
   const until = end !== undefined && end.dir === at.dir ? end.position : SPACE;
-  // A page of a few positions (the first keys of a directory) says little: +1 avoids dividing by nothing.
+  // Keys per position over the positions the page reached, its first and last included.
   const density = inDir / (at.position - from + 1);
   const pages = (density * (until - at.position - 1)) / pageSize;
   const count = Math.min(parts, Math.floor(pages / MIN_PAGES_PER_RANGE));

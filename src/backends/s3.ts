@@ -5,11 +5,12 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
+import { Buffer } from "node:buffer";
+import { Readable } from "node:stream";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { retrying, type RetryPolicy, withRetries } from "../util/retry.ts";
 import { type Backend, BackendError, type DeleteOutcome, type ExpectedFile, NotFoundError, type OpenOptions, type RemoteFile, type Timeouts } from "./backend.ts";
@@ -17,7 +18,8 @@ import { changeSincePlanning } from "./precondition.ts";
 import type { Env } from "./registry.ts";
 import { s3ClientConfig } from "./s3-config.ts";
 import { errorSummary, isCredentialFailure, isRequestFailure, isTransient, isTransientCode, isUnreachable, MalformedAnswerError, missingBucket, requestFailure } from "./s3-errors.ts";
-import { commonPrefix, compareKeys, decodeListedKey, isXmlSafeKey, keyBefore } from "./s3-keys.ts";
+import { commonPrefix, compareKeys, isXmlSafeKey, keyBefore } from "./s3-keys.ts";
+import { type ListedObject, type ListedPage, scanListAnswer, secondsOf } from "./s3-list-answer.ts";
 import { type KeyRange, splitPoints } from "./s3-ranges.ts";
 import { displayUrlOf, type S3Location } from "./s3-location.ts";
 
@@ -35,21 +37,6 @@ const STAT_CONCURRENCY = 16;
  * batch of 1000 deletions from a million-object bucket with 85k of them spans about 12 pages.
  */
 const LISTED_OBJECTS_PER_PAGE = 50;
-
-/** One listed object, its key decoded. */
-interface ListedObject {
-  key: string;
-  size: number;
-  mtimeMs: number;
-  etag?: string;
-}
-
-/** A checked ListObjectsV2 answer with its keys decoded. */
-interface ListedPage {
-  objects: ListedObject[];
-  /** The continuation token, or undefined on the last page. */
-  next: string | undefined;
-}
 
 /** A deletion's outcome, and whether trying again (after checking the object again) may still delete it. */
 interface DeleteAttempt {
@@ -161,7 +148,7 @@ export class S3Backend implements Backend {
       this.urlOf(path),
       async () => {
         const head = answered200(await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path) })), "HeadObject");
-        const file: RemoteFile = { path, size: head.ContentLength ?? 0, mtimeMs: secondsOf(head.LastModified) };
+        const file: RemoteFile = { path, size: head.ContentLength ?? 0, mtimeMs: secondsOf(head.LastModified?.getTime() ?? 0) };
         if (head.ETag !== undefined) file.etag = head.ETag;
         return file;
       },
@@ -343,23 +330,41 @@ export class S3Backend implements Backend {
     } while (!pages.closed);
   }
 
-  /** One ListObjectsV2 page, URL-encoded so that any key arrives intact, checked and decoded. */
+  /**
+   * One ListObjectsV2 page, URL-encoded so that any key arrives intact, checked and decoded by
+   * scanListAnswer: its body is taken from the SDK before the SDK's own (far slower) parse, which
+   * then reads an empty result. Error answers are left to the SDK.
+   */
   private async listPage(prefix: string, token: string | undefined, startAfter: string | undefined, deadline?: number): Promise<ListedPage> {
     return this.request(
       "ListObjectsV2",
       this.displayUrl,
-      async () =>
-        listedPageOf(
-          await this.client.send(
-            new ListObjectsV2Command({
-              Bucket: this.location.bucket,
-              Prefix: prefix,
-              ContinuationToken: token,
-              StartAfter: startAfter === "" ? undefined : startAfter,
-              EncodingType: "url",
-            }),
-          ),
-        ),
+      async () => {
+        const command = new ListObjectsV2Command({
+          Bucket: this.location.bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+          StartAfter: startAfter === "" ? undefined : startAfter,
+          EncodingType: "url",
+        });
+        let page: ListedPage | undefined;
+        command.middlewareStack.add(
+          (next) => async (args) => {
+            const result = await next(args);
+            const response = result.response as { statusCode?: number; body?: AsyncIterable<Uint8Array> };
+            if (response.statusCode === 200 && response.body !== undefined) {
+              page = scanListAnswer(await textOf(response.body));
+              response.body = Readable.from([EMPTY_LISTING]);
+            }
+            return result;
+          },
+          // Low priority in the deserialize step: inside the SDK's deserializer, next to the raw answer.
+          { step: "deserialize", priority: "low", name: "sstateKeeperListingScanner" },
+        );
+        await this.client.send(command);
+        if (page === undefined) throw new MalformedAnswerError("a ListObjectsV2 answer without a body");
+        return page;
+      },
       { deadline },
     );
   }
@@ -457,30 +462,14 @@ function keyFailure(path: string, code: string | undefined, operation: string): 
   return { outcome: { path, status: "failed", error: `S3 ${operation} answered ${code ?? "an error without a code"} for it` }, again: isTransientCode(code) };
 }
 
-/**
- * Checks that a page is complete and decodes it: an answer without IsTruncated (an empty body
- * parses as an empty page) or a truncated one without a continuation token cannot be a whole
- * listing and is retried, never taken as the end.
- */
-function listedPageOf(answer: ListObjectsV2CommandOutput): ListedPage {
-  if (answer.IsTruncated === undefined) throw new MalformedAnswerError("a ListObjectsV2 answer without IsTruncated");
-  if (answer.IsTruncated && !answer.NextContinuationToken) throw new MalformedAnswerError("a truncated ListObjectsV2 answer without a continuation token");
-  const encoded = answer.EncodingType === "url";
-  const decode = (text: string) => {
-    try {
-      return encoded ? decodeListedKey(text) : text;
-    } catch {
-      throw new MalformedAnswerError("a ListObjectsV2 answer with a key that is no URL-encoded UTF-8");
-    }
-  };
-  const objects: ListedObject[] = [];
-  for (const object of answer.Contents ?? []) {
-    if (object.Key === undefined) throw new MalformedAnswerError("a ListObjectsV2 answer with an object without a key");
-    const listed: ListedObject = { key: decode(object.Key), size: object.Size ?? 0, mtimeMs: secondsOf(object.LastModified) };
-    if (object.ETag !== undefined) listed.etag = object.ETag;
-    objects.push(listed);
-  }
-  return { objects, next: answer.IsTruncated ? answer.NextContinuationToken : undefined };
+/** What the SDK reads in place of a listing body the backend has scanned. */
+const EMPTY_LISTING = new TextEncoder().encode("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>");
+
+/** A whole answer body, as UTF-8 text. */
+async function textOf(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** A HEAD answer has no body to check: anything but 200 (a 207 from a WebDAV server, say) is not S3 answering. */
@@ -540,9 +529,4 @@ class PageQueue {
     this.closed = true;
     this.wakeProducers.splice(0).forEach((wake) => wake());
   }
-}
-
-/** Listings report milliseconds on some servers (radosgw), HeadObject only seconds: truncate both so they agree. */
-function secondsOf(date: Date | undefined): number {
-  return date === undefined ? 0 : Math.floor(date.getTime() / 1000) * 1000;
 }
