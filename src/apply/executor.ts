@@ -15,7 +15,7 @@ export interface ExecuteOptions {
   earlier: ReadonlyMap<string, FileResult>;
   /** Batches checked or deleted at once. */
   concurrency: number;
-  /** Files per deleteMany call (and per journal write), at most MAX_BATCH_SIZE. */
+  /** Files per deleteMany call (and per journal write), at most MAX_BATCH_SIZE; fewer when the files would not fill `concurrency` batches. */
   batchSize?: number;
   /** Check every file but delete none: unchanged files come back as `would-delete`. */
   dryRun: boolean;
@@ -104,7 +104,10 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
     }
   };
 
-  const batchSize = Math.min(options.batchSize ?? MAX_BATCH_SIZE, MAX_BATCH_SIZE);
+  // Fewer files than `concurrency` full batches fill: spread evenly over `concurrency` batches, all in
+  // flight at once. A server may take the files of one call one after another (radosgw deletes the
+  // keys of a DeleteObjects in turn, 1000 in seconds): two full batches would leave six idle.
+  const batchSize = Math.max(1, Math.min(options.batchSize ?? MAX_BATCH_SIZE, MAX_BATCH_SIZE, Math.ceil(options.files.length / options.concurrency)));
   const dependedOn = new Set<string>();
   for (const file of options.files) if (file.after !== undefined) dependedOn.add(file.after);
   const outcomes = new Map<string, FileResult>();

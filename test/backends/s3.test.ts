@@ -62,16 +62,17 @@ async function keysUnder(bucket: string, prefix: string): Promise<string[]> {
 }
 
 /**
- * The reference listing: the files under `root` found by walking its directories with
- * Delimiter "/" (one listing per directory, as sstate-keeper listed until it listed in key ranges).
+ * The reference listing: the files under `root` as sstate-keeper listed them until it listed in
+ * key ranges, fanned out by directory: Delimiter "/" at the root and in its nativelsb directories
+ * (any but the two-hex-digit hash directories), each directory below them listed whole.
  */
 async function fannedOut(bucket: string, root: string): Promise<RemoteFile[]> {
   const files: RemoteFile[] = [];
-  const walk = async (prefix: string): Promise<void> => {
+  const list = async (prefix: string, delimiter: "/" | undefined): Promise<string[]> => {
     const below: string[] = [];
     let token: string | undefined;
     do {
-      const page = await adminClient().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: "/", ContinuationToken: token, EncodingType: "url" }));
+      const page = await adminClient().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token, EncodingType: "url" }));
       for (const object of page.Contents ?? []) {
         const file: RemoteFile = { path: decodeListedKey(object.Key!).slice(root.length), size: object.Size!, mtimeMs: Math.floor(object.LastModified!.getTime() / 1000) * 1000 };
         if (object.ETag !== undefined) file.etag = object.ETag;
@@ -80,9 +81,12 @@ async function fannedOut(bucket: string, root: string): Promise<RemoteFile[]> {
       below.push(...(page.CommonPrefixes ?? []).map((common) => decodeListedKey(common.Prefix!)));
       token = page.NextContinuationToken;
     } while (token !== undefined);
-    await mapConcurrent(below, 16, walk);
+    return below;
   };
-  await walk(root);
+  const directories = await list(root, "/");
+  const nativelsb = directories.filter((dir) => !/^[0-9a-f]{2}\/$/.test(dir.slice(root.length)));
+  const whole = [...directories.filter((dir) => !nativelsb.includes(dir)), ...(await mapConcurrent(nativelsb, 4, (dir) => list(dir, "/"))).flat()];
+  await mapConcurrent(whole, 16, (dir) => list(dir, undefined));
   return files;
 }
 
