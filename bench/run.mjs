@@ -20,7 +20,7 @@ const USAGE = `usage: npm run bench -- [--files N] [--remote-files N] [--objects
   --age-objects N   objects (half of them 400 days old) cleaned up per run and tool in s3-rclone
                     by plan + apply and by rclone delete (default 4000)
   --runs N          timed runs per local measurement, best kept (default 2, or BENCH_RUNS)
-  --peer-runs N     alternating runs per s3-rclone measurement, median kept (default 5)
+  --peer-runs N     alternating runs per s3-rclone measurement, median kept (default 3)
   --only SECTIONS   comma-separated subset of local,s3,webdav,s3-rclone (default: all)
   --dir DIR         where scratch caches go (default the OS temp dir, or BENCH_DIR): a real disk
   --out FILE        results JSON (default bench/results/latest.json; markdown beside it, .md)
@@ -117,7 +117,7 @@ function parseOptions() {
     remoteFiles,
     objects: wholeNumber("--objects", values.objects ?? String(remoteFiles), 100),
     ageObjects: wholeNumber("--age-objects", values["age-objects"] ?? "4000", 100),
-    peerRuns: wholeNumber("--peer-runs", values["peer-runs"] ?? "5", 1),
+    peerRuns: wholeNumber("--peer-runs", values["peer-runs"] ?? "3", 1),
     runs: wholeNumber("--runs", values.runs ?? process.env.BENCH_RUNS ?? "2", 1),
     only,
     dir: resolve(values.dir ?? process.env.BENCH_DIR ?? tmpdir()),
