@@ -22,7 +22,7 @@ export interface KeyRange {
 }
 
 /** A range is split only into parts expected to hold at least this many full pages: at most one extra request per this many. */
-export const MIN_PAGES_PER_RANGE = 2;
+const MIN_PAGES_PER_RANGE = 2;
 
 /**
  * A page whose keys lie in fewer hash directories than this says nothing about the rest (one
