@@ -373,33 +373,26 @@ async function benchAgeCleanup({ deleteObjects, runs, server, env, peerEnv, work
   const paths = [...generateCache({ files: deleteObjects * 2, now: Date.now() })].map((file) => file.path).filter((path) => path.includes("/sstate:")).slice(0, deleteObjects);
   const old = paths.filter((_, index) => index % 2 === 0);
   const fresh = paths.filter((_, index) => index % 2 === 1);
-  const seed = async (prefix) => {
-    await Promise.all([upload(`s3://${PEER_BUCKET}/${prefix}`, old, server.fakedEnv, work.dir), upload(`s3://${PEER_BUCKET}/${prefix}`, fresh, server.env, work.dir)]);
-  };
-  const prefixOf = (tool, run) => `age-${tool}-${run}`;
-  const seeded = async (tool, run) => {
-    log(`${PEERS}: run ${run + 1}: uploading ${count(paths.length)} objects for ${tool} (${count(old.length)} of them 400 days old)`);
-    await seed(prefixOf(tool, run));
+  // Each tool cleans a prefix of its own: the fresh objects are uploaded once, the old ones again before each run.
+  const prefixOf = (tool) => `${PEER_BUCKET}/age-${tool}`;
+  log(`${PEERS}: uploading ${count(fresh.length)} fresh objects for each tool`);
+  await Promise.all(["keeper", "rclone"].map((tool) => upload(`s3://${prefixOf(tool)}`, fresh, server.env, work.dir)));
+  const cleaning = (tool, clean) => async (run) => {
+    log(`${PEERS}: run ${run + 1}: uploading ${count(old.length)} objects 400 days old for ${tool}`);
+    await upload(`s3://${prefixOf(tool)}`, old, server.fakedEnv, work.dir);
+    const result = await counted(() => clean(run))();
+    return { ...result, left: await countListed(`s3://${prefixOf(tool)}`, work.dir, env) };
   };
   const cleanup = await medianOfAlternating(runs, {
-    "sstate-keeper plan + apply": async (run) => {
-      await seeded("keeper", run);
-      const target = `s3://${PEER_BUCKET}/${prefixOf("keeper", run)}`;
+    "sstate-keeper plan + apply": cleaning("keeper", async (run) => {
       const planFile = join(work.dir, `age-plan-${run}.json`);
-      return counted(async () => {
-        const planned = await command(process.execPath, [CLI, "plan", "--policy", policy, "--target", target, "--out", planFile], env);
-        const applied = await command(process.execPath, [CLI, "apply", planFile], env);
-        return { wallMs: planned.wallMs + applied.wallMs, planMs: planned.wallMs, applyMs: applied.wallMs, left: await countListed(target, work.dir, env) };
-      })();
-    },
-    "rclone delete --min-age 30d --use-server-modtime": async (run) => {
-      await seeded("rclone", run);
-      const prefix = `${PEER_BUCKET}/${prefixOf("rclone", run)}`;
-      return counted(async () => {
-        const deleted = await command("rclone", rcloneArgs("delete", prefix, "--min-age", "30d", "--use-server-modtime"), peerEnv);
-        return { wallMs: deleted.wallMs, left: await countListed(`s3://${prefix}`, work.dir, env) };
-      })();
-    },
+      const planned = await command(process.execPath, [CLI, "plan", "--policy", policy, "--target", `s3://${prefixOf("keeper")}`, "--out", planFile], env);
+      const applied = await command(process.execPath, [CLI, "apply", planFile], env);
+      return { wallMs: planned.wallMs + applied.wallMs, planMs: planned.wallMs, applyMs: applied.wallMs };
+    }),
+    "rclone delete --min-age 30d --use-server-modtime": cleaning("rclone", async () => ({
+      wallMs: (await command("rclone", rcloneArgs("delete", prefixOf("rclone"), "--min-age", "30d", "--use-server-modtime"), peerEnv)).wallMs,
+    })),
   });
   figures.ageCleanup = cleanup;
   const keeper = cleanup["sstate-keeper plan + apply"];

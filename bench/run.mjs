@@ -17,8 +17,8 @@ const USAGE = `usage: npm run bench -- [--files N] [--remote-files N] [--objects
   --files N         local cache size (default 100000, or BENCH_FILES); SPEC §8's bound is for 1000000
   --remote-files N  S3 and WebDAV cache size (default 20000, or BENCH_REMOTE_FILES)
   --objects N       bucket listed against rclone in s3-rclone (default --remote-files; e.g. 100000)
-  --age-objects N   objects (half of them 400 days old) cleaned up per run and tool in s3-rclone
-                    by plan + apply and by rclone delete (default 4000)
+  --age-objects N   objects (half of them 400 days old, uploaded again for each run) cleaned up by
+                    each tool in s3-rclone, plan + apply against rclone delete (default --objects)
   --runs N          timed runs per local measurement, best kept (default 2, or BENCH_RUNS)
   --peer-runs N     alternating runs per s3-rclone measurement, median kept (default 3)
   --only SECTIONS   comma-separated subset of local,s3,webdav,s3-rclone (default: all)
@@ -116,7 +116,7 @@ function parseOptions() {
     files: wholeNumber("--files", values.files ?? process.env.BENCH_FILES ?? "100000", 100),
     remoteFiles,
     objects: wholeNumber("--objects", values.objects ?? String(remoteFiles), 100),
-    ageObjects: wholeNumber("--age-objects", values["age-objects"] ?? "4000", 100),
+    ageObjects: wholeNumber("--age-objects", values["age-objects"] ?? values.objects ?? String(remoteFiles), 100),
     peerRuns: wholeNumber("--peer-runs", values["peer-runs"] ?? "3", 1),
     runs: wholeNumber("--runs", values.runs ?? process.env.BENCH_RUNS ?? "2", 1),
     only,
