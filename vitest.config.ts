@@ -42,6 +42,7 @@ const CORE_TESTS = [
   "test/backends/registry.test.ts",
   "test/backends/s3-errors.test.ts",
   "test/backends/s3-keys.test.ts",
+  "test/backends/s3-listing.test.ts",
   "test/backends/webdav-multistatus.test.ts",
 ];
 const SERVER_TESTS = ["test/servers.test.ts", "test/remote/**/*.test.ts", "test/backends/s3.test.ts", "test/backends/webdav.test.ts", "test/**/*.integration.test.ts"];

@@ -12,28 +12,33 @@ import { markdownTable, textTable } from "./lib/format.mjs";
 import { RSS_METHOD } from "./lib/measure.mjs";
 import { CLI, REPO } from "./lib/paths.mjs";
 
-const USAGE = `usage: npm run bench -- [--files N] [--remote-files N] [--objects N] [--runs N] [--only SECTIONS] [--dir DIR] [--out FILE]
+const USAGE = `usage: npm run bench -- [--files N] [--remote-files N] [--objects N] [--bucket-objects N] [--age-objects N] [--runs N] [--peer-runs N] [--only SECTIONS] [--dir DIR] [--out FILE]
 
-  --files N         local cache size (default 100000, or BENCH_FILES); SPEC §8's bound is for 1000000
-  --remote-files N  S3 and WebDAV cache size (default 20000, or BENCH_REMOTE_FILES)
-  --objects N       S3 Inventory report size (default 10000000, or BENCH_OBJECTS); planned once,
-                    as is a report of a tenth of it, for the linearity ratio
-  --runs N          timed runs per local measurement, best kept (default 2, or BENCH_RUNS)
-  --only SECTIONS   comma-separated subset of local,s3,webdav,inventory (default: all)
+  --files N           local cache size (default 100000, or BENCH_FILES); SPEC §8's bound is for 1000000
+  --remote-files N    S3 and WebDAV cache size (default 20000, or BENCH_REMOTE_FILES)
+  --objects N         S3 Inventory report size (default 10000000, or BENCH_OBJECTS); planned once,
+                      as is a report of a tenth of it, for the linearity ratio
+  --bucket-objects N  bucket listed against rclone in s3-rclone (default --remote-files; e.g. 100000)
+  --age-objects N     objects (half of them 400 days old, uploaded again for each run) cleaned up by
+                      each tool in s3-rclone, plan + apply against rclone delete (default --bucket-objects)
+  --runs N            timed runs per local measurement, best kept (default 2, or BENCH_RUNS)
+  --peer-runs N       alternating runs per s3-rclone measurement, median kept (default 3)
+  --only SECTIONS     comma-separated subset of local,s3,webdav,s3-rclone,inventory (default: all)
   --dir DIR         where scratch caches go (default the OS temp dir, or BENCH_DIR): a real disk
   --out FILE        results JSON (default bench/results/latest.json; markdown beside it, .md)
   --profile         profile the local plan (node --cpu-prof) and list its top self-time
                     functions; done anyway when plan misses its time bound
 
 OE's scripts/sstate-cache-management.py is compared in the local section when
-OE_SSTATE_CACHE_MANAGEMENT names it (it is never vendored). Exits 1 when a bound is missed.`;
-const SECTIONS = ["local", "s3", "webdav", "inventory"];
+OE_SSTATE_CACHE_MANAGEMENT names it (it is never vendored); s3-rclone compares with rclone when
+it is installed (Debian's rclone). Exits 1 when a bound is missed.`;
+const SECTIONS = ["local", "s3", "webdav", "s3-rclone", "inventory"];
 
 const options = parseOptions();
 if (!existsSync(CLI)) fail(`${CLI} is missing: run npm run build first`);
 // Imported after the check: the sections load dist/ modules.
 const { benchLocal } = await import("./local.mjs");
-const { benchS3, benchWebdav } = await import("./remote.mjs");
+const { benchS3, benchS3Peers, benchWebdav } = await import("./remote.mjs");
 const { benchInventory } = await import("./inventory.mjs");
 
 const startedAt = new Date();
@@ -46,6 +51,7 @@ const bench = {
   local: () => benchLocal({ files: options.files, runs: options.runs, scratchRoot: options.dir, oeScript: process.env.OE_SSTATE_CACHE_MANAGEMENT, profile: options.profile, log }),
   s3: () => benchS3({ files: options.remoteFiles, scratchRoot: options.dir, log }),
   webdav: () => benchWebdav({ files: options.remoteFiles, scratchRoot: options.dir, log }),
+  "s3-rclone": () => benchS3Peers({ objects: options.bucketObjects, deleteObjects: options.ageObjects, runs: options.peerRuns, scratchRoot: options.dir, log }),
   inventory: () => benchInventory({ objects: options.objects, scratchRoot: options.dir, log }),
 };
 for (const section of options.only) {
@@ -89,6 +95,9 @@ function parseOptions() {
         files: { type: "string" },
         "remote-files": { type: "string" },
         objects: { type: "string" },
+        "bucket-objects": { type: "string" },
+        "age-objects": { type: "string" },
+        "peer-runs": { type: "string" },
         runs: { type: "string" },
         only: { type: "string" },
         dir: { type: "string" },
@@ -107,10 +116,14 @@ function parseOptions() {
   const only = (values.only ?? SECTIONS.join(",")).split(",").map((name) => name.trim());
   const unknown = only.find((name) => !SECTIONS.includes(name));
   if (unknown) fail(`--only: unknown section '${unknown}'; choose from ${SECTIONS.join(", ")}`);
+  const remoteFiles = wholeNumber("--remote-files", values["remote-files"] ?? process.env.BENCH_REMOTE_FILES ?? "20000", 100);
   return {
     files: wholeNumber("--files", values.files ?? process.env.BENCH_FILES ?? "100000", 100),
-    remoteFiles: wholeNumber("--remote-files", values["remote-files"] ?? process.env.BENCH_REMOTE_FILES ?? "20000", 100),
+    remoteFiles,
     objects: wholeNumber("--objects", values.objects ?? process.env.BENCH_OBJECTS ?? "10000000", 1000),
+    bucketObjects: wholeNumber("--bucket-objects", values["bucket-objects"] ?? String(remoteFiles), 100),
+    ageObjects: wholeNumber("--age-objects", values["age-objects"] ?? values["bucket-objects"] ?? String(remoteFiles), 100),
+    peerRuns: wholeNumber("--peer-runs", values["peer-runs"] ?? "3", 1),
     runs: wholeNumber("--runs", values.runs ?? process.env.BENCH_RUNS ?? "2", 1),
     only,
     dir: resolve(values.dir ?? process.env.BENCH_DIR ?? tmpdir()),

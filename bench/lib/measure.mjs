@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 
 const GNU_TIME = "/usr/bin/time";
@@ -14,11 +15,11 @@ const RSS_POLL_MS = 10;
  * else the VmHWM high-water mark polled from /proc, which can miss growth in the last few ms.
  * Rejects unless it exits with 0.
  */
-export async function measureCommand(command, args, { cwd, scratchDir, captureStdout = false }) {
+export async function measureCommand(command, args, { cwd, scratchDir, captureStdout = false, env = process.env }) {
   const rssFile = join(scratchDir, `rss-${process.pid}-${Date.now()}.txt`);
   const [file, argv] = HAS_GNU_TIME ? [GNU_TIME, ["-f", "%M", "-o", rssFile, command, ...args]] : [command, args];
   const started = process.hrtime.bigint();
-  const child = spawn(file, argv, { cwd, stdio: ["ignore", captureStdout ? "pipe" : "ignore", "pipe"] });
+  const child = spawn(file, argv, { cwd, env, stdio: ["ignore", captureStdout ? "pipe" : "ignore", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk) => (stdout += chunk));
@@ -81,6 +82,31 @@ export async function bestOfAlternating(runs, measurements) {
       },
     ]),
   );
+}
+
+/**
+ * Runs each measurement `runs` times, alternating between them so that drifting machine load
+ * hits all alike, with the load average before each. Per measurement: every run, and the median
+ * of each numeric figure of its results (wall time, requests…), picked from the run of median
+ * wall time for the others.
+ */
+export async function medianOfAlternating(runs, measurements) {
+  const all = Object.fromEntries(Object.keys(measurements).map((name) => [name, []]));
+  for (let run = 0; run < runs; run++) {
+    for (const [name, measure] of Object.entries(measurements)) all[name].push({ load: loadavg()[0], ...(await measure(run)) });
+  }
+  return Object.fromEntries(
+    Object.entries(all).map(([name, results]) => {
+      const byWall = [...results].sort((a, b) => a.wallMs - b.wallMs);
+      return [name, { ...byWall[(byWall.length - 1) >> 1], wallMs: median(results.map((result) => result.wallMs)), runs: results }];
+    }),
+  );
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Wall time of an in-process async function. */

@@ -19,14 +19,19 @@ const run = promisify(execFile);
 export async function startRadosgw(scratchRoot) {
   const [port, fakedPort, monPort] = await freePorts(3);
   const server = await startScript("radosgw", RADOSGW_SCRIPT, scratchRoot, [String(port), String(fakedPort), String(monPort)], 180_000);
+  const env = {
+    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+    AWS_ACCESS_KEY_ID: S3_ACCESS_KEY,
+    AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY,
+    AWS_REGION: "us-east-1",
+  };
   return {
     ...server,
-    env: {
-      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
-      AWS_ACCESS_KEY_ID: S3_ACCESS_KEY,
-      AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY,
-      AWS_REGION: "us-east-1",
-    },
+    env,
+    /** The gateway whose clock runs 400 days behind: what it writes is old. */
+    fakedEnv: { ...env, AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${fakedPort}` },
+    /** The normal gateway's log, with an access line per request. */
+    logFile: join(server.dir, "log", "client.rgw.main.log"),
   };
 }
 

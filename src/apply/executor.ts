@@ -6,6 +6,8 @@ import type { FileResult, Outcome } from "./outcome.ts";
 
 /** Paths per deleteMany call at most: S3 DeleteObjects takes at most 1000 keys. */
 export const MAX_BATCH_SIZE = 1000;
+/** Batches are made smaller than asked, to keep `concurrency` of them in flight, down to this size. */
+const MIN_SPREAD_BATCH = 100;
 
 export interface ExecuteOptions {
   backend: Backend;
@@ -15,7 +17,7 @@ export interface ExecuteOptions {
   earlier: ReadonlyMap<string, FileResult>;
   /** Batches checked or deleted at once. */
   concurrency: number;
-  /** Files per deleteMany call (and per journal write), at most MAX_BATCH_SIZE. */
+  /** Files per deleteMany call (and per journal write), at most MAX_BATCH_SIZE; fewer (down to 100) when the files would not fill `concurrency` batches. */
   batchSize?: number;
   /** Check every file but delete none: unchanged files come back as `would-delete`. */
   dryRun: boolean;
@@ -104,7 +106,13 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
     }
   };
 
-  const batchSize = Math.min(options.batchSize ?? MAX_BATCH_SIZE, MAX_BATCH_SIZE);
+  // Fewer files than `concurrency` full batches fill: spread evenly over up to `concurrency` batches
+  // of at least MIN_SPREAD_BATCH, all in flight at once. A server may take the files of one call one
+  // after another (radosgw deletes the keys of a DeleteObjects in turn, 1000 in seconds): two full
+  // batches would leave six idle. Smaller batches would cost more checks than they save (S3 checks a
+  // batch of one with a HeadObject, a bigger one with a listing of its key range).
+  const asked = Math.min(options.batchSize ?? MAX_BATCH_SIZE, MAX_BATCH_SIZE);
+  const batchSize = Math.min(asked, Math.max(MIN_SPREAD_BATCH, Math.ceil(options.files.length / options.concurrency)));
   const dependedOn = new Set<string>();
   for (const file of options.files) if (file.after !== undefined) dependedOn.add(file.after);
   const outcomes = new Map<string, FileResult>();

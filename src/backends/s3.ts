@@ -5,11 +5,12 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
+import { Buffer } from "node:buffer";
+import { Readable } from "node:stream";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { retrying, type RetryPolicy, withRetries } from "../util/retry.ts";
 import { type Backend, BackendError, type DeleteOutcome, type ExpectedFile, NotFoundError, type OpenOptions, type RemoteFile, type Timeouts } from "./backend.ts";
@@ -17,11 +18,13 @@ import { changeSincePlanning } from "./precondition.ts";
 import type { Env } from "./registry.ts";
 import { s3ClientConfig } from "./s3-config.ts";
 import { errorSummary, isCredentialFailure, isRequestFailure, isTransient, isTransientCode, isUnreachable, MalformedAnswerError, missingBucket, requestFailure } from "./s3-errors.ts";
-import { commonPrefix, compareKeys, decodeListedKey, isXmlSafeKey, keyBefore } from "./s3-keys.ts";
+import { commonPrefix, compareKeys, isXmlSafeKey, keyBefore } from "./s3-keys.ts";
+import { type ListedObject, type ListedPage, scanListAnswer, secondsOf } from "./s3-list-answer.ts";
+import { type KeyRange, splitPoints } from "./s3-ranges.ts";
 import { displayUrlOf, type S3Location } from "./s3-location.ts";
 
-/** Prefixes listed at once: SPEC §8 asks for ≥ 8 requests in flight; more buys little on one endpoint. */
-const LIST_CONCURRENCY = 16;
+/** Listing streams at once, each a key range: SPEC §8 asks for ≥ 8 requests in flight; more buys little on one endpoint. */
+const LIST_CONCURRENCY = 8;
 const DELETE_CONCURRENCY = 8;
 /** The S3 maximum for one DeleteObjects request. */
 const DELETE_BATCH = 1000;
@@ -34,35 +37,6 @@ const STAT_CONCURRENCY = 16;
  * batch of 1000 deletions from a million-object bucket with 85k of them spans about 12 pages.
  */
 const LISTED_OBJECTS_PER_PAGE = 50;
-
-const HASH_DIR = /^[0-9a-f]{2}\/$/;
-
-/** One unit of listing work: a key prefix and how to list it. */
-interface ListTask {
-  prefix: string;
-  /**
-   * "root" and "nativelsb" are listed with Delimiter "/" to discover the directories below them
-   * (hash directories, or `universal/`-style ones whose hash directories lie one level deeper);
-   * a "tree" is listed whole, without delimiter.
-   */
-  kind: "root" | "nativelsb" | "tree";
-}
-
-/** One listed object, its key decoded. */
-interface ListedObject {
-  key: string;
-  size: number;
-  mtimeMs: number;
-  etag?: string;
-}
-
-/** A checked ListObjectsV2 answer with its keys decoded. */
-interface ListedPage {
-  objects: ListedObject[];
-  prefixes: string[];
-  /** The continuation token, or undefined on the last page. */
-  next: string | undefined;
-}
 
 /** A deletion's outcome, and whether trying again (after checking the object again) may still delete it. */
 interface DeleteAttempt {
@@ -145,11 +119,11 @@ export class S3Backend implements Backend {
   }
 
   /**
-   * Lists the root's first page; a cache of up to 1000 files is then complete. A bigger one is
-   * listed by directory: Delimiter "/" at the root discovers the hash directories (and, one level
-   * below `universal/`-style directories, theirs), then each hash directory is listed whole,
-   * paginated, LIST_CONCURRENCY at once, skipping the keys the first page had.
-   * Requests: ≤ ⌈N/1000⌉ + one per hash directory + the discovery listings.
+   * Lists the keys in order, 1000 a page, without delimiter: a cache of up to 1000 files takes
+   * one request. After each page, while fewer than LIST_CONCURRENCY streams run, the rest of a
+   * stream's key range is split where each part will probably hold several pages (s3-ranges.ts),
+   * each part listed by a stream of its own from StartAfter its first boundary.
+   * Requests: ≤ ⌈N/1000⌉ + one per stream (its last page runs past its range).
    */
   async *list(): AsyncIterable<RemoteFile[]> {
     const pages = new PageQueue();
@@ -174,7 +148,7 @@ export class S3Backend implements Backend {
       this.urlOf(path),
       async () => {
         const head = answered200(await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.keyOf(path) })), "HeadObject");
-        const file: RemoteFile = { path, size: head.ContentLength ?? 0, mtimeMs: secondsOf(head.LastModified) };
+        const file: RemoteFile = { path, size: head.ContentLength ?? 0, mtimeMs: secondsOf(head.LastModified?.getTime() ?? 0) };
         if (head.ETag !== undefined) file.etag = head.ETag;
         return file;
       },
@@ -198,10 +172,10 @@ export class S3Backend implements Backend {
     let complete = false;
     let token: string | undefined;
     const maxPages = Math.ceil(paths.length / LISTED_OBJECTS_PER_PAGE);
-    const range: ListTask = { prefix: this.keyPrefix + commonPrefix(first, last), kind: "tree" };
+    const prefix = this.keyPrefix + commonPrefix(first, last);
     for (let pages = 0; pages < maxPages && !complete; pages++) {
-      const page = await this.listPage(range, token, token === undefined ? keyBefore(this.keyOf(first)) : undefined, deadline);
-      for (const file of this.filesOf(page.objects, undefined)) found.set(file.path, file);
+      const page = await this.listPage(prefix, token, token === undefined ? keyBefore(this.keyOf(first)) : undefined, deadline);
+      for (const file of this.filesOf(page.objects)) found.set(file.path, file);
       const lastKey = page.objects.at(-1)?.key;
       if (lastKey !== undefined) listedThrough = lastKey.slice(this.keyPrefix.length);
       token = page.next;
@@ -320,77 +294,86 @@ export class S3Backend implements Backend {
     }
   }
 
-  private async listAll(pages: PageQueue): Promise<void> {
-    // Small caches fit in one page: take it first and fan out only when there is more.
-    const first = await this.listPage({ prefix: this.keyPrefix, kind: "tree" }, undefined, undefined);
-    const firstFiles = this.filesOf(first.objects, undefined);
-    if (firstFiles.length > 0) await pages.put(firstFiles);
-    if (first.next === undefined) return;
-    const seenThrough = first.objects.at(-1)?.key;
-    const tasks: ListTask[] = [{ prefix: this.keyPrefix, kind: "root" }];
-    let active = 0;
-    await new Promise<void>((resolve, reject) => {
-      const pump = () => {
-        while (active < LIST_CONCURRENCY && tasks.length > 0 && !pages.closed) {
-          const task = tasks.shift()!;
-          active++;
-          this.listPrefix(task, seenThrough, pages, (found) => tasks.push(found)).then(() => {
-            active--;
-            pump();
-          }, reject);
-        }
-        if (active === 0 && (tasks.length === 0 || pages.closed)) resolve();
+  private listAll(pages: PageQueue): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let active = 0;
+      const start = (range: KeyRange) => {
+        active++;
+        this.listRange(range, pages, () => LIST_CONCURRENCY - active, start).then(() => {
+          if (--active === 0) resolve();
+        }, reject);
       };
-      pump();
+      start({ after: undefined, through: undefined });
     });
   }
 
-  /** Lists what `task` covers after `seenThrough`, the last key of the first page (S3 lists keys in order). */
-  private async listPrefix(task: ListTask, seenThrough: string | undefined, pages: PageQueue, found: (task: ListTask) => void): Promise<void> {
-    const startAfter = task.kind === "tree" && seenThrough?.startsWith(task.prefix) ? seenThrough : undefined;
+  /**
+   * Lists one key range in pages; after each, hands parts of the rest to `start` (at most `free()`
+   * of them), keeping the first part. S3 lists keys in order: the first key past the range ends it.
+   */
+  private async listRange(range: KeyRange, pages: PageQueue, free: () => number, start: (range: KeyRange) => void): Promise<void> {
     let token: string | undefined;
+    let through = range.through;
     do {
       if (pages.closed) return;
-      const answer = await this.listPage(task, token, startAfter);
-      for (const prefix of answer.prefixes) {
-        // A directory wholly before the first page's last key was listed whole by that page.
-        if (seenThrough !== undefined && compareKeys(prefix, seenThrough) < 0 && !seenThrough.startsWith(prefix)) continue;
-        const name = prefix.slice(task.prefix.length);
-        found({ prefix, kind: task.kind === "root" && !HASH_DIR.test(name) ? "nativelsb" : "tree" });
-      }
-      const files = this.filesOf(answer.objects, seenThrough);
+      const page = await this.listPage(this.keyPrefix, token, token === undefined ? range.after : undefined);
+      const past = through === undefined ? -1 : page.objects.findIndex((object) => compareKeys(object.key, through!) > 0);
+      const objects = past === -1 ? page.objects : page.objects.slice(0, past);
+      const files = this.filesOf(objects);
       if (files.length > 0) await pages.put(files);
-      token = answer.next;
-    } while (token !== undefined);
+      if (past !== -1) return;
+      token = page.next;
+      if (token === undefined) return;
+      const boundaries = splitPoints(this.keyPrefix, objects.map((object) => object.key), through, objects.length, free() + 1);
+      boundaries.forEach((boundary, index) => start({ after: boundary, through: boundaries[index + 1] ?? through }));
+      through = boundaries[0] ?? through;
+    } while (!pages.closed);
   }
 
-  /** One ListObjectsV2 page, URL-encoded so that any key arrives intact, checked and decoded. */
-  private async listPage(task: ListTask, token: string | undefined, startAfter: string | undefined, deadline?: number): Promise<ListedPage> {
+  /**
+   * One ListObjectsV2 page, URL-encoded so that any key arrives intact, checked and decoded by
+   * scanListAnswer: its body is taken from the SDK before the SDK's own (far slower) parse, which
+   * then reads an empty result. Error answers are left to the SDK.
+   */
+  private async listPage(prefix: string, token: string | undefined, startAfter: string | undefined, deadline?: number): Promise<ListedPage> {
     return this.request(
       "ListObjectsV2",
       this.displayUrl,
-      async () =>
-        listedPageOf(
-          await this.client.send(
-            new ListObjectsV2Command({
-              Bucket: this.location.bucket,
-              Prefix: task.prefix,
-              Delimiter: task.kind === "tree" ? undefined : "/",
-              ContinuationToken: token,
-              StartAfter: startAfter === "" ? undefined : startAfter,
-              EncodingType: "url",
-            }),
-          ),
-        ),
+      async () => {
+        const command = new ListObjectsV2Command({
+          Bucket: this.location.bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+          StartAfter: startAfter === "" ? undefined : startAfter,
+          EncodingType: "url",
+        });
+        let page: ListedPage | undefined;
+        command.middlewareStack.add(
+          (next) => async (args) => {
+            const result = await next(args);
+            const response = result.response as { statusCode?: number; body?: AsyncIterable<Uint8Array> };
+            if (response.statusCode === 200 && response.body !== undefined) {
+              page = scanListAnswer(await textOf(response.body));
+              response.body = Readable.from([EMPTY_LISTING]);
+            }
+            return result;
+          },
+          // Low priority in the deserialize step: inside the SDK's deserializer, next to the raw answer.
+          { step: "deserialize", priority: "low", name: "sstateKeeperListingScanner" },
+        );
+        await this.client.send(command);
+        if (page === undefined) throw new MalformedAnswerError("a ListObjectsV2 answer without a body");
+        return page;
+      },
       { deadline },
     );
   }
 
-  private filesOf(objects: readonly ListedObject[], seenThrough: string | undefined): RemoteFile[] {
+  private filesOf(objects: readonly ListedObject[]): RemoteFile[] {
     const files: RemoteFile[] = [];
     for (const object of objects) {
       // Keys ending in "/" are the empty "folder" markers some S3 consoles create, not files.
-      if (object.key.endsWith("/") || (seenThrough !== undefined && compareKeys(object.key, seenThrough) <= 0)) continue;
+      if (object.key.endsWith("/")) continue;
       const file: RemoteFile = { path: object.key.slice(this.keyPrefix.length), size: object.size, mtimeMs: object.mtimeMs };
       if (object.etag !== undefined) file.etag = object.etag;
       files.push(file);
@@ -479,31 +462,14 @@ function keyFailure(path: string, code: string | undefined, operation: string): 
   return { outcome: { path, status: "failed", error: `S3 ${operation} answered ${code ?? "an error without a code"} for it` }, again: isTransientCode(code) };
 }
 
-/**
- * Checks that a page is complete and decodes it: an answer without IsTruncated (an empty body
- * parses as an empty page) or a truncated one without a continuation token cannot be a whole
- * listing and is retried, never taken as the end.
- */
-function listedPageOf(answer: ListObjectsV2CommandOutput): ListedPage {
-  if (answer.IsTruncated === undefined) throw new MalformedAnswerError("a ListObjectsV2 answer without IsTruncated");
-  if (answer.IsTruncated && !answer.NextContinuationToken) throw new MalformedAnswerError("a truncated ListObjectsV2 answer without a continuation token");
-  const encoded = answer.EncodingType === "url";
-  const decode = (text: string) => {
-    try {
-      return encoded ? decodeListedKey(text) : text;
-    } catch {
-      throw new MalformedAnswerError("a ListObjectsV2 answer with a key that is no URL-encoded UTF-8");
-    }
-  };
-  const objects: ListedObject[] = [];
-  for (const object of answer.Contents ?? []) {
-    if (object.Key === undefined) throw new MalformedAnswerError("a ListObjectsV2 answer with an object without a key");
-    const listed: ListedObject = { key: decode(object.Key), size: object.Size ?? 0, mtimeMs: secondsOf(object.LastModified) };
-    if (object.ETag !== undefined) listed.etag = object.ETag;
-    objects.push(listed);
-  }
-  const prefixes = (answer.CommonPrefixes ?? []).flatMap((common) => (common.Prefix === undefined ? [] : [decode(common.Prefix)]));
-  return { objects, prefixes, next: answer.IsTruncated ? answer.NextContinuationToken : undefined };
+/** What the SDK reads in place of a listing body the backend has scanned. */
+const EMPTY_LISTING = new TextEncoder().encode("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>");
+
+/** A whole answer body, as UTF-8 text. */
+async function textOf(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** A HEAD answer has no body to check: anything but 200 (a 207 from a WebDAV server, say) is not S3 answering. */
@@ -563,9 +529,4 @@ class PageQueue {
     this.closed = true;
     this.wakeProducers.splice(0).forEach((wake) => wake());
   }
-}
-
-/** Listings report milliseconds on some servers (radosgw), HeadObject only seconds: truncate both so they agree. */
-function secondsOf(date: Date | undefined): number {
-  return date === undefined ? 0 : Math.floor(date.getTime() / 1000) * 1000;
 }

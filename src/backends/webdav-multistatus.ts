@@ -9,6 +9,8 @@
  * names is complete. A truncated or malformed answer is an error, never "empty" or "not found".
  */
 
+import { decodeEntities } from "./xml-text.ts";
+
 /** One `<response>` of a 207 multistatus, with `path` relative to the backend root. */
 export interface DavEntry {
   path: string;
@@ -126,14 +128,4 @@ export function parseResponseElement(element: string, pathOf: (href: string) => 
   if (size === undefined || !/^\d+$/.test(size)) throw new MultistatusError(`${path} has no valid getcontentlength`);
   if (Number.isNaN(mtimeMs)) throw new MultistatusError(`${path} has no valid getlastmodified`);
   return { ...entry, kind: "file", size: Number(size), mtimeMs };
-}
-
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
-function decodeEntities(text: string): string {
-  if (!text.includes("&")) return text;
-  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (whole, name: string) => {
-    if (name[0] !== "#") return ENTITIES[name.toLowerCase()] ?? whole;
-    return String.fromCodePoint(name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10));
-  });
 }

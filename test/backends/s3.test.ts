@@ -5,6 +5,7 @@ import { BackendError, type RemoteFile } from "../../src/backends/backend.ts";
 import { type Env, parseTarget } from "../../src/backends/index.ts";
 import type { S3Backend } from "../../src/backends/s3.ts";
 import { s3ClientConfig } from "../../src/backends/s3-config.ts";
+import { decodeListedKey } from "../../src/backends/s3-keys.ts";
 import { mapConcurrent } from "../../src/util/concurrency.ts";
 import type {} from "../support/global-servers.ts";
 import { Redactor } from "../../src/util/secrets.ts";
@@ -59,6 +60,37 @@ async function keysUnder(bucket: string, prefix: string): Promise<string[]> {
   } while (token !== undefined);
   return keys;
 }
+
+/**
+ * The reference listing: the files under `root` as sstate-keeper listed them until it listed in
+ * key ranges, fanned out by directory: Delimiter "/" at the root and in its nativelsb directories
+ * (any but the two-hex-digit hash directories), each directory below them listed whole.
+ */
+async function fannedOut(bucket: string, root: string): Promise<RemoteFile[]> {
+  const files: RemoteFile[] = [];
+  const list = async (prefix: string, delimiter: "/" | undefined): Promise<string[]> => {
+    const below: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await adminClient().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token, EncodingType: "url" }));
+      for (const object of page.Contents ?? []) {
+        const file: RemoteFile = { path: decodeListedKey(object.Key!).slice(root.length), size: object.Size!, mtimeMs: Math.floor(object.LastModified!.getTime() / 1000) * 1000 };
+        if (object.ETag !== undefined) file.etag = object.ETag;
+        files.push(file);
+      }
+      below.push(...(page.CommonPrefixes ?? []).map((common) => decodeListedKey(common.Prefix!)));
+      token = page.NextContinuationToken;
+    } while (token !== undefined);
+    return below;
+  };
+  const directories = await list(root, "/");
+  const nativelsb = directories.filter((dir) => !/^[0-9a-f]{2}\/$/.test(dir.slice(root.length)));
+  const whole = [...directories.filter((dir) => !nativelsb.includes(dir)), ...(await mapConcurrent(nativelsb, 4, (dir) => list(dir, "/"))).flat()];
+  await mapConcurrent(whole, 16, (dir) => list(dir, undefined));
+  return files;
+}
+
+const byPath = (a: RemoteFile, b: RemoteFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 async function listAll(backend: S3Backend): Promise<RemoteFile[]> {
   const files: RemoteFile[] = [];
@@ -197,28 +229,55 @@ backendConformance("s3 (radosgw)", async () => {
 });
 
 describe("S3 backend on radosgw", () => {
-  it("lists a cache over many hash prefixes in ⌈N/1000⌉ + prefixes + discovery requests, ≥ 8 at once, and deletes it in ⌈N/1000⌉", async () => {
-    const bucket = await freshBucket();
-    const paths = Array.from({ length: 3000 }, (_, i) => sstatePath(i, i % 4 === 0 ? "universal/" : i % 4 === 1 ? "ubuntu-22.04/" : ""));
-    paths.push("README", "universal/README");
-    const writer = await open(`s3://${bucket}/cache`);
-    await mapConcurrent(paths, 32, (path, i) => writer.put(path, new Uint8Array(i % 5)));
+  // 5,800 objects: 5,190 under the root's hash directories, 305 under each of two nativelsb
+  // directories, and keys that need URL encoding; beside them, keys outside the target's prefix.
+  const spread = Array.from({ length: 5800 }, (_, i) => sstatePath(i, i % 19 === 0 ? "universal/" : i % 19 === 1 ? "ubuntu-22.04/" : ""));
+  const encoded = [
+    `5d/83/sstate:lib x%41+y:core2-64-poky-linux:1.0+git:r0:core2-64:14:${"5d83".padEnd(64, "0")}_package.tar.zst`,
+    `5d/83/sstate:ünïcødé-😀:core2-64-poky-linux:1.0:r0:core2-64:14:${"5d83".padEnd(64, "1")}_fetch.tar.zst.siginfo`,
+    `universal/a0/01/sstate:ctl\x01key:x86_64-linux:1.0:r0:x86_64:14:${"a001".padEnd(64, "2")}_fetch.tar.zst`,
+    "README",
+    "universal/README",
+  ];
+  const cachePaths = [...spread, ...encoded];
+  const outside = ["cache-old/00/00/sstate:a::1:r0::14:00_fetch.tar.zst", "cache0/README", "other-tool/data"];
+  let spreadBucket: string;
+  beforeAll(async () => {
+    spreadBucket = await freshBucket();
+    const writer = await open(`s3://${spreadBucket}/cache`);
+    await mapConcurrent(cachePaths, 32, (path, i) => writer.put(path, new Uint8Array(i % 5)));
     await writer.close();
+    await mapConcurrent(outside, 8, (key) => adminClient().send(new PutObjectCommand({ Bucket: spreadBucket, Key: key, Body: "not ours" })));
+  }, 180_000);
 
-    const backend = await open(`s3://${bucket}/cache`);
-    let started = performance.now();
+  it.each([
+    { target: "cache", root: "cache/" },
+    { target: "cache/universal", root: "cache/universal/" },
+  ])("lists s3://…/$target exactly as a listing fanned out by directory does", async ({ target, root }) => {
+    const backend = await open(`s3://${spreadBucket}/${target}`);
+    const listed = await listAll(backend);
+    await backend.close();
+    const reference = await fannedOut(spreadBucket, root);
+    expect(reference.length).toBe(cachePaths.filter((path) => `cache/${path}`.startsWith(root)).length);
+    expect(listed.sort(byPath)).toEqual(reference.sort(byPath));
+    expect(listed.every((f) => f.etag?.startsWith('"'))).toBe(true);
+  });
+
+  it("lists 5,800 objects in at most one request more per stream than pages, in parallel only where the rest holds several pages, and deletes them in ⌈N/1000⌉", async () => {
+    const backend = await open(`s3://${spreadBucket}/cache`);
+    const started = performance.now();
     const listed = await listAll(backend);
     const listMs = performance.now() - started;
-    expect(listed.map((f) => f.path).sort()).toEqual([...paths].sort());
+    expect(listed.map((f) => f.path).sort()).toEqual([...cachePaths].sort());
     const sizes = new Map(listed.map((f) => [f.path, f.size]));
-    paths.forEach((path, i) => expect(sizes.get(path)).toBe(i % 5));
-    expect(listed.every((f) => f.etag?.startsWith('"'))).toBe(true);
-
-    const hashPrefixes = new Set(paths.filter((p) => p.includes(":")).map((p) => p.slice(0, p.lastIndexOf("/") - 3))).size;
-    const discovery = 3; // the root, universal/ and ubuntu-22.04/
+    cachePaths.forEach((path, i) => expect(sizes.get(path)).toBe(i % 5));
     const listRequests = backend.requestCounts()["ListObjectsV2"] ?? 0;
-    expect(listRequests).toBeLessThanOrEqual(Math.ceil(paths.length / 1000) + hashPrefixes + discovery);
-    expect(backend.peakRequestsInFlight()).toBeGreaterThanOrEqual(8);
+    const pages = Math.ceil(cachePaths.length / 1000);
+    // The first page (a fifth of the root's hash space) leaves about four pages there: split in two.
+    const streams = backend.peakRequestsInFlight();
+    expect(streams).toBe(2);
+    expect(listRequests).toBeGreaterThanOrEqual(pages);
+    expect(listRequests).toBeLessThanOrEqual(pages + streams);
 
     // A consumer that stops early leaves no listing behind that could fail or block.
     for await (const batch of backend.list()) {
@@ -226,28 +285,42 @@ describe("S3 backend on radosgw", () => {
       break;
     }
 
-    started = performance.now();
+    const before = backend.requestCounts()["DeleteObjects"] ?? 0;
     const outcomes = await backend.deleteMany(listed);
-    const deleteMs = performance.now() - started;
-    expect(backend.requestCounts()["DeleteObjects"]).toBe(Math.ceil(paths.length / 1000));
+    expect((backend.requestCounts()["DeleteObjects"] ?? 0) - before).toBe(pages);
     expect(outcomes.map((o) => [o.path, o.status])).toEqual(listed.map((f) => [f.path, "deleted"]));
-    expect(await keysUnder(bucket, "cache/")).toEqual([]);
+    expect(await keysUnder(spreadBucket, "cache/")).toEqual([]);
+    expect((await keysUnder(spreadBucket, "")).sort()).toEqual([...outside].sort());
     await backend.close();
-    console.log(
-      `[s3] ${paths.length} objects under ${hashPrefixes} hash prefixes: listed with ${listRequests} ListObjectsV2 ` +
-        `(peak ${backend.peakRequestsInFlight()} in flight) in ${listMs.toFixed(0)} ms; deleted with ${backend.requestCounts()["DeleteObjects"]} DeleteObjects in ${deleteMs.toFixed(0)} ms`,
-    );
+    console.log(`[s3] ${cachePaths.length} objects: listed with ${listRequests} ListObjectsV2 (${streams} streams) in ${listMs.toFixed(0)} ms`);
   });
 
-  it("paginates within one prefix holding more than two pages of keys", async () => {
+  it.each([
+    { title: "one object", paths: [sstatePath(1, "")] },
+    { title: "1000 objects", paths: Array.from({ length: 1000 }, (_, i) => sstatePath(i, i % 2 === 0 ? "universal/" : "")) },
+  ])("lists a bucket of $title with one request", async ({ paths }) => {
+    const bucket = await freshBucket();
+    const writer = await open(`s3://${bucket}`);
+    await mapConcurrent(paths, 32, (path) => writer.put(path, new Uint8Array(1)));
+    await writer.close();
+    const backend = await open(`s3://${bucket}`);
+    expect((await listAll(backend)).map((f) => f.path).sort()).toEqual([...paths].sort());
+    expect(backend.requestCounts()).toEqual({ HeadBucket: 1, ListObjectsV2: 1 });
+    await backend.close();
+  });
+
+  it("paginates within one hash directory holding more than two pages of keys, in one stream", async () => {
     const bucket = await freshBucket();
     const paths = Array.from({ length: 2100 }, (_, i) => `ab/cd/sstate:zlib::1.3.1:r0::14:${i.toString(16).padStart(64, "0")}_fetch.tar.zst.siginfo`);
+    const writer = await open(`s3://${bucket}`);
+    await mapConcurrent(paths, 32, (path) => writer.put(path, new Uint8Array(3)));
+    await writer.close();
     const backend = await open(`s3://${bucket}`);
-    await mapConcurrent(paths, 32, (path) => backend.put(path, new Uint8Array(3)));
     const listed = await listAll(backend);
     expect(listed.map((f) => f.path).sort()).toEqual([...paths].sort());
-    // The first page, the root's discovery listing, then ab/ after the first page's last key: 1100 keys in two pages.
-    expect(backend.requestCounts()["ListObjectsV2"]).toBe(4);
+    // Keys in one directory say nothing about the rest of the key space: no split, three pages.
+    expect(backend.requestCounts()["ListObjectsV2"]).toBe(3);
+    expect(backend.peakRequestsInFlight()).toBe(1);
     await backend.close();
   });
 
@@ -349,7 +422,6 @@ describe("S3 keys that XML cannot carry, on radosgw", () => {
 describe("S3 backend through a faulty network", () => {
   const quick = { connectMs: 1_000, idleMs: 1_000, operationMs: 30_000 };
   const listedPaths = Array.from({ length: 1_100 }, (_, i) => sstatePath(i, i % 3 === 0 ? "universal/" : "")).sort();
-  const byPath = (a: RemoteFile, b: RemoteFile) => (a.path < b.path ? -1 : 1);
   let bucket: string;
   let truth: RemoteFile[];
   beforeAll(async () => {
