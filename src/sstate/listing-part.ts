@@ -29,6 +29,12 @@ export interface ListingPart {
   lastPath: string;
 }
 
+/** The columns a part carries (task keys are the listing's to give), widest elements first. */
+const PART_COLUMNS = (() => {
+  const sample = allocate(1, false);
+  return TYPED_COLUMNS.filter((name) => name !== "taskKeys").sort((a, b) => sample[b].BYTES_PER_ELEMENT - sample[a].BYTES_PER_ELEMENT);
+})();
+
 /** A part and the listing thread that parsed it (whose ids it uses). */
 export interface ThreadPart {
   thread: number;
@@ -46,7 +52,9 @@ export class ListingPartWriter {
   readonly #fields = emptyFields();
   #columns = allocate(INITIAL_CAPACITY, false);
   #count = 0;
-  #digestText = "";
+  /** The digest lines as UTF-8, written as they come (a string of them would live until `take`). */
+  #digestText = Buffer.alloc(1 << 16);
+  #digestBytes = 0;
   #bytes = 0;
   #ordered = true;
   #firstPath = "";
@@ -60,7 +68,13 @@ export class ListingPartWriter {
     if (i === 0) this.#firstPath = file.path;
     else if (file.path < this.#lastPath) this.#ordered = false;
     this.#lastPath = file.path;
-    this.#digestText += digestLine(file.path, file.size, file.mtimeMs);
+    const line = digestLine(file.path, file.size, file.mtimeMs);
+    if (this.#digestBytes + 3 * line.length > this.#digestText.length) {
+      const larger = Buffer.alloc(2 * this.#digestText.length + 3 * line.length);
+      this.#digestText.copy(larger, 0, 0, this.#digestBytes);
+      this.#digestText = larger;
+    }
+    this.#digestBytes += this.#digestText.write(line, this.#digestBytes, "utf8");
     this.#bytes += file.size;
     this.#count++;
   }
@@ -69,15 +83,26 @@ export class ListingPartWriter {
   take(): { part: ListingPart; transfer: ArrayBuffer[] } {
     const names = this.#names;
     const count = this.#count;
-    // Copied out at their size: the writer's own columns stay for the next part (no buffer is
-    // left for this thread's collector, whose memory the process would keep after it ends).
-    const columns = Object.fromEntries(TYPED_COLUMNS.filter((name) => name !== "taskKeys").map((name) => [name, this.#columns[name].slice(0, count)])) as Omit<PartColumns, "hashes" | "storedPaths">;
-    const digestText = new Uint8Array(Buffer.byteLength(this.#digestText, "utf8"));
-    Buffer.from(digestText.buffer).write(this.#digestText, "utf8");
+    // Copied out at their size into one buffer (one transfer; views widest first, each aligned):
+    // the writer's own columns stay for the next part, and no buffer is left for this thread's
+    // collector, whose memory the process would keep after the thread ends.
+    const digestBytes = this.#digestBytes;
+    const buffer = new ArrayBuffer(PART_COLUMNS.reduce((total, name) => total + count * this.#columns[name].BYTES_PER_ELEMENT, 0) + count * HASH_BYTES + digestBytes);
+    let offset = 0;
+    const view = <T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(from: T, length: number): T => {
+      // Plain typed arrays (a Buffer's own constructor is not one to call so).
+      const Plain = from instanceof Float64Array ? Float64Array : from instanceof Int32Array ? Int32Array : from instanceof Uint16Array ? Uint16Array : Uint8Array;
+      const to = new Plain(buffer, offset, length) as T;
+      to.set(from.subarray(0, length) as never);
+      offset += length * from.BYTES_PER_ELEMENT;
+      return to;
+    };
+    const columns = Object.fromEntries(PART_COLUMNS.map((name) => [name, view(this.#columns[name], count)])) as Omit<PartColumns, "hashes" | "storedPaths">;
+    const hashes = view(this.#columns.hashes, count * HASH_BYTES);
+    const digestText = view(this.#digestText, digestBytes);
     const part: ListingPart = {
       count,
-      // A copy: Buffer#slice is a view, and the transfer would take the writer's own.
-      columns: { ...columns, hashes: new Uint8Array(this.#columns.hashes.subarray(0, count * HASH_BYTES)), storedPaths: this.#columns.storedPaths },
+      columns: { ...columns, hashes, storedPaths: this.#columns.storedPaths },
       headers: names.headerTexts.slice(this.#sent.headers),
       tasks: names.tasks.slice(this.#sent.tasks),
       nativelsbs: names.nativelsbs.slice(this.#sent.nativelsbs),
@@ -92,10 +117,9 @@ export class ListingPartWriter {
     this.#sent.nativelsbs = names.nativelsbs.length;
     this.#columns.storedPaths = new Map();
     this.#count = 0;
-    this.#digestText = "";
+    this.#digestBytes = 0;
     this.#bytes = 0;
     this.#ordered = true;
-    const transfer = [...TYPED_COLUMNS.filter((name) => name !== "taskKeys").map((name) => part.columns[name].buffer as ArrayBuffer), part.columns.hashes.buffer as ArrayBuffer, digestText.buffer];
-    return { part, transfer };
+    return { part, transfer: [buffer] };
   }
 }
