@@ -1,0 +1,12 @@
+/** Entry point of a deletion thread (see fs-delete-threads.ts): runs each job it is sent and posts the outcomes back. */
+import { parentPort, workerData } from "node:worker_threads";
+import { type DeletionJob, type PinnedRoot, runDeletionJob } from "./fs-delete.ts";
+
+const root = workerData as PinnedRoot;
+parentPort!.on("message", ({ id, job }: { id: number; job: DeletionJob }) => {
+  try {
+    parentPort!.postMessage({ id, outcomes: runDeletionJob(root, job) });
+  } catch (error) {
+    parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+  }
+});
