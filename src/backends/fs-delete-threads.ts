@@ -4,8 +4,8 @@
  * thousand files costs two messages instead of a few thousand callbacks through libuv's pool.
  */
 import { Worker } from "node:worker_threads";
-import { BackendError, type DeleteOutcome } from "./backend.ts";
-import type { DeletionJob, PinnedRoot } from "./fs-delete.ts";
+import { BackendError } from "./backend.ts";
+import type { DeletionJob, PackedOutcomes, PinnedRoot } from "./fs-delete.ts";
 
 /**
  * More threads than this 2-core machine has cores, because the kernel side of a deletion mostly
@@ -18,7 +18,7 @@ export const DELETION_THREADS = 4;
 const DELETE_WORKER = new URL(`./fs-delete-worker${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url);
 
 interface Waiting {
-  resolve(outcomes: DeleteOutcome[]): void;
+  resolve(outcomes: PackedOutcomes | undefined): void;
   reject(error: Error): void;
 }
 
@@ -27,13 +27,12 @@ interface Thread {
   waiting: Map<number, Waiting>;
 }
 
-type Reply = { id: number; outcomes: DeleteOutcome[] } | { id: number; error: string };
+type Reply = { id: number; outcomes: PackedOutcomes | undefined } | { id: number; error: string };
 
 export class DeletionThreads {
   readonly #root: PinnedRoot;
   #threads: Thread[] | undefined;
   #failure: BackendError | undefined;
-  #closing = false;
   #nextId = 0;
 
   constructor(root: PinnedRoot) {
@@ -41,7 +40,7 @@ export class DeletionThreads {
   }
 
   /** Runs a job on an idle thread, or the least busy one; rejects with a BackendError if a thread failed (then every later job does too). */
-  run(job: DeletionJob): Promise<DeleteOutcome[]> {
+  run(job: DeletionJob): Promise<PackedOutcomes | undefined> {
     if (this.#failure) return Promise.reject(this.#failure);
     const threads = (this.#threads ??= []);
     // A new thread only when every one is busy: a small apply starts one.
@@ -53,12 +52,11 @@ export class DeletionThreads {
       // Only a thread with work holds the process open: a backend nobody closed cannot keep it alive.
       if (thread.waiting.size === 0) thread.worker.ref();
       thread.waiting.set(id, { resolve, reject });
-      thread.worker.postMessage({ id, job });
+      thread.worker.postMessage({ id, job }, job.kind === "delete" ? [job.files.sizes.buffer as ArrayBuffer, job.files.mtimesMs.buffer as ArrayBuffer] : []);
     });
   }
 
   async close(): Promise<void> {
-    this.#closing = true;
     const threads = this.#threads ?? [];
     this.#threads = undefined;
     await Promise.all(threads.map(({ worker }) => worker.terminate()));
@@ -76,7 +74,8 @@ export class DeletionThreads {
     });
     thread.worker.on("error", (error: Error) => this.#fail(new BackendError(`deleting in ${this.#root.path} failed: ${error.message}`)));
     thread.worker.on("exit", (code) => {
-      if (!this.#closing) this.#fail(new BackendError(`deleting in ${this.#root.path} failed: a deletion thread stopped (exit code ${code})`));
+      // Threads that close() took out of the pool are meant to stop.
+      if (this.#threads?.includes(thread)) this.#fail(new BackendError(`deleting in ${this.#root.path} failed: a deletion thread stopped (exit code ${code})`));
     });
     return thread;
   }

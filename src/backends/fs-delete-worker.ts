@@ -5,7 +5,8 @@ import { type DeletionJob, type PinnedRoot, runDeletionJob } from "./fs-delete.t
 const root = workerData as PinnedRoot;
 parentPort!.on("message", ({ id, job }: { id: number; job: DeletionJob }) => {
   try {
-    parentPort!.postMessage({ id, outcomes: runDeletionJob(root, job) });
+    const outcomes = runDeletionJob(root, job);
+    parentPort!.postMessage({ id, outcomes }, outcomes ? [outcomes.statuses.buffer as ArrayBuffer] : []);
   } catch (error) {
     parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
   }

@@ -44,17 +44,51 @@ export interface PinnedRoot {
 
 /** What a deletion thread is asked to do. */
 export type DeletionJob =
-  | { kind: "delete"; files: ExpectedFile[] }
+  | { kind: "delete"; files: PackedFiles }
   /** Removes each directory if it is empty, in the order given (children before their parents). */
   | { kind: "remove-empty-dirs"; dirs: string[] };
+
+/**
+ * Expected files packed for the trip to a thread: a few buffers to copy instead of a thousand
+ * objects. No ETag: a local file has none, so its check is by size and mtime.
+ */
+export interface PackedFiles {
+  /** Relative paths joined by NUL, the one character no file name contains. */
+  paths: string;
+  sizes: Float64Array;
+  mtimesMs: Float64Array;
+}
+
+/** One status per file (see STATUSES), and the reason or error of those that have one. */
+export interface PackedOutcomes {
+  statuses: Uint8Array;
+  detailed: number[];
+  details: string[];
+}
+
+const STATUSES = ["deleted", "missing", "changed", "failed"] as const;
+
+export function packFiles(files: readonly ExpectedFile[]): PackedFiles {
+  return { paths: files.map((file) => file.path).join("\u0000"), sizes: Float64Array.from(files, (file) => file.size), mtimesMs: Float64Array.from(files, (file) => file.mtimeMs) };
+}
+
+export function unpackOutcomes(files: readonly ExpectedFile[], packed: PackedOutcomes): DeleteOutcome[] {
+  const details = new Map(packed.detailed.map((index, i) => [index, packed.details[i]!]));
+  return files.map(({ path }, index): DeleteOutcome => {
+    const status = STATUSES[packed.statuses[index]!]!;
+    if (status === "changed") return { path, status, reason: details.get(index)! };
+    if (status === "failed") return { path, status, error: details.get(index)! };
+    return { path, status };
+  });
+}
 
 /** A directory we are in (by descriptor), or why its files are not touched. */
 type Entered = { fd: number } | { refused: "gone" } | { refused: "failed"; error: string };
 
-export function runDeletionJob(root: PinnedRoot, job: DeletionJob): DeleteOutcome[] {
+export function runDeletionJob(root: PinnedRoot, job: DeletionJob): PackedOutcomes | undefined {
   const handles = new DirectoryHandles(root);
   try {
-    if (job.kind === "delete") return job.files.map((file) => deleteFile(handles, file));
+    if (job.kind === "delete") return deleteFiles(handles, job.files);
     for (const dir of job.dirs) {
       const entered = handles.enter(parentOf(dir));
       if (!("fd" in entered)) continue;
@@ -65,7 +99,7 @@ export function runDeletionJob(root: PinnedRoot, job: DeletionJob): DeleteOutcom
         // Not empty (a build wrote into it), or gone: either way nothing to do.
       }
     }
-    return [];
+    return undefined;
   } finally {
     handles.close();
   }
@@ -137,6 +171,20 @@ class DirectoryHandles {
     closeSync(fd);
     return (this.#rootFd = { refused: "failed", error: NOT_INSIDE });
   }
+}
+
+function deleteFiles(handles: DirectoryHandles, files: PackedFiles): PackedOutcomes {
+  const paths = files.paths.split("\u0000");
+  const packed: PackedOutcomes = { statuses: new Uint8Array(paths.length), detailed: [], details: [] };
+  paths.forEach((path, index) => {
+    const outcome = deleteFile(handles, { path, size: files.sizes[index]!, mtimeMs: files.mtimesMs[index]! });
+    packed.statuses[index] = STATUSES.indexOf(outcome.status);
+    const detail = outcome.status === "changed" ? outcome.reason : outcome.status === "failed" ? outcome.error : undefined;
+    if (detail === undefined) return;
+    packed.detailed.push(index);
+    packed.details.push(detail);
+  });
+  return packed;
 }
 
 /** Rename aside, check, unlink (see the module comment), inside the file's directory. */

@@ -8,7 +8,7 @@ import { Worker } from "node:worker_threads";
 import { uploadTemporaryPath } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { type Backend, BackendError, type DeleteOutcome, type ExpectedFile, NotFoundError, type RemoteFile } from "./backend.ts";
-import { parentOf } from "./fs-delete.ts";
+import { packFiles, parentOf, unpackOutcomes } from "./fs-delete.ts";
 import { DELETION_THREADS, DeletionThreads } from "./fs-delete-threads.ts";
 import { fileOf, inPathOrder, type WalkedUnit, type WalkEntry, type WalkUnit } from "./fs-walk.ts";
 import { compareCodeUnits } from "../util/compare.ts";
@@ -100,7 +100,8 @@ export class FsBackend implements Backend {
 
   /** Deleted on a deletion thread, each file renamed aside, checked and unlinked inside its pinned directory (fs-delete.ts). */
   async deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]> {
-    return files.length === 0 ? [] : await this.deletionThreads().run({ kind: "delete", files: [...files] });
+    if (files.length === 0) return [];
+    return unpackOutcomes(files, (await this.deletionThreads().run({ kind: "delete", files: packFiles(files) }))!);
   }
 
   async put(path: string, data: Uint8Array): Promise<void> {
