@@ -5,7 +5,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { BackendError } from "./backend.ts";
-import type { DeletionJob, PackedOutcomes, PinnedRoot } from "./fs-delete.ts";
+import { type DeletionJob, type PackedOutcomes, type PinnedRoot, runDeletionJob } from "./fs-delete.ts";
 
 /**
  * More threads than this 2-core machine has cores, because the kernel side of a deletion mostly
@@ -14,6 +14,11 @@ import type { DeletionJob, PackedOutcomes, PinnedRoot } from "./fs-delete.ts";
  * for 10,000 (eight: 4.0×, for twice the work again).
  */
 export const DELETION_THREADS = 4;
+/**
+ * Jobs smaller than this are done on the calling thread: starting a thread costs more than
+ * deleting a few hundred files (a 300-file cache's apply would wait for the thread to start).
+ */
+export const SMALL_JOB = 256;
 /** The thread's module next to this one: `.ts` when run from source (Deno, tests), `.js` when built. */
 const DELETE_WORKER = new URL(`./fs-delete-worker${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url);
 
@@ -39,9 +44,13 @@ export class DeletionThreads {
     this.#root = root;
   }
 
-  /** Runs a job on an idle thread, or the least busy one; rejects with a BackendError if a thread failed (then every later job does too). */
+  /**
+   * Runs a job on an idle thread, or the least busy one (a small job right here); rejects with a
+   * BackendError if a thread failed (then every later job does too).
+   */
   run(job: DeletionJob): Promise<PackedOutcomes | undefined> {
     if (this.#failure) return Promise.reject(this.#failure);
+    if (sizeOf(job) < SMALL_JOB) return Promise.resolve(runDeletionJob(this.#root, job));
     const threads = (this.#threads ??= []);
     // A new thread only when every one is busy: a small apply starts one.
     let thread = threads.find((candidate) => candidate.waiting.size === 0);
@@ -88,4 +97,8 @@ export class DeletionThreads {
       waiting.clear();
     }
   }
+}
+
+function sizeOf(job: DeletionJob): number {
+  return job.kind === "delete" ? job.files.sizes.length : job.dirs.length;
 }

@@ -9,7 +9,7 @@ import { uploadTemporaryPath } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { type Backend, BackendError, type DeleteOutcome, type ExpectedFile, NotFoundError, type RemoteFile } from "./backend.ts";
 import { packFiles, parentOf, unpackOutcomes } from "./fs-delete.ts";
-import { DELETION_THREADS, DeletionThreads } from "./fs-delete-threads.ts";
+import { DELETION_THREADS, DeletionThreads, SMALL_JOB } from "./fs-delete-threads.ts";
 import { fileOf, inPathOrder, type WalkedUnit, type WalkEntry, type WalkUnit } from "./fs-walk.ts";
 import { compareCodeUnits } from "../util/compare.ts";
 
@@ -178,7 +178,7 @@ export class FsBackend implements Backend {
     for (const level of byDepth.reverse()) {
       if (level === undefined) continue;
       level.sort(compareCodeUnits);
-      const share = Math.ceil(level.length / DELETION_THREADS);
+      const share = Math.max(SMALL_JOB, Math.ceil(level.length / DELETION_THREADS));
       const jobs = [];
       for (let start = 0; start < level.length; start += share) jobs.push(threads.run({ kind: "remove-empty-dirs", dirs: level.slice(start, start + share) }));
       await Promise.all(jobs);

@@ -4,6 +4,7 @@ import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ExpectedFile } from "../../src/backends/backend.ts";
 import { FsBackend } from "../../src/backends/fs.ts";
+import { SMALL_JOB } from "../../src/backends/fs-delete-threads.ts";
 import { backendConformance } from "./conformance.ts";
 
 async function directoriesUnder(root: string): Promise<string[]> {
@@ -70,58 +71,65 @@ async function writeFiles(root: string, files: Record<string, string>): Promise<
 }
 
 describe("fs deletion threads: one batch, every outcome", () => {
-  it("deletes, finds missing, keeps changed, fails and refuses files of one batch, each in its own order", async () => {
-    const root = await mkdtemp(join(tmpdir(), "keeper-fs-batch-"));
-    const outside = await mkdtemp(join(tmpdir(), "keeper-fs-batch-outside-"));
-    await writeFiles(root, {
-      [`0c/9b/${TIMER}`]: "deletable",
-      [`0c/9b/${TIMER}.siginfo`]: "grown since planning",
-      [`ab/12/${ZLIB}`]: "its aside name is taken",
-      [`ab/12/${ZLIB}.deleting/in-the-way`]: "a directory holding a file",
-      [`ab/13/${ZLIB}.deleting`]: "left aside by a killed run",
-      [`56/ef/${TIMER}`]: "deletable too",
-    });
-    await writeFiles(outside, { [`cd/${ZLIB}`]: "precious" });
-    await symlink(join(outside, "cd"), join(root, "0c", "cd"));
-    const backend = new FsBackend(root);
-    const planned = async (path: string) => ({ ...(await backend.stat(path))! });
-    const aside = await backend.stat(`ab/13/${ZLIB}.deleting`);
+  // A small batch is done on the calling thread, a larger one on a deletion thread: the same outcomes either way.
+  it.each([["on the calling thread", 0], ["on a deletion thread", SMALL_JOB]])(
+    "deletes, finds missing, keeps changed, fails and refuses files of one batch, each in its own order (%s)",
+    async (_, fillers) => {
+      const root = await mkdtemp(join(tmpdir(), "keeper-fs-batch-"));
+      const filler = Array.from({ length: fillers }, (_, i) => `e${i % 10}/0${i % 7}/${i}-${TIMER}`);
+      await writeFiles(root, Object.fromEntries(filler.map((path) => [path, path])));
+      const outside = await mkdtemp(join(tmpdir(), "keeper-fs-batch-outside-"));
+      await writeFiles(root, {
+        [`0c/9b/${TIMER}`]: "deletable",
+        [`0c/9b/${TIMER}.siginfo`]: "grown since planning",
+        [`ab/12/${ZLIB}`]: "its aside name is taken",
+        [`ab/12/${ZLIB}.deleting/in-the-way`]: "a directory holding a file",
+        [`ab/13/${ZLIB}.deleting`]: "left aside by a killed run",
+        [`56/ef/${TIMER}`]: "deletable too",
+      });
+      await writeFiles(outside, { [`cd/${ZLIB}`]: "precious" });
+      await symlink(join(outside, "cd"), join(root, "0c", "cd"));
+      const backend = new FsBackend(root);
+      const planned = async (path: string) => ({ ...(await backend.stat(path))! });
+      const aside = await backend.stat(`ab/13/${ZLIB}.deleting`);
 
-    const rows: { path: string; expected: ExpectedFile; outcome: Record<string, unknown> }[] = [
-      { path: `0c/9b/${TIMER}`, expected: await planned(`0c/9b/${TIMER}`), outcome: { status: "deleted" } },
-      {
-        path: `0c/9b/${TIMER}.siginfo`,
-        expected: { ...(await planned(`0c/9b/${TIMER}.siginfo`)), size: 3 },
-        outcome: { status: "changed", reason: expect.stringContaining("size changed from 3 to 20 bytes") },
-      },
-      { path: `0c/9b/${ZLIB}`, expected: { path: "", size: 1, mtimeMs: 0 }, outcome: { status: "missing" } },
-      { path: `0c/cd/${ZLIB}`, expected: { path: "", size: 8, mtimeMs: 0 }, outcome: { status: "failed", error: expect.stringContaining("no longer a directory inside the target root") } },
-      { path: `ab/12/${ZLIB}`, expected: await planned(`ab/12/${ZLIB}`), outcome: { status: "failed", error: `EISDIR: illegal operation on a directory, rename '${ZLIB}' -> '${ZLIB}.deleting'` } },
-      { path: `ab/13/${ZLIB}`, expected: { path: "", size: aside!.size, mtimeMs: aside!.mtimeMs }, outcome: { status: "deleted" } },
-      { path: `ab/gone/${ZLIB}`, expected: { path: "", size: 1, mtimeMs: 0 }, outcome: { status: "missing" } },
-      { path: `56/ef/${TIMER}`, expected: await planned(`56/ef/${TIMER}`), outcome: { status: "deleted" } },
-    ];
-    try {
-      const outcomes = await backend.deleteMany(rows.map((row) => ({ ...row.expected, path: row.path })));
-      expect(outcomes).toEqual(rows.map((row) => ({ path: row.path, ...row.outcome })));
-      const left = await readdir(root, { recursive: true });
-      expect(left.filter((path) => path.includes(".deleting")).map((path) => path.split("\\").join("/"))).toEqual([`ab/12/${ZLIB}.deleting`, `ab/12/${ZLIB}.deleting/in-the-way`]);
-      expect(await readFile(join(root, "0c", "9b", `${TIMER}.siginfo`), "utf8")).toBe("grown since planning");
-      expect(await readFile(join(root, "ab", "12", ZLIB), "utf8")).toBe("its aside name is taken");
-      expect(await readFile(join(outside, "cd", ZLIB), "utf8")).toBe("precious");
-    } finally {
-      await backend.close();
-    }
-  });
+      const rows: { path: string; expected: ExpectedFile; outcome: Record<string, unknown> }[] = [
+        { path: `0c/9b/${TIMER}`, expected: await planned(`0c/9b/${TIMER}`), outcome: { status: "deleted" } },
+        {
+          path: `0c/9b/${TIMER}.siginfo`,
+          expected: { ...(await planned(`0c/9b/${TIMER}.siginfo`)), size: 3 },
+          outcome: { status: "changed", reason: expect.stringContaining("size changed from 3 to 20 bytes") },
+        },
+        { path: `0c/9b/${ZLIB}`, expected: { path: "", size: 1, mtimeMs: 0 }, outcome: { status: "missing" } },
+        { path: `0c/cd/${ZLIB}`, expected: { path: "", size: 8, mtimeMs: 0 }, outcome: { status: "failed", error: expect.stringContaining("no longer a directory inside the target root") } },
+        { path: `ab/12/${ZLIB}`, expected: await planned(`ab/12/${ZLIB}`), outcome: { status: "failed", error: `EISDIR: illegal operation on a directory, rename '${ZLIB}' -> '${ZLIB}.deleting'` } },
+        { path: `ab/13/${ZLIB}`, expected: { path: "", size: aside!.size, mtimeMs: aside!.mtimeMs }, outcome: { status: "deleted" } },
+        { path: `ab/gone/${ZLIB}`, expected: { path: "", size: 1, mtimeMs: 0 }, outcome: { status: "missing" } },
+        { path: `56/ef/${TIMER}`, expected: await planned(`56/ef/${TIMER}`), outcome: { status: "deleted" } },
+      ];
+      for (const path of filler) rows.push({ path, expected: await planned(path), outcome: { status: "deleted" } });
+      try {
+        const outcomes = await backend.deleteMany(rows.map((row) => ({ ...row.expected, path: row.path })));
+        expect(outcomes).toEqual(rows.map((row) => ({ path: row.path, ...row.outcome })));
+        const left = await readdir(root, { recursive: true });
+        expect(left.filter((path) => path.includes(".deleting")).map((path) => path.split("\\").join("/"))).toEqual([`ab/12/${ZLIB}.deleting`, `ab/12/${ZLIB}.deleting/in-the-way`]);
+        expect(await readFile(join(root, "0c", "9b", `${TIMER}.siginfo`), "utf8")).toBe("grown since planning");
+        expect(await readFile(join(root, "ab", "12", ZLIB), "utf8")).toBe("its aside name is taken");
+        expect(await readFile(join(outside, "cd", ZLIB), "utf8")).toBe("precious");
+      } finally {
+        await backend.close();
+      }
+    },
+  );
 
   it("batches in flight at once each get their own outcomes", async () => {
     const root = await mkdtemp(join(tmpdir(), "keeper-fs-parallel-"));
-    const paths = Array.from({ length: 400 }, (_, i) => `${(i % 16).toString(16).padStart(2, "0")}/${(i % 7).toString(16).padStart(2, "0")}/${i}-${TIMER}`);
+    const paths = Array.from({ length: 4 * SMALL_JOB }, (_, i) => `${(i % 16).toString(16).padStart(2, "0")}/${(i % 7).toString(16).padStart(2, "0")}/${i}-${TIMER}`);
     await writeFiles(root, Object.fromEntries(paths.map((path) => [path, path])));
     const backend = new FsBackend(root);
     try {
       const expected = await Promise.all(paths.map(async (path) => (await backend.stat(path))!));
-      const batches = Array.from({ length: 8 }, (_, b) => expected.filter((_, i) => i % 8 === b));
+      const batches = Array.from({ length: 3 }, (_, b) => expected.filter((_, i) => i % 3 === b));
       const outcomes = await Promise.all(batches.map((batch) => backend.deleteMany(batch)));
       expect(outcomes).toEqual(batches.map((batch) => batch.map(({ path }) => ({ path, status: "deleted" }))));
       await backend.removeEmptyDirs(paths.map((path) => dirname(path)));
