@@ -25,6 +25,8 @@ const FIND_ARGS = ["-type", "f", "-printf", "%s %T@ %p\\n"];
 /** What OE's script prints on a dry run. */
 const OE_SUMMARY = /^(\d+) out of (\d+) files will be removed!$/m;
 const PROGRESS_EVERY = 100_000;
+/** Issue 13: OE's deleting run against plan + apply, at least this many alternating runs (medians). */
+const MIN_DELETE_RUNS = 3;
 /** Functions listed from a plan's CPU profile. */
 const PROFILE_TOP = 15;
 /** Generous room per file: directory entries, inodes' share of metadata blocks; the files are sparse. */
@@ -115,6 +117,16 @@ export async function benchLocal({ files, runs, scratchRoot, oeScript, profile, 
       rows.push({ section: "oe", measure: "OE sstate-cache-management.py --remove-duplicated", value: "not run: set OE_SSTATE_CACHE_MANAGEMENT to the script's path" });
     }
 
+    if (oeScript) {
+      const deleteRuns = Math.max(MIN_DELETE_RUNS, runs);
+      log(`local: OE's sstate-cache-management.py --remove-duplicated -y vs plan + apply oe-remove-duplicated.yaml, each on a fresh copy, ${deleteRuns} alternating runs`);
+      const deleting = await benchOeDeleting({ oeScript, runs: deleteRuns, cache, work, measure, label, log });
+      figures.oeDeleting = deleting.figures;
+      rows.push(...deleting.rows);
+    } else {
+      rows.push({ section: "oe", measure: "OE --remove-duplicated -y (deleting) vs plan + apply", value: "not run: set OE_SSTATE_CACHE_MANAGEMENT to the script's path" });
+    }
+
     log(`local: applying the plan (${count(planned.delete.length)} deletions) to the tree`);
     const applied = await measure(process.execPath, [CLI, "apply", planFile, "--journal", join(work, "apply.journal")]);
     const remaining = (await measure("find", [cache, "-type", "f", "-printf", "."], { captureStdout: true })).stdout.length;
@@ -177,6 +189,90 @@ async function benchOeParity({ oeScript, runs, cache, work, measure, planWith, l
     { section: "oe", measure: "same duplicates deleted", value: `${count(byRule)} vs OE ${count(oeRemoves)}`, bound: "equal", pass: byRule === oeRemoves },
   ];
   return { rows, figures };
+}
+
+/**
+ * OE's deleting run against `plan` + `apply` of policies/oe-remove-duplicated.yaml, each on its
+ * own fresh copy of the untouched tree (copied and removed untimed), alternating, medians.
+ * OE's script removes each duplicate with one unlink and leaves the directories it empties;
+ * apply renames each file aside, checks it against the plan, unlinks it, and removes the
+ * directories it emptied.
+ */
+async function benchOeDeleting({ oeScript, runs, cache, work, measure, label, log }) {
+  const copy = join(work, "copy");
+  const fresh = async () => {
+    await execFileAsync("rm", ["-rf", "--", copy]);
+    await execFileAsync("cp", ["-a", "--", cache, copy]);
+  };
+  const filesIn = async (dir) => (await measure("find", [dir, "-type", "f", "-printf", "."], { captureStdout: true })).stdout.length;
+  const before = await filesIn(cache);
+  const oeRuns = [];
+  const keeperRuns = [];
+  for (let run = 0; run < runs; run++) {
+    await fresh();
+    const oeLoad = loadavg()[0];
+    const oe = await measure("python3", [oeScript, "--cache-dir", copy, "--remove-duplicated", "-y"], { captureStdout: true });
+    const summary = OE_SUMMARY.exec(oe.stdout);
+    if (!summary) throw new Error(`OE's script printed no "N out of M files will be removed!" line:\n${oe.stdout}`);
+    oeRuns.push({ wallMs: oe.wallMs, peakRssKiB: oe.peakRssKiB, load: oeLoad, removed: before - (await filesIn(copy)), says: Number(summary[1]) });
+    log(`local: OE deleting run ${run + 1}: ${seconds(oe.wallMs)}`);
+
+    await fresh();
+    const planFile = join(work, `oe-deleting-plan-${run}.json`);
+    const keeperLoad = loadavg()[0];
+    const plan = await measure(process.execPath, [CLI, "plan", "--policy", POLICIES.oeRemoveDuplicated, "--target", copy, "--now", new Date(DEMO_NOW).toISOString(), "--out", planFile]);
+    const apply = await measure(process.execPath, [CLI, "apply", planFile, "--journal", join(work, `oe-deleting-${run}.journal`)]);
+    const deletes = JSON.parse(await readFile(planFile, "utf8")).delete.length;
+    const removed = before - (await filesIn(copy));
+    keeperRuns.push({ planMs: plan.wallMs, applyMs: apply.wallMs, wallMs: plan.wallMs + apply.wallMs, applyPeakRssKiB: apply.peakRssKiB, load: keeperLoad, deletes, removed });
+    log(`local: plan + apply run ${run + 1}: ${seconds(plan.wallMs)} + ${seconds(apply.wallMs)}`);
+  }
+  await execFileAsync("rm", ["-rf", "--", copy]);
+  const oeMs = median(oeRuns.map((r) => r.wallMs));
+  const applyMs = median(keeperRuns.map((r) => r.applyMs));
+  const planMs = median(keeperRuns.map((r) => r.planMs));
+  const bothMs = median(keeperRuns.map((r) => r.wallMs));
+  const [oeRemoved, deletes] = [oeRuns[0].removed, keeperRuns[0].deletes];
+  const loads = [...oeRuns, ...keeperRuns].map((r) => r.load);
+  const loadRange = `${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}`;
+  const figures = {
+    runs,
+    filesBefore: before,
+    loadRange,
+    oe: { medianMs: oeMs, runs: oeRuns },
+    keeper: { medianPlanMs: planMs, medianApplyMs: applyMs, medianPlanAndApplyMs: bothMs, runs: keeperRuns },
+  };
+  const all = (list, key) => list.map((r) => seconds(r[key])).join(", ");
+  const rows = [
+    { section: "oe", measure: `1-min load average at the start of each deleting run (${runs} × 2)`, value: loadRange },
+    {
+      section: "oe",
+      measure: `OE --remove-duplicated -y (deleting), ${label} files (median of ${runs})`,
+      value: `${seconds(oeMs)} (${perSecond(oeRemoved, oeMs)}): ${count(oeRemoved)} files removed, directories left; runs ${all(oeRuns, "wallMs")}`,
+    },
+    {
+      section: "oe",
+      measure: `apply oe-remove-duplicated.yaml, ${label} files (median of ${runs})`,
+      value: `${seconds(applyMs)} (${perSecond(deletes, applyMs)}): ${count(deletes)} files, each checked, + emptied directories; runs ${all(keeperRuns, "applyMs")}`,
+    },
+    { section: "oe", measure: `plan + apply oe-remove-duplicated.yaml (median of ${runs})`, value: `${seconds(bothMs)} (${perSecond(deletes, bothMs)}); plan ${seconds(planMs)}` },
+    { section: "oe", measure: "apply time ÷ OE deleting time", value: ratio(applyMs / oeMs), bound: "≤ 1.0× (issue 13)", pass: applyMs <= oeMs },
+    { section: "oe", measure: "plan + apply time ÷ OE deleting time", value: ratio(bothMs / oeMs), bound: "≤ 1.0× (issue 13)", pass: bothMs <= oeMs },
+    {
+      section: "oe",
+      measure: "files removed: apply / OE",
+      value: `${count(keeperRuns[0].removed)} / ${count(oeRemoved)}`,
+      bound: `apply = its plan (${count(deletes)})`,
+      pass: keeperRuns.every((r) => r.removed === r.deletes),
+    },
+  ];
+  return { rows, figures };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Refuses to start on a filesystem that would fill up (the run is long; better to fail now). */

@@ -183,6 +183,25 @@ describe("honest outcomes and records", () => {
     expect(await listing(cache.root)).toEqual(cache.before);
   });
 
+  it("a directory the user cannot open fails only its own files; every other planned file is deleted (exit 5)", async () => {
+    const cache = await plannedCache(600, undefined, new Date());
+    const nobody = Number(execFileSync("id", ["-u", "nobody"]).toString().trim());
+    // Everything writable by user nobody but one planned directory, which only its owner (root) may open.
+    await chmod(cache.dir, 0o777);
+    for (const entry of await readdir(cache.root, { recursive: true, withFileTypes: true })) if (entry.isDirectory()) await chmod(join(entry.parentPath, entry.name), 0o777);
+    await chmod(cache.root, 0o777);
+    const closed = dirname(cache.plan.delete[0]!.path);
+    await chmod(join(cache.root, closed), 0o700);
+    const inClosed = pathsOf(cache.plan.delete).filter((path) => dirname(path) === closed);
+
+    const result = await spawnCli(cache.dir, ["apply", "plan.json"], { uid: nobody });
+    expect(result.stderr).toContain(`failed for ${inClosed.length.toLocaleString("en-US")} files`);
+    expect(result.code).toBe(5);
+    expect(result.stdout).toContain(`not deleted: cannot open its directory ${closed}: EACCES: permission denied`);
+    await chmod(join(cache.root, closed), 0o755);
+    expect(await listing(cache.root)).toEqual(without(cache.before, pathsOf(cache.plan.delete).filter((path) => dirname(path) !== closed)));
+  });
+
   it("with the journal on a full disk, the audit log still holds every deletion made", async () => {
     const cache = await plannedCache(CACHE_FILES);
     const small = await mkdtemp(join(tmpdir(), "keeper-full-"));

@@ -3,7 +3,7 @@
  * work. Every directory is read in the order its paths sort, so the files of a unit come out
  * already in path order and the whole listing needs no real sort.
  */
-import { type Dirent, lstatSync, readdirSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, type Stats } from "node:fs";
 import type { RemoteFile } from "../sstate/files.ts";
 import type { ListingPart } from "../sstate/listing-part.ts";
 import { compareCodeUnits } from "../util/compare.ts";
@@ -79,10 +79,7 @@ export function walkUnit(root: string, unit: WalkUnit, found: (file: RemoteFile)
     if (!stats) return;
     // A filesystem that reports no entry types: the lstat says what it is.
     if (stats.isDirectory()) return visit(path, { name: entry.name, directory: true });
-    const file: RemoteFile = { path, size: stats.size, mtimeMs: listedMtimeMs(stats) };
-    if (stats.isSymbolicLink()) file.symlink = true;
-    else if (isSpecial(stats)) file.special = true;
-    found(file);
+    found(fileOf(path, stats));
   };
   try {
     for (const entry of unit.entries) visit(unit.dir === "" ? entry.name : `${unit.dir}/${entry.name}`, entry);
@@ -113,6 +110,15 @@ export function packedUnit(root: string, unit: WalkUnit): WalkedUnit {
 /** A FIFO, socket or device: what an lstat says is neither a regular file, a directory nor a symlink. */
 export function isSpecial(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): boolean {
   return !stats.isFile() && !stats.isDirectory() && !stats.isSymbolicLink();
+}
+
+/** What an lstat says of a file, as the listing reports it (stat and the check before a deletion alike). */
+export function fileOf(path: string, stats: Stats): RemoteFile {
+  const file: RemoteFile = { path, size: stats.size, mtimeMs: listedMtimeMs(stats) };
+  if (stats.isSymbolicLink()) file.symlink = true;
+  // A FIFO, socket or device, or a directory where a file was planned.
+  else if (!stats.isFile()) file.special = true;
+  return file;
 }
 
 /** Whole milliseconds: what plans record, and the same on Node and Deno (whose sub-ms parts differ). */

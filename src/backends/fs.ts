@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { constants, realpathSync, type Stats } from "node:fs";
+import { constants, realpathSync, statSync } from "node:fs";
 import { type FileHandle, lstat as lstatAsync, mkdir, open, readdir, rename, stat as statAsync, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -9,8 +9,10 @@ import type { ThreadPart } from "../sstate/listing-part.ts";
 import { uploadTemporaryPath } from "../sstate/name.ts";
 import { mapConcurrent } from "../util/concurrency.ts";
 import { type Backend, BackendError, type DeleteOutcome, type ExpectedFile, NotFoundError, type RemoteFile } from "./backend.ts";
-import { PinnedRoot } from "./fs-delete.ts";
-import { inPathOrder, listedMtimeMs, type ParsedUnit, type WalkedUnit, type WalkEntry, type WalkRequest, type WalkUnit } from "./fs-walk.ts";
+import { packFiles, parentOf, unpackOutcomes } from "./fs-delete.ts";
+import { DELETION_THREADS, DeletionThreads, SMALL_JOB } from "./fs-delete-threads.ts";
+import { fileOf, inPathOrder, type ParsedUnit, type WalkedUnit, type WalkEntry, type WalkRequest, type WalkUnit } from "./fs-walk.ts";
+import { compareCodeUnits } from "../util/compare.ts";
 
 /** Directories just below the root read at once: enough to hide NFS latency. */
 const LIST_CONCURRENCY = 64;
@@ -38,7 +40,7 @@ const WALK_WORKER = new URL(`./fs-walk-worker${import.meta.url.slice(import.meta
 export class FsBackend implements Backend {
   readonly root: string;
   readonly displayUrl: string;
-  #pinned: PinnedRoot | undefined;
+  #deleting: DeletionThreads | undefined;
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -132,12 +134,10 @@ export class FsBackend implements Backend {
     }
   }
 
-  /** Each directory's files are deleted from inside it, each renamed aside, checked and unlinked (fs-delete.ts). */
+  /** Deleted on a deletion thread, each file renamed aside, checked and unlinked inside its pinned directory (fs-delete.ts). */
   async deleteMany(files: readonly ExpectedFile[]): Promise<DeleteOutcome[]> {
-    const pinned = this.pinnedRoot();
-    const outcomes = new Map<string, DeleteOutcome>();
-    for (const [dir, inDir] of byDirectory(files)) for (const outcome of pinned.deleteFiles(dir, inDir)) outcomes.set(outcome.path, outcome);
-    return files.map((file) => outcomes.get(file.path)!);
+    if (files.length === 0) return [];
+    return unpackOutcomes(files, (await this.deletionThreads().run({ kind: "delete", files: packFiles(files) }))!);
   }
 
   async put(path: string, data: Uint8Array): Promise<void> {
@@ -196,26 +196,48 @@ export class FsBackend implements Backend {
     }
   }
 
+  /**
+   * Removes the emptied directories and their parents, one depth at a time from the deepest, so
+   * that a parent is tried after all its children; each depth is shared out between the
+   * deletion threads in path order (a thread stays in one parent for its siblings).
+   */
   async removeEmptyDirs(dirs: readonly string[]): Promise<void> {
-    const candidates = new Set<string>();
-    for (const dir of dirs) for (let d = dir; d !== "" && d !== "."; d = parentOf(d)) candidates.add(d);
-    const pinned = this.pinnedRoot();
-    // Deepest first, so a parent is tried after its children.
-    for (const dir of [...candidates].sort((a, b) => b.split("/").length - a.split("/").length || (a < b ? -1 : 1))) {
-      pinned.removeEmptyChildren(parentOf(dir), [dir.slice(dir.lastIndexOf("/") + 1)]);
+    const byDepth: string[][] = [];
+    const seen = new Set<string>();
+    for (const dir of dirs) {
+      for (let d = dir; d !== "" && d !== "." && !seen.has(d); d = parentOf(d)) {
+        seen.add(d);
+        (byDepth[d.split("/").length] ??= []).push(d);
+      }
+    }
+    const threads = this.deletionThreads();
+    for (const level of byDepth.reverse()) {
+      if (level === undefined) continue;
+      level.sort(compareCodeUnits);
+      const share = Math.max(SMALL_JOB, Math.ceil(level.length / DELETION_THREADS));
+      const jobs = [];
+      for (let start = 0; start < level.length; start += share) jobs.push(threads.run({ kind: "remove-empty-dirs", dirs: level.slice(start, start + share) }));
+      await Promise.all(jobs);
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.#deleting?.close();
+    this.#deleting = undefined;
+  }
 
-  /** The root by its real path (it may itself be a symlink, e.g. /srv/sstate → /data/sstate), resolved once. */
-  private pinnedRoot(): PinnedRoot {
-    try {
-      this.#pinned ??= new PinnedRoot(realpathSync(this.root), fileOf);
-    } catch (error) {
-      throw rootError(this.root, error);
+  /** The root by its real path (it may itself be a symlink, e.g. /srv/sstate → /data/sstate) and its identity, taken once. */
+  private deletionThreads(): DeletionThreads {
+    if (this.#deleting === undefined) {
+      try {
+        const path = realpathSync(this.root);
+        const { dev, ino } = statSync(path);
+        this.#deleting = new DeletionThreads({ path, dev, ino });
+      } catch (error) {
+        throw rootError(this.root, error);
+      }
     }
-    return this.#pinned;
+    return this.#deleting;
   }
 
   private absolute(path: string): string {
@@ -226,31 +248,6 @@ export class FsBackend implements Backend {
 function rootError(root: string, error: unknown): BackendError {
   const { code, message } = error as NodeJS.ErrnoException;
   return new BackendError(code === "ENOENT" ? `${root}: no such directory; check the target path` : `${root}: ${message}`, { kind: "config", cause: error });
-}
-
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return slash < 0 ? "" : path.slice(0, slash);
-}
-
-function fileOf(path: string, stats: Stats): RemoteFile {
-  const file: RemoteFile = { path, size: stats.size, mtimeMs: listedMtimeMs(stats) };
-  if (stats.isSymbolicLink()) file.symlink = true;
-  // A FIFO, socket or device, or a directory where a file was planned.
-  else if (!stats.isFile()) file.special = true;
-  return file;
-}
-
-/** Files grouped by their directory, in the order the directories first appear. */
-function byDirectory(files: readonly ExpectedFile[]): Map<string, ExpectedFile[]> {
-  const groups = new Map<string, ExpectedFile[]>();
-  for (const file of files) {
-    const dir = parentOf(file.path);
-    const group = groups.get(dir);
-    if (group) group.push(file);
-    else groups.set(dir, [file]);
-  }
-  return groups;
 }
 
 /**
