@@ -107,11 +107,6 @@ export function packedUnit(root: string, unit: WalkUnit): WalkedUnit {
   return { index: unit.index, paths: paths.join("\u0000"), sizes: Float64Array.from(sizes), mtimesMs: Float64Array.from(mtimes), symlinks, specials };
 }
 
-/** A FIFO, socket or device: what an lstat says is neither a regular file, a directory nor a symlink. */
-export function isSpecial(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): boolean {
-  return !stats.isFile() && !stats.isDirectory() && !stats.isSymbolicLink();
-}
-
 /** What an lstat says of a file, as the listing reports it (stat and the check before a deletion alike). */
 export function fileOf(path: string, stats: Stats): RemoteFile {
   const file: RemoteFile = { path, size: stats.size, mtimeMs: listedMtimeMs(stats) };
