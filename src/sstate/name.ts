@@ -319,13 +319,7 @@ export class SstateNames {
 
   /** The id of a task name. */
   taskId(text: string): number {
-    let id = this.#taskIds.get(text);
-    if (id === undefined) {
-      id = this.tasks.length;
-      this.tasks.push(own(text));
-      this.#taskIds.set(this.tasks[id]!, id);
-    }
-    return id;
+    return idIn(this.tasks, this.#taskIds, text);
   }
 
   /** The pn+arch+task key of a header id and a task id. */
@@ -366,14 +360,19 @@ export class SstateNames {
 
   /** The id of a nativelsb directory. */
   nativelsbId(text: string): number {
-    let id = this.#nativelsbIds.get(text);
-    if (id === undefined) {
-      id = this.nativelsbs.length;
-      this.nativelsbs.push(own(text));
-      this.#nativelsbIds.set(this.nativelsbs[id]!, id);
-    }
-    return id;
+    return idIn(this.nativelsbs, this.#nativelsbIds, text);
   }
+}
+
+/** The id of `text` in a dictionary (its values in id order, and their ids), added if it is new. */
+function idIn(values: string[], ids: Map<string, number>, text: string): number {
+  let id = ids.get(text);
+  if (id === undefined) {
+    id = values.length;
+    values.push(own(text));
+    ids.set(values[id]!, id);
+  }
+  return id;
 }
 
 /**
