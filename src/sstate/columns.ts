@@ -52,12 +52,12 @@ const MD5_BYTES = 16;
 export class EtagColumn {
   /** 0: none, 1: a quoted MD5 in `md5s`, 2: in `others`. */
   #forms: Uint8Array;
-  #md5s: Uint8Array;
+  #md5s: Buffer;
   readonly #others: Map<number, string>;
 
   constructor(capacity: number, from?: EtagColumn) {
     this.#forms = new Uint8Array(capacity);
-    this.#md5s = new Uint8Array(capacity * MD5_BYTES);
+    this.#md5s = Buffer.alloc(capacity * MD5_BYTES);
     this.#others = from ? from.#others : new Map();
     if (from) {
       this.#forms.set(from.#forms.subarray(0, Math.min(capacity, from.#forms.length)));
@@ -77,7 +77,7 @@ export class EtagColumn {
 
   get(i: number): string | undefined {
     const form = this.#forms[i];
-    if (form === 1) return `"${Buffer.from(this.#md5s.buffer, this.#md5s.byteOffset, this.#md5s.byteLength).toString("hex", i * MD5_BYTES, (i + 1) * MD5_BYTES)}"`;
+    if (form === 1) return `"${this.#md5s.toString("hex", i * MD5_BYTES, (i + 1) * MD5_BYTES)}"`;
     return form === 2 ? this.#others.get(i) : undefined;
   }
 

@@ -171,7 +171,10 @@ export class Listing {
       let archivePath: string | undefined;
       for (let j = i - 1; j >= 0; j--) {
         if (this.flags[j]! & FLAG.storedPath) {
-          archivePath ??= this.path(i).slice(0, this.path(i).length - endingOf(this.endings[i]!).suffix.length + endingOf(archiveEnding).suffix.length);
+          if (archivePath === undefined) {
+            const path = this.path(i);
+            archivePath = path.slice(0, path.length - endingOf(this.endings[i]!).suffix.length + endingOf(archiveEnding).suffix.length);
+          }
           if (!storedPaths.get(j)!.startsWith(archivePath)) break;
           continue;
         }
